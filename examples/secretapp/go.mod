@@ -1,0 +1,3 @@
+module secretapp
+
+go 1.22
