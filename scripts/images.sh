@@ -204,6 +204,8 @@ EOF
     die "the check build against the new images failed (log above)"
   }
   grep -q 'go version go' "$work/check.log" || die "the check build did not print go version"
+  grep -q 'hello from golang' "$work/check.log" || die "the program built in golang:1.26 did not run"
+  grep -E 'go version go|hello from golang|uid=1\(daemon\)' "$work/check.log" | sed 's/^/    /' >&2
 }
 
 built=false
