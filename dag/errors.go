@@ -13,6 +13,9 @@ var ErrInvalid = errors.New("invalid build file")
 type Error struct {
 	Pos Pos
 	Msg string
+	// Err is an underlying cause callers may test for with errors.Is, such
+	// as graph.ErrEdgeCreatesCycle for a cycle; nil for most problems.
+	Err error
 }
 
 // Error implements error: "FILE:LINE:COL: message".
@@ -23,8 +26,13 @@ func (e *Error) Error() string {
 	return e.Pos.String() + ": " + e.Msg
 }
 
-// Unwrap makes every Error match ErrInvalid.
-func (e *Error) Unwrap() error { return ErrInvalid }
+// Unwrap makes every Error match ErrInvalid, and its cause when it has one.
+func (e *Error) Unwrap() error {
+	if e.Err == nil {
+		return ErrInvalid
+	}
+	return errors.Join(ErrInvalid, e.Err)
+}
 
 // ErrorList is every problem found in a build file, in file order.
 type ErrorList []*Error

@@ -44,6 +44,9 @@ func newRootCmd() *cobra.Command {
 		},
 	}
 	cmd.PersistentFlags().BoolVar(&o.debug, "debug", false, "log debug messages")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w: %w", errBadInput, err)
+	})
 	for _, add := range subcommands {
 		cmd.AddCommand(add(o))
 	}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weld-build/weld/dag"
+)
+
+func init() { subcommands = append(subcommands, newPlanCmd) }
+
+// planOptions are the flags of weld plan.
+type planOptions struct {
+	file, dir, format string
+	env               []string
+}
+
+func newPlanCmd(o *rootOptions) *cobra.Command {
+	po := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [flags] [STEP...]",
+		Short: "Show the steps a build runs, in build order, with their dependencies",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(dag.Formats, po.format) {
+				return fmt.Errorf("%w: --format %q: use one of %s", errBadInput, po.format, strings.Join(dag.Formats, ", "))
+			}
+			env, err := parseEnv(po.env)
+			if err != nil {
+				return err
+			}
+			opts := []dag.Option{dag.WithEnv(env), dag.WithWorkDir(po.dir)}
+			b, err := dag.Load(po.file, opts...)
+			if err != nil {
+				return err
+			}
+			for _, w := range b.Warnings {
+				o.log.Warn(w.Error())
+			}
+			p, err := dag.NewPlan(b)
+			if err != nil {
+				return err
+			}
+			steps, err := p.Select(args...)
+			if err != nil {
+				return err
+			}
+			return p.Render(cmd.OutOrStdout(), po.format, steps)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&po.file, "file", "f", "build.yml", "the build file")
+	f.StringVarP(&po.dir, "dir", "d", "", "the work dir (default: build.work_dir, else the build file's folder)")
+	f.StringArrayVar(&po.env, "env", nil, "set K=V for _env(K) in the build file (repeatable)")
+	f.StringVar(&po.format, "format", "text", "output format: "+strings.Join(dag.Formats, ", "))
+	return cmd
+}
+
+// parseEnv turns --env K=V flags into a map.
+func parseEnv(kvs []string) (map[string]string, error) {
+	env := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%w: --env %q: write K=V", errBadInput, kv)
+		}
+		env[k] = v
+	}
+	return env, nil
+}

@@ -1,0 +1,216 @@
+package dag
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the build file at path and returns the validated Build. Bad
+// input comes back as an ErrorList holding every problem found, each at its
+// FILE:LINE:COL with File the path as given.
+func Load(path string, opts ...Option) (*Build, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("reading the build file: %v", errCause(err))}}
+	}
+	return Parse(path, data, opts...)
+}
+
+// errCause drops the path that os errors repeat.
+func errCause(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse is Load for a build file already in memory; name is its path as
+// the user gave it, used for messages and, unless WithWorkDir is given, to
+// find the work dir. Dockerfiles and contexts are still checked on disk.
+func Parse(name string, data []byte, opts ...Option) (*Build, error) {
+	o := makeOptions(opts)
+	text, pm, envErrs := substituteEnv(name, data, o.lookup)
+	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		return nil, finish(append(envErrs, syntaxError(name, text, pm, err)), envErrs)
+	}
+	b := l.load(&doc)
+	if errs := finish(append(envErrs, l.errs()...), envErrs); errs != nil {
+		return nil, errs
+	}
+	return b, nil
+}
+
+// finish sorts errors into file order. Errors on the line of an unset
+// _env(VAR) are dropped: the _env error explains them.
+func finish(errs, envErrs ErrorList) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	envLines := map[int]bool{}
+	for _, e := range envErrs {
+		envLines[e.Pos.Line] = true
+	}
+	out := make(ErrorList, 0, len(errs))
+	for _, e := range errs {
+		if envLines[e.Pos.Line] && !slices.Contains(envErrs, e) {
+			continue
+		}
+		out = append(out, e)
+	}
+	sortErrors(out)
+	return out
+}
+
+// sortErrors orders errors by position; the sort is stable so errors at one
+// position keep the order they were found in.
+func sortErrors(errs []*Error) {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+}
+
+// loader carries one Parse through its phases.
+type loader struct {
+	file  string
+	opts  *options
+	d     *decoder
+	extra ErrorList
+	warns []*Error
+	fs    *fsChecker
+	raw   []*rawStep
+}
+
+func (l *loader) errs() ErrorList { return append(l.d.errs, l.extra...) }
+
+func (l *loader) errorf(pos Pos, format string, args ...any) {
+	l.extra = append(l.extra, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) warnf(pos Pos, format string, args ...any) {
+	l.warns = append(l.warns, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// load runs the phases after YAML parsing: decoding, the disk checks, the
+// Dockerfiles, dependency resolution and cycle detection.
+func (l *loader) load(doc *yaml.Node) *Build {
+	rb := l.d.decodeFile(doc)
+	if rb == nil {
+		return nil
+	}
+	l.raw = rb.steps
+	b := &Build{File: l.file, Version: rb.version, Steps: make([]*Step, len(rb.steps))}
+	for i, rs := range rb.steps {
+		b.Steps[i] = rs.step
+	}
+	if b.WorkDir = l.workDir(rb); b.WorkDir != "" {
+		l.checkDisk(rb)
+	}
+	r := newResolver(l, rb.steps)
+	r.resolve()
+	if len(l.errs()) == 0 {
+		l.checkCycles(b)
+	}
+	sortErrors(l.warns)
+	b.Warnings = l.warns
+	return b
+}
+
+// workDir resolves the work dir and checks that it is a folder; it
+// returns "" after reporting a problem.
+func (l *loader) workDir(rb *rawBuild) string {
+	pos, dir := Pos{File: l.file}, l.opts.workDir
+	if dir == "" {
+		abs, err := filepath.Abs(l.file)
+		if err != nil {
+			l.errorf(pos, "resolving the build file's folder: %v", err)
+			return ""
+		}
+		dir = filepath.Dir(abs)
+		if rb.workDir != "" {
+			pos = l.d.pos(rb.workDirNode)
+			dir = filepath.Join(dir, rb.workDir)
+			if filepath.IsAbs(rb.workDir) {
+				dir = rb.workDir
+			}
+		}
+	}
+	dir, _ = filepath.Abs(dir)
+	fs, err := newFSChecker(dir)
+	if st, serr := os.Stat(dir); err != nil || serr != nil || !st.IsDir() {
+		l.errorf(pos, "work dir %s is not a folder; create it or fix work_dir (or -d)", dir)
+		return ""
+	}
+	l.fs = fs
+	return dir
+}
+
+// checkDisk resolves and checks every step's paths against the work dir.
+func (l *loader) checkDisk(rb *rawBuild) {
+	for _, rs := range rb.steps {
+		l.checkPaths(rs)
+		l.checkArtifacts(rs)
+		l.checkSecrets(rs)
+	}
+}
+
+// checkPaths resolves a step's context and Dockerfile.
+func (l *loader) checkPaths(rs *rawStep) {
+	s := rs.step
+	ctx, df := cmp.Or(rs.context.value, "."), cmp.Or(rs.dockerfile.value, "Dockerfile")
+	ctxAbs, msg := l.fs.checkContext(ctx)
+	if msg != "" {
+		l.errorf(keyPos(rs.context.pos, s.Pos), "%s", msg)
+		return
+	}
+	s.Context = ctxAbs
+	dfAbs, msg := l.fs.checkDockerfile(ctxAbs, df)
+	if msg != "" {
+		l.errorf(keyPos(rs.dockerfile.pos, s.Pos), "%s", msg)
+		return
+	}
+	s.Dockerfile = dfAbs
+}
+
+// keyPos is where a key is written, or the step's label when the key is
+// absent (a default applies).
+func keyPos(key, step Pos) Pos {
+	if key.Line == 0 {
+		return step
+	}
+	return key
+}
+
+func (l *loader) checkArtifacts(rs *rawStep) {
+	for _, r := range rs.artifacts {
+		a, msg := l.fs.parseArtifact(r.value)
+		if msg != "" {
+			l.errorf(r.pos, "%s", msg)
+			continue
+		}
+		a.Pos = r.pos
+		rs.step.Artifacts = append(rs.step.Artifacts, a)
+	}
+}
+
+func (l *loader) checkSecrets(rs *rawStep) {
+	s := rs.step
+	for i := range s.Secrets {
+		sec := &s.Secrets[i]
+		if sec.Type != SecretFile {
+			continue
+		}
+		abs, msg := l.fs.checkSecretFile(sec.ID, sec.Value)
+		if msg != "" {
+			l.errorf(keyPos(s.Keys["secrets."+sec.ID+".value"], sec.Pos), "%s", msg)
+			continue
+		}
+		sec.Value = abs
+	}
+}

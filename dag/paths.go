@@ -1,0 +1,151 @@
+package dag
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// fsChecker validates paths against the work dir, caching what it learns
+// of the disk (steps often share contexts and Dockerfiles).
+type fsChecker struct {
+	workDir string // absolute
+	real    string // workDir with symlinks resolved
+	infos   map[string]fsInfo
+}
+
+// fsInfo is what the checker knows of one absolute path.
+type fsInfo struct {
+	exists, dir bool
+	real        string // symlinks resolved, for the longest existing prefix
+}
+
+func newFSChecker(workDir string) (*fsChecker, error) {
+	real, err := filepath.EvalSymlinks(workDir)
+	if err != nil {
+		return nil, err
+	}
+	return &fsChecker{workDir: workDir, real: real, infos: map[string]fsInfo{}}, nil
+}
+
+// info stats abs (following symlinks) and resolves its real path.
+func (c *fsChecker) info(abs string) fsInfo {
+	if fi, ok := c.infos[abs]; ok {
+		return fi
+	}
+	var fi fsInfo
+	if st, err := os.Stat(abs); err == nil {
+		fi.exists, fi.dir = true, st.IsDir()
+		fi.real, _ = filepath.EvalSymlinks(abs)
+	} else if parent := filepath.Dir(abs); parent != abs {
+		fi.real = filepath.Join(c.info(parent).real, filepath.Base(abs))
+	}
+	c.infos[abs] = fi
+	return fi
+}
+
+// inside reports whether p is the work dir or below it (p is absolute).
+func inside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// join resolves rel (written in build.yml as what) against base, a folder in
+// the work dir. It returns "" and a message when rel is absolute or leaves
+// the work dir, literally or through a symlink.
+func (c *fsChecker) join(base, rel, what string) (string, string) {
+	if filepath.IsAbs(rel) {
+		return "", fmt.Sprintf("%s %q is absolute; write it relative to the %s", what, rel, relTo(base, c.workDir))
+	}
+	abs := filepath.Join(base, rel)
+	if !inside(c.workDir, abs) {
+		return "", fmt.Sprintf("%s %q escapes the work dir %s; keep it inside", what, rel, c.workDir)
+	}
+	if fi := c.info(abs); fi.real != "" && !inside(c.real, fi.real) {
+		return "", fmt.Sprintf("%s %q leads through a symlink to %s, outside the work dir %s", what, rel, fi.real, c.workDir)
+	}
+	return abs, ""
+}
+
+// relTo names the folder a path is relative to, for messages.
+func relTo(base, workDir string) string {
+	if base == workDir {
+		return "work dir"
+	}
+	return "context"
+}
+
+// checkContext resolves a step's context; it must be a folder.
+func (c *fsChecker) checkContext(rel string) (string, string) {
+	abs, msg := c.join(c.workDir, rel, "context")
+	if msg != "" {
+		return "", msg
+	}
+	switch fi := c.info(abs); {
+	case !fi.exists:
+		return "", fmt.Sprintf("context %q does not exist in %s; create it or fix the path", rel, c.workDir)
+	case !fi.dir:
+		return "", fmt.Sprintf("context %q is a file; a context must be a folder", rel)
+	}
+	return abs, ""
+}
+
+// checkDockerfile resolves a step's Dockerfile against its context; it must
+// be a file.
+func (c *fsChecker) checkDockerfile(context, rel string) (string, string) {
+	abs, msg := c.join(context, rel, "dockerfile")
+	if msg != "" {
+		return "", msg
+	}
+	switch fi := c.info(abs); {
+	case !fi.exists:
+		return "", fmt.Sprintf("dockerfile %q does not exist in %s; create it or fix the path (it is relative to the context)", rel, context)
+	case fi.dir:
+		return "", fmt.Sprintf("dockerfile %q is a folder, not a file", rel)
+	}
+	return abs, ""
+}
+
+// parseArtifact splits "/src[:dest]" and checks both halves. Dest comes back
+// cleaned, slash-separated and relative to the work dir.
+func (c *fsChecker) parseArtifact(spec string) (Artifact, string) {
+	src, dest, _ := strings.Cut(spec, ":")
+	switch {
+	case src == "":
+		return Artifact{}, fmt.Sprintf("artifact %q has no source; write /path/in/image[:dest]", spec)
+	case !path.IsAbs(src):
+		return Artifact{}, fmt.Sprintf("artifact source %q is not absolute; write the path in the image, like /%s", src, src)
+	case path.Clean(src) == "/":
+		return Artifact{}, fmt.Sprintf("artifact source %q is the whole image; name a file or folder in it", src)
+	}
+	if dest == "" {
+		dest = "."
+	}
+	abs, msg := c.join(c.workDir, filepath.FromSlash(dest), "artifact dest")
+	if msg != "" {
+		return Artifact{}, msg
+	}
+	rel, _ := filepath.Rel(c.workDir, abs)
+	return Artifact{Source: path.Clean(src), Dest: filepath.ToSlash(rel)}, ""
+}
+
+// checkSecretFile makes a file secret's path absolute and checks that it is
+// a file; it may live outside the work dir.
+func (c *fsChecker) checkSecretFile(id, value string) (string, string) {
+	if value == "" {
+		return "", fmt.Sprintf("secret %s has an empty value; give the path of the file that holds it", id)
+	}
+	abs := value
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(c.workDir, value)
+	}
+	switch fi := c.info(abs); {
+	case !fi.exists:
+		return "", fmt.Sprintf("secret %s: file %s does not exist; create it or fix the path", id, abs)
+	case fi.dir:
+		return "", fmt.Sprintf("secret %s: %s is a folder; a file secret needs a file", id, abs)
+	}
+	return abs, ""
+}

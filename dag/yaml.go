@@ -1,0 +1,208 @@
+package dag
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxAliases bounds how many alias dereferences a file may cause, so a
+// "billion laughs" file cannot make decoding explode.
+const maxAliases = 10000
+
+// decoder walks yaml.v3 nodes, reporting problems at their original
+// positions.
+type decoder struct {
+	file    string
+	pm      *posMap
+	errs    ErrorList
+	aliases int
+}
+
+// pos is the original position of a node.
+func (d *decoder) pos(n *yaml.Node) Pos {
+	l, c := d.pm.orig(n.Line, n.Column)
+	return Pos{File: d.file, Line: l, Col: c}
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.errs = append(d.errs, &Error{Pos: d.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
+// resolve follows aliases.
+func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		d.aliases++
+		if d.aliases > maxAliases {
+			d.errorf(n, "too many YAML aliases (more than %d); write the values out", maxAliases)
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+// isNull reports whether n is absent or an explicit null.
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// kindName describes a node's type for messages.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return "null"
+		case "!!bool":
+			return "a bool"
+		case "!!int", "!!float":
+			return "a number"
+		}
+		return fmt.Sprintf("the string %q", n.Value)
+	}
+	return "a document"
+}
+
+// pair is one key: value of a mapping.
+type pair struct {
+	key, val *yaml.Node
+}
+
+// mapping returns a mapping's pairs. It reports a node that is not a map,
+// duplicate keys, non-string keys, and (when known is not nil) unknown keys
+// with a did-you-mean hint; those pairs are left out.
+func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
+	n = d.resolve(n)
+	if n == nil || isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a map, not %s", what, kindName(n))
+		return nil
+	}
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	pairs := make([]pair, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := d.resolve(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode {
+			d.errorf(n.Content[i], "%s has a key that is not a string; write key: value", what)
+			continue
+		}
+		if k.Tag == "!!merge" {
+			d.errorf(k, "merge keys (<<) are not supported in %s; write the keys out", what)
+			continue
+		}
+		if prev, ok := seen[k.Value]; ok {
+			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, what, d.pos(prev).Line)
+			continue
+		}
+		seen[k.Value] = k
+		if known != nil && !contains(known, k.Value) {
+			d.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
+			continue
+		}
+		pairs = append(pairs, pair{key: k, val: v})
+	}
+	return pairs
+}
+
+// str decodes a scalar as a string; null is "".
+func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
+	n = d.resolve(n)
+	switch {
+	case n == nil:
+		return "", false
+	case isNull(n):
+		return "", true
+	case n.Kind != yaml.ScalarNode:
+		d.errorf(n, "%s must be a string, not %s", what, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// boolean decodes a YAML bool (true or false).
+func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
+	n = d.resolve(n)
+	if n == nil {
+		return false, false
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		return b, err == nil
+	}
+	d.errorf(n, "%s must be true or false, not %s", what, kindName(n))
+	return false, false
+}
+
+// list returns the items of a sequence of scalars; null is empty. A single
+// item of the wrong kind is reported and left out.
+func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
+	n = d.resolve(n)
+	if n == nil || isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "%s must be a list, not %s; write it as [a, b] or one \"- item\" per line", what, kindName(n))
+		return nil
+	}
+	items := make([]*yaml.Node, 0, len(n.Content))
+	for i, item := range n.Content {
+		item = d.resolve(item)
+		if item == nil {
+			continue
+		}
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			d.errorf(item, "%s[%d] must be a string, not %s", what, i, kindName(item))
+			continue
+		}
+		items = append(items, item)
+	}
+	return items
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlLine finds the line in a yaml.v3 syntax error message.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 error into an Error at its original line,
+// pointing at the line's first non-blank column.
+func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	col := firstCol(data, line)
+	l, c := pm.orig(line, col)
+	return &Error{Pos: Pos{File: file, Line: l, Col: c}, Msg: "YAML syntax: " + msg}
+}
+
+// firstCol is the 1-based column of the first non-blank rune of a line.
+func firstCol(data []byte, line int) int {
+	lines := strings.SplitN(string(data), "\n", line+1)
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len([]rune(l)) - len([]rune(strings.TrimLeft(l, " \t"))) + 1
+}
