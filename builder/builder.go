@@ -1,0 +1,285 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// Solver runs one BuildKit session with a client-side build function.
+// *client.Client implements it; unit tests use fakes.
+type Solver interface {
+	Build(ctx context.Context, opt client.SolveOpt, product string, fn gateway.BuildFunc, ch chan *client.SolveStatus) (*client.SolveResponse, error)
+}
+
+var _ Solver = (*client.Client)(nil)
+
+// Builder runs plans on one BuildKit daemon.
+type Builder struct {
+	solver Solver
+	o      *options
+}
+
+// New returns a Builder that solves with s.
+func New(s Solver, opts ...Option) (*Builder, error) {
+	if s == nil {
+		return nil, errors.New("builder.New: a Solver is required, e.g. a *client.Client from builder.Connect")
+	}
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{solver: s, o: o}, nil
+}
+
+// Run builds the steps with the given labels and everything they need (all
+// steps when none are given), runs their commands and tests, and then, only
+// if everything passed, publishes the selected named steps. The returned
+// Result holds every step's outcome, also when err is not nil.
+func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Result, error) {
+	steps, err := p.Select(labels...)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.newRun(p, steps, labels)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// run is the state of one Builder.Run.
+type run struct {
+	*Builder
+	plan      *dag.Plan
+	steps     []*dag.Step
+	publish   map[string]bool
+	perStep   map[string]secretStore
+	global    secretStore
+	bases     *baseImages
+	futures   map[string]*future
+	sem       chan struct{}
+	gate      *publishGate
+	mu        sync.Mutex
+	results   map[string]*StepResult
+	cancel    context.CancelCauseFunc
+	startedAt time.Time
+}
+
+// future is closed when its step ends; err says how.
+type future struct {
+	done chan struct{}
+	err  error
+}
+
+func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run, error) {
+	perStep, global, err := readSecrets(steps, b.o.secrets, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	bases, err := openBaseImages(b.o.images)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
+		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
+	}
+	explicit := map[string]bool{}
+	for _, l := range labels {
+		explicit[l] = true
+	}
+	for _, s := range steps {
+		r.futures[s.Label] = &future{done: make(chan struct{})}
+		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s)}
+		// Steps built only because a selection needs them are not published.
+		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
+			r.publish[s.Label] = true
+		}
+	}
+	if b.o.jobs > 0 {
+		r.sem = make(chan struct{}, b.o.jobs)
+	}
+	r.gate = newPublishGate(len(steps))
+	return r, nil
+}
+
+func artifactPaths(s *dag.Step) []string {
+	var out []string
+	for _, a := range s.Artifacts {
+		out = append(out, a.Path())
+	}
+	return out
+}
+
+// execute starts every step at once; each waits only for what it needs.
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	ctx, r.cancel = context.WithCancelCause(ctx)
+	defer r.cancel(nil)
+	r.startedAt = time.Now()
+	var g errgroup.Group
+	for _, s := range r.steps {
+		g.Go(func() error {
+			err := r.runStep(ctx, s)
+			r.finish(ctx, s, err)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return r.result(ctx)
+}
+
+// finish records how a step ended, and cancels the rest on a first real
+// failure unless keep-going is set.
+func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
+	res := r.results[s.Label]
+	f := r.futures[s.Label]
+	f.err = err
+	switch {
+	case err == nil:
+		res.Status = StatusDone
+	case errors.Is(err, ErrDependencyFailed):
+		res.Status = StatusDependencyFailed
+	case context.Cause(ctx) != nil && errors.Is(err, context.Canceled):
+		res.Status = StatusCanceled
+	case errors.Is(err, ErrNotPublished):
+		res.Status = StatusCanceled
+	default:
+		res.Status = StatusFailed
+		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
+		if !r.o.keepGoing {
+			r.cancel(err)
+		}
+	}
+	if err != nil {
+		res.err = err
+		res.Error = err.Error()
+		r.gate.fail()
+	}
+	close(f.done)
+}
+
+// result assembles the Result and the run's error: the first real failure,
+// or the interruption.
+func (r *run) result(ctx context.Context) (*Result, error) {
+	out := &Result{}
+	var failed []error
+	for _, s := range r.steps {
+		res := r.results[s.Label]
+		out.Steps = append(out.Steps, res)
+		if res.Status == StatusFailed {
+			failed = append(failed, res.err)
+		}
+	}
+	if len(failed) > 0 {
+		return out, &BuildError{Failed: failed}
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return out, cause
+	}
+	for _, res := range out.Steps {
+		if res.Status != StatusDone {
+			return out, fmt.Errorf("step %q: %w", res.Label, res.err)
+		}
+	}
+	return out, nil
+}
+
+// BuildError lists the steps that failed, each once.
+type BuildError struct {
+	Failed []error
+}
+
+// Error implements error.
+func (e *BuildError) Error() string {
+	return errors.Join(e.Failed...).Error()
+}
+
+// Unwrap returns the failures.
+func (e *BuildError) Unwrap() []error { return e.Failed }
+
+func (r *run) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.o.events(e)
+}
+
+// waitDeps waits until the step's direct dependencies have ended and reports
+// whether they all built. It is used when --jobs caps concurrency: a capped
+// step then holds a slot only while it really works.
+func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
+	for _, d := range s.DependsOn {
+		f, ok := r.futures[d]
+		if !ok {
+			continue
+		}
+		select {
+		case <-f.done:
+			if f.err != nil {
+				return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, d)
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
+// publishGate holds exporting sessions until every step has built and passed
+// its checks, or releases them with an error when any failed.
+type publishGate struct {
+	mu      sync.Mutex
+	pending int
+	ok      chan struct{}
+	failed  chan struct{}
+	once    sync.Once
+}
+
+func newPublishGate(n int) *publishGate {
+	g := &publishGate{pending: n, ok: make(chan struct{}), failed: make(chan struct{})}
+	if n == 0 {
+		close(g.ok)
+	}
+	return g
+}
+
+// built marks one step as built and verified.
+func (g *publishGate) built() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending--
+	if g.pending == 0 {
+		close(g.ok)
+	}
+}
+
+// fail releases every waiting session without publishing.
+func (g *publishGate) fail() { g.once.Do(func() { close(g.failed) }) }
+
+// wait blocks until publishing may start (nil) or must not.
+func (g *publishGate) wait(ctx context.Context) error {
+	select {
+	case <-g.failed:
+		return ErrNotPublished
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-g.ok:
+		// A failure may have raced with the last success.
+		select {
+		case <-g.failed:
+			return ErrNotPublished
+		default:
+			return nil
+		}
+	}
+}

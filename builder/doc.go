@@ -1,0 +1,20 @@
+// Package builder runs a dag.Plan on BuildKit.
+//
+// Every selected step gets its own BuildKit session, and all of them start at
+// once: a session owns its local contexts, its secrets and its exporter, and
+// re-solves the definitions of the steps it needs (the daemon runs shared work
+// once and caches it), handing them to the Dockerfile frontend as inputs. A
+// dependent's own instructions therefore overlap the build of its
+// dependencies instead of waiting at a level barrier.
+//
+// Artifacts are copied out of a dependency's result and merged into the
+// dependent's context in the engine; FROM <step> becomes a named context with
+// the parent's image config. Secrets are served by BuildKit's secrets
+// provider and never become build args.
+//
+// Publishing is a second phase: a session that exports holds its result until
+// every step, command and test has passed, and exports nothing if any failed.
+//
+// The package never prints and never exits: it reports through an event sink,
+// a progress sink and an injected *log.Logger, and cancels with its context.
+package builder

@@ -1,0 +1,197 @@
+package builder
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// SecretSpec is a secret given on the command line, in buildx syntax:
+// id=ID,src=FILE or id=ID,env=VAR.
+type SecretSpec struct {
+	ID  string
+	Src string
+	Env string
+}
+
+// ParseSecret parses buildx's --secret syntax.
+func ParseSecret(s string) (SecretSpec, error) {
+	var sp SecretSpec
+	for _, field := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(field, "=")
+		if !ok {
+			return sp, fmt.Errorf("--secret %q: want id=ID,src=FILE or id=ID,env=VAR", s)
+		}
+		switch strings.ToLower(k) {
+		case "id":
+			sp.ID = v
+		case "src", "source":
+			sp.Src = v
+		case "env":
+			sp.Env = v
+		case "type":
+			if v != "file" && v != "env" {
+				return sp, fmt.Errorf("--secret %q: type must be file or env", s)
+			}
+		default:
+			return sp, fmt.Errorf("--secret %q: unknown field %q (want id, src or env)", s, k)
+		}
+	}
+	if sp.ID == "" {
+		return sp, fmt.Errorf("--secret %q: id= is required", s)
+	}
+	if sp.Src == "" && sp.Env == "" {
+		sp.Env = sp.ID
+		if _, ok := os.LookupEnv(sp.Env); !ok {
+			sp.Env, sp.Src = "", sp.ID
+		}
+	}
+	return sp, nil
+}
+
+// ImageSource replaces a base image: an OCI layout on disk or another image.
+type ImageSource struct {
+	// Layout is the OCI layout folder, for oci-layout:// sources.
+	Layout string
+	// Digest is the manifest (or index) digest in the layout.
+	Digest digest.Digest
+	// Image is the replacement ref, for docker-image:// sources.
+	Image string
+}
+
+// String formats the source as given on the command line.
+func (s ImageSource) String() string {
+	if s.Layout != "" {
+		return "oci-layout://" + s.Layout + "@" + s.Digest.String()
+	}
+	return "docker-image://" + s.Image
+}
+
+// ParseImage parses --image REF=SOURCE, where SOURCE is
+// oci-layout://DIR[@sha256:...] or docker-image://REF. A layout without a
+// digest must hold exactly one image, or one whose name matches REF.
+func ParseImage(s string) (ref string, src ImageSource, err error) {
+	ref, source, ok := strings.Cut(s, "=")
+	if !ok || ref == "" || source == "" {
+		return "", src, fmt.Errorf("--image %q: want REF=oci-layout://DIR[@sha256:...] or REF=docker-image://REF", s)
+	}
+	key, err := ContextKey(ref)
+	if err != nil {
+		return "", src, fmt.Errorf("--image %q: %w", s, err)
+	}
+	switch {
+	case strings.HasPrefix(source, "oci-layout://"):
+		dir := strings.TrimPrefix(source, "oci-layout://")
+		var dgst digest.Digest
+		if i := strings.LastIndex(dir, "@"); i >= 0 {
+			dgst, err = digest.Parse(dir[i+1:])
+			if err != nil {
+				return "", src, fmt.Errorf("--image %q: %w", s, err)
+			}
+			dir = dir[:i]
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", src, err
+		}
+		if dgst == "" {
+			if dgst, err = layoutDigest(abs, ref); err != nil {
+				return "", src, fmt.Errorf("--image %q: %w", s, err)
+			}
+		}
+		return key, ImageSource{Layout: abs, Digest: dgst}, nil
+	case strings.HasPrefix(source, "docker-image://"):
+		img := strings.TrimPrefix(source, "docker-image://")
+		if _, err := reference.ParseNormalizedNamed(img); err != nil {
+			return "", src, fmt.Errorf("--image %q: %w", s, err)
+		}
+		return key, ImageSource{Image: img}, nil
+	}
+	return "", src, fmt.Errorf("--image %q: the source must start with oci-layout:// or docker-image://", s)
+}
+
+// ContextKey normalizes an image ref the way BuildKit's Dockerfile frontend
+// keys named contexts: the familiar name, without ":latest".
+func ContextKey(ref string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", fmt.Errorf("parsing image ref %q: %w", ref, err)
+	}
+	return strings.TrimSuffix(reference.FamiliarString(named), ":latest"), nil
+}
+
+// layoutDigest picks the image of an OCI layout: the only one, or the one
+// whose ref name annotation matches ref.
+func layoutDigest(dir, ref string) (digest.Digest, error) {
+	dt, err := os.ReadFile(filepath.Join(dir, ocispecs.ImageIndexFile))
+	if err != nil {
+		return "", fmt.Errorf("reading OCI layout: %w", err)
+	}
+	var idx ocispecs.Index
+	if err := json.Unmarshal(dt, &idx); err != nil {
+		return "", fmt.Errorf("parsing %s: %w", filepath.Join(dir, ocispecs.ImageIndexFile), err)
+	}
+	if len(idx.Manifests) == 1 {
+		return idx.Manifests[0].Digest, nil
+	}
+	want, _ := ContextKey(ref)
+	for _, m := range idx.Manifests {
+		name := m.Annotations[ocispecs.AnnotationRefName]
+		if name == "" {
+			name = m.Annotations["io.containerd.image.name"]
+		}
+		if k, err := ContextKey(name); err == nil && k == want {
+			return m.Digest, nil
+		}
+	}
+	return "", fmt.Errorf("%s holds %d images and none is named %s: add @sha256:DIGEST", dir, len(idx.Manifests), ref)
+}
+
+// Output is where published images go.
+type Output struct {
+	// Type is "oci" (an OCI layout per step) for now.
+	Type string
+	// Dest is the folder; each step writes Dest/<label>/ (or <label>.tar).
+	Dest string
+	// Tar writes Dest/<label>.tar instead of a folder.
+	Tar bool
+}
+
+// ParseOutput parses --output: oci:DIR, or buildx's type=oci,dest=DIR[,tar=true].
+func ParseOutput(s string) (Output, error) {
+	if t, dest, ok := strings.Cut(s, ":"); ok && !strings.Contains(t, "=") {
+		if t != "oci" {
+			return Output{}, fmt.Errorf("--output %q: unknown type %q (want oci:DIR)", s, t)
+		}
+		return Output{Type: t, Dest: dest}, nil
+	}
+	var o Output
+	for _, field := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(field, "=")
+		switch k {
+		case "type":
+			o.Type = v
+		case "dest":
+			o.Dest = v
+		case "tar":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return o, fmt.Errorf("--output %q: tar=%q is not a bool", s, v)
+			}
+			o.Tar = b
+		default:
+			return o, fmt.Errorf("--output %q: unknown field %q", s, k)
+		}
+	}
+	if o.Type != "oci" || o.Dest == "" {
+		return o, fmt.Errorf("--output %q: want oci:DIR or type=oci,dest=DIR[,tar=true]", s)
+	}
+	return o, nil
+}

@@ -1,0 +1,138 @@
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/charmbracelet/log"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+)
+
+// Option configures a Builder.
+type Option func(*options) error
+
+type options struct {
+	log          *log.Logger
+	progress     func(*client.SolveStatus)
+	events       func(Event)
+	jobs         int
+	keepGoing    bool
+	noCache      bool
+	buildArgs    map[string]string
+	secrets      []SecretSpec
+	ssh          []string
+	images       map[string]ImageSource
+	outputs      []Output
+	artifactsDir string
+	afterBuild   bool
+	attachables  []session.Attachable
+}
+
+// WithLogger sets the logger; the default discards everything.
+func WithLogger(l *log.Logger) Option {
+	return func(o *options) error { o.log = l; return nil }
+}
+
+// WithProgress receives every BuildKit status update of every step, with
+// vertex names prefixed by "[label] ". It is called from many goroutines, one
+// at a time per step; it must not block for long.
+func WithProgress(f func(*client.SolveStatus)) Option {
+	return func(o *options) error { o.progress = f; return nil }
+}
+
+// WithEvents receives step lifecycle events (started, done, failed...).
+func WithEvents(f func(Event)) Option {
+	return func(o *options) error { o.events = f; return nil }
+}
+
+// WithJobs caps the number of steps solving at once; 0 means no cap.
+func WithJobs(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("jobs must be 0 (no limit) or more, got %d", n)
+		}
+		o.jobs = n
+		return nil
+	}
+}
+
+// WithKeepGoing lets independent branches finish after a failure.
+func WithKeepGoing(b bool) Option {
+	return func(o *options) error { o.keepGoing = b; return nil }
+}
+
+// WithNoCache builds every step without the cache.
+func WithNoCache(b bool) Option {
+	return func(o *options) error { o.noCache = b; return nil }
+}
+
+// WithBuildArgs adds build args to every step (--build K=V); they override
+// the steps' own args.
+func WithBuildArgs(args map[string]string) Option {
+	return func(o *options) error {
+		for k, v := range args {
+			o.buildArgs[k] = v
+		}
+		return nil
+	}
+}
+
+// WithSecrets adds secrets (--secret id=ID,src=FILE|env=VAR) to every step.
+func WithSecrets(s ...SecretSpec) Option {
+	return func(o *options) error { o.secrets = append(o.secrets, s...); return nil }
+}
+
+// WithSSH forwards SSH agents or keys (--ssh default|ID=PATH...).
+func WithSSH(specs ...string) Option {
+	return func(o *options) error { o.ssh = append(o.ssh, specs...); return nil }
+}
+
+// WithImages replaces base images (--image REF=SOURCE) in every step.
+func WithImages(m map[string]ImageSource) Option {
+	return func(o *options) error {
+		for k, v := range m {
+			o.images[k] = v
+		}
+		return nil
+	}
+}
+
+// WithOutputs sets where published images go.
+func WithOutputs(outs ...Output) Option {
+	return func(o *options) error { o.outputs = append(o.outputs, outs...); return nil }
+}
+
+// WithArtifactsDir also writes every step's artifacts to DIR on the host,
+// laid out as Habitus does: DIR/<dest>/<basename(src)>.
+func WithArtifactsDir(dir string) Option {
+	return func(o *options) error { o.artifactsDir = dir; return nil }
+}
+
+// WithAfterBuildCommands runs the steps' after_build_command on the host.
+func WithAfterBuildCommands(b bool) Option {
+	return func(o *options) error { o.afterBuild = b; return nil }
+}
+
+// withAttachables adds session attachables to every session (a test seam).
+func withAttachables(a ...session.Attachable) Option {
+	return func(o *options) error { o.attachables = append(o.attachables, a...); return nil }
+}
+
+func makeOptions(opts []Option) (*options, error) {
+	o := &options{
+		log:       log.New(io.Discard),
+		progress:  func(*client.SolveStatus) {},
+		events:    func(Event) {},
+		buildArgs: map[string]string{},
+		images:    map[string]ImageSource{},
+	}
+	var errs []error
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return o, errors.Join(errs...)
+}

@@ -1,0 +1,185 @@
+package builder
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// tailLines is how many lines of a failing vertex's output an error keeps.
+const tailLines = 12
+
+// tracker drains one session's status stream: it prefixes vertex names with
+// the step label, forwards the statuses to the progress sink, counts
+// vertices and cache hits, and keeps the last lines each vertex printed.
+type tracker struct {
+	label string
+	sink  func(*client.SolveStatus)
+
+	mu     sync.Mutex
+	done   map[digest.Digest]bool // completed vertices: cached or not
+	logs   map[digest.Digest]*bytes.Buffer
+	owners map[digest.Digest]string
+}
+
+func newTracker(label string, sink func(*client.SolveStatus)) *tracker {
+	return &tracker{
+		label: label, sink: sink,
+		done:   map[digest.Digest]bool{},
+		logs:   map[digest.Digest]*bytes.Buffer{},
+		owners: map[digest.Digest]string{},
+	}
+}
+
+func (t *tracker) drain(ch <-chan *client.SolveStatus) {
+	for st := range ch {
+		t.observe(st)
+		t.sink(st)
+	}
+}
+
+func (t *tracker) observe(st *client.SolveStatus) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	prefix := "[" + t.label + "] "
+	for _, v := range st.Vertexes {
+		if !strings.HasPrefix(v.Name, "[") || !strings.HasPrefix(v.Name, prefix) {
+			v.Name = prefix + v.Name
+		}
+		if v.Completed != nil {
+			t.done[v.Digest] = v.Cached
+		}
+	}
+	for _, l := range st.Logs {
+		b, ok := t.logs[l.Vertex]
+		if !ok {
+			b = &bytes.Buffer{}
+			t.logs[l.Vertex] = b
+		}
+		b.Write(l.Data)
+		if b.Len() > 64<<10 {
+			keep := b.Bytes()[b.Len()-16<<10:]
+			nb := bytes.NewBuffer(append([]byte(nil), keep...))
+			t.logs[l.Vertex] = nb
+		}
+	}
+}
+
+// counts returns how many vertices completed and how many of them were
+// answered from the cache.
+func (t *tracker) counts() (all, cached int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.done {
+		all++
+		if c {
+			cached++
+		}
+	}
+	return all, cached
+}
+
+// tail returns the last lines a vertex printed.
+func (t *tracker) tail(d digest.Digest) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b, ok := t.logs[d]
+	if !ok {
+		return nil
+	}
+	return lastLines(b.String(), tailLines)
+}
+
+func lastLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// own records that a vertex belongs to a step (the first owner wins).
+func (t *tracker) own(d digest.Digest, label string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.owners[d]; !ok {
+		t.owners[d] = label
+	}
+}
+
+func (t *tracker) owner(d digest.Digest) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.owners[d]
+}
+
+// vertex is a synthetic progress vertex for weld's own work (commands, tests,
+// exports), shown in the same display as BuildKit's.
+type vertex struct {
+	t       *tracker
+	v       *client.Vertex
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	created time.Time
+}
+
+func (t *tracker) vertex(name string) *vertex {
+	now := time.Now()
+	v := &client.Vertex{
+		Digest:  digest.FromString(t.label + "\x00" + name + "\x00" + now.String()),
+		Name:    "[" + t.label + "] " + name,
+		Started: &now,
+	}
+	t.sink(&client.SolveStatus{Vertexes: []*client.Vertex{v}})
+	return &vertex{t: t, v: v, created: now}
+}
+
+// Write implements io.Writer: the output becomes the vertex's log.
+func (v *vertex) Write(p []byte) (int, error) {
+	v.mu.Lock()
+	v.buf.Write(p)
+	v.mu.Unlock()
+	v.t.sink(&client.SolveStatus{Logs: []*client.VertexLog{{
+		Vertex: v.v.Digest, Stream: 1, Data: append([]byte(nil), p...), Timestamp: time.Now(),
+	}}})
+	return len(p), nil
+}
+
+// Close implements io.Closer; the process's streams are closed by BuildKit.
+func (v *vertex) Close() error { return nil }
+
+// output returns everything written so far.
+func (v *vertex) output() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.buf.String()
+}
+
+// complete marks the vertex done, with err when it failed.
+func (v *vertex) complete(err error) {
+	now := time.Now()
+	done := *v.v
+	done.Completed = &now
+	if err != nil {
+		done.Error = err.Error()
+	}
+	v.t.sink(&client.SolveStatus{Vertexes: []*client.Vertex{&done}})
+}
+
+// drainQuiet forwards a helper solve's statuses to the sink without
+// counting them as the step's own.
+func (t *tracker) drainQuiet(ch <-chan *client.SolveStatus) {
+	prefix := "[" + t.label + "] "
+	for st := range ch {
+		for _, v := range st.Vertexes {
+			if !strings.HasPrefix(v.Name, prefix) {
+				v.Name = prefix + v.Name
+			}
+		}
+		t.sink(st)
+	}
+}

@@ -1,0 +1,351 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/weld-build/weld/artifacts"
+	"github.com/weld-build/weld/dag"
+)
+
+// runStep runs one step as its own BuildKit session.
+func (r *run) runStep(ctx context.Context, s *dag.Step) error {
+	release := func() {}
+	if r.sem != nil {
+		if err := r.waitDeps(ctx, s); err != nil {
+			return err
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		var done bool
+		release = func() {
+			if !done {
+				done = true
+				<-r.sem
+			}
+		}
+		defer release()
+	}
+	r.emit(Event{Step: s.Label, Type: EventStarted})
+	opt, err := r.solveOpt(s)
+	if err != nil {
+		return fmt.Errorf("step %q: %w", s.Label, err)
+	}
+	ch := make(chan *client.SolveStatus)
+	tr := newTracker(s.Label, r.o.progress)
+	drained := make(chan struct{})
+	go func() { tr.drain(ch); close(drained) }()
+	start := time.Now()
+	resp, err := r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr}
+		return ss.build(ctx, release)
+	}, ch)
+	<-drained
+	res := r.results[s.Label]
+	res.Duration = Duration(time.Since(start))
+	res.Vertices, res.CachedVertices = tr.counts()
+	if err != nil {
+		return r.explain(ctx, s, tr, err)
+	}
+	if resp != nil && r.publish[s.Label] {
+		res.ExporterResponse = resp.ExporterResponse
+		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+		res.ConfigDigest = resp.ExporterResponse[exptypes.ExporterImageConfigDigestKey]
+		res.Outputs = r.outputNames(s)
+		r.emit(Event{Step: s.Label, Type: EventPublished, Message: res.Digest})
+	}
+	return nil
+}
+
+// solveOpt is the session of one step: the local contexts and Dockerfiles of
+// the step and every step it re-solves, their secrets, the base image stores
+// and, when it publishes, its exporters.
+func (r *run) solveOpt(s *dag.Step) (client.SolveOpt, error) {
+	closure := append(r.plan.Deps(s.Label), s.Label)
+	mounts := map[string]fsutil.FS{}
+	for _, l := range closure {
+		st := r.stepByLabel(l)
+		ctxFS, err := fsutil.NewFS(st.Context)
+		if err != nil {
+			return client.SolveOpt{}, fmt.Errorf("opening context %s: %w", st.Context, err)
+		}
+		dfFS, err := fsutil.NewFS(filepath.Dir(st.Dockerfile))
+		if err != nil {
+			return client.SolveOpt{}, fmt.Errorf("opening %s: %w", filepath.Dir(st.Dockerfile), err)
+		}
+		mounts[contextLocal(l)] = ctxFS
+		mounts[dockerfileLocal(l)] = dfFS
+	}
+	attach := []session.Attachable{secretAttachable(sessionSecrets(closure, r.perStep, r.global))}
+	if len(r.o.ssh) > 0 {
+		a, err := sshAttachable(r.o.ssh)
+		if err != nil {
+			return client.SolveOpt{}, err
+		}
+		attach = append(attach, a)
+	}
+	attach = append(attach, r.o.attachables...)
+	opt := client.SolveOpt{
+		LocalMounts: mounts,
+		OCIStores:   r.bases.stores,
+		Session:     attach,
+	}
+	if r.publish[s.Label] {
+		exports, err := r.exports(s)
+		if err != nil {
+			return opt, err
+		}
+		opt.Exports = exports
+	}
+	return opt, nil
+}
+
+func contextLocal(label string) string    { return "ctx-" + label }
+func dockerfileLocal(label string) string { return "df-" + label }
+
+func (r *run) stepByLabel(label string) *dag.Step {
+	for _, s := range r.steps {
+		if s.Label == label {
+			return s
+		}
+	}
+	panic("builder: step " + label + " is not in the selection") // Select guarantees it.
+}
+
+// stepSession is the client side of one step's session.
+type stepSession struct {
+	*run
+	c      gateway.Client
+	step   *dag.Step
+	solved map[string]*solved
+	tr     *tracker
+}
+
+// solved is one step's result inside a session.
+type solved struct {
+	ref    gateway.Reference
+	state  llb.State
+	config []byte
+}
+
+// build solves the step, checks it, runs its command and tests, and holds
+// the result for the exporter until everything in the run has passed.
+func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Result, error) {
+	s := ss.step
+	sv, err := ss.solve(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := sv.ref.Evaluate(ctx); err != nil {
+		return nil, err
+	}
+	for _, a := range s.Artifacts {
+		if _, err := sv.ref.StatFile(ctx, gateway.StatRequest{Path: a.Source}); err != nil {
+			return nil, &StepError{Step: s.Label, Err: fmt.Errorf("%s: artifact %s is not in the image: %w", a.Pos, a.Source, ErrMissingArtifact)}
+		}
+	}
+	if err := ss.verify(ctx, sv); err != nil {
+		return nil, err
+	}
+	if err := ss.hostArtifacts(ctx, sv); err != nil {
+		return nil, err
+	}
+	if err := ss.afterBuild(ctx); err != nil {
+		return nil, err
+	}
+	release()
+	ss.gate.built()
+	ss.emit(Event{Step: s.Label, Type: EventBuilt})
+	if !ss.publish[s.Label] {
+		return gateway.NewResult(), nil
+	}
+	if err := ss.gate.wait(ctx); err != nil {
+		return nil, err
+	}
+	res := gateway.NewResult()
+	res.SetRef(sv.ref)
+	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+	return res, nil
+}
+
+// ErrMissingArtifact marks an artifact path that the step's image lacks.
+var ErrMissingArtifact = errors.New("missing artifact")
+
+// solve returns the lazily evaluated result of a step inside this session,
+// solving the steps it needs first (also lazily: nothing runs until the
+// result is evaluated, so a dependent's own work overlaps its dependencies).
+func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) {
+	if sv, ok := ss.solved[s.Label]; ok {
+		return sv, nil
+	}
+	attrs, err := ss.frontendAttrs(s)
+	if err != nil {
+		return nil, err
+	}
+	inputs := map[string]*pb.Definition{}
+	local := llb.Local(contextLocal(s.Label),
+		llb.ExcludePatterns(dockerignore(s)),
+		llb.SharedKeyHint(contextLocal(s.Label)),
+		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
+	layers := []llb.State{local}
+	for _, d := range s.DependsOn {
+		dep := ss.stepByLabel(d)
+		dv, err := ss.solve(ctx, dep)
+		if err != nil {
+			return nil, err
+		}
+		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
+		if len(placed) > 0 {
+			layer := artifacts.Layer(dv.state, placed, dep.Label)
+			if err := ss.own(ctx, layer, dep.Label); err != nil {
+				return nil, err
+			}
+			layers = append(layers, layer)
+		}
+		if !contains(s.FromSteps, d) {
+			continue
+		}
+		def, err := dv.state.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key, err := ContextKey(dep.Name)
+		if err != nil {
+			return nil, err
+		}
+		in := "step-" + d
+		inputs[in] = def.ToPB()
+		md, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: dv.config})
+		if err != nil {
+			return nil, err
+		}
+		attrs["context:"+key] = "input:" + in
+		attrs["input-metadata:"+in] = string(md)
+	}
+	ctxState := local
+	if len(layers) > 1 {
+		ctxState = llb.Merge(layers, llb.WithCustomName(fmt.Sprintf("[%s] build context with artifacts", s.Label)))
+	}
+	def, err := ctxState.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inputs["context"] = def.ToPB()
+	res, err := ss.c.Solve(ctx, gateway.SolveRequest{Frontend: "dockerfile.v0", FrontendOpt: attrs, FrontendInputs: inputs})
+	if err != nil {
+		return nil, fmt.Errorf("step %q: %w", s.Label, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	sv := &solved{ref: ref, config: res.Metadata[exptypes.ExporterImageConfigKey]}
+	if sv.state, err = ref.ToState(); err != nil {
+		return nil, err
+	}
+	if len(s.Cleanup) > 0 {
+		if sv, err = ss.cleanup(ctx, s, sv); err != nil {
+			return nil, err
+		}
+	}
+	if s != ss.step {
+		if err := ss.own(ctx, sv.state, s.Label); err != nil {
+			return nil, err
+		}
+	}
+	ss.solved[s.Label] = sv
+	return sv, nil
+}
+
+// own records the vertices of st as belonging to the step label, unless an
+// earlier step already owns them.
+func (ss *stepSession) own(ctx context.Context, st llb.State, label string) error {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	for _, dt := range def.Def {
+		ss.tr.own(digest.FromBytes(dt), label)
+	}
+	return nil
+}
+
+func (ss *stepSession) workDir() string { return ss.plan.Build().WorkDir }
+
+// frontendAttrs are the Dockerfile frontend's options for a step.
+func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
+	attrs := map[string]string{
+		"filename":      filepath.Base(s.Dockerfile),
+		"dockerfilekey": dockerfileLocal(s.Label),
+	}
+	if s.Target != "" {
+		attrs["target"] = s.Target
+	}
+	for k, v := range s.Args {
+		attrs["build-arg:"+k] = v
+	}
+	for k, v := range ss.o.buildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	if s.NoCache || ss.o.noCache {
+		attrs["no-cache"] = ""
+	}
+	for k, v := range ss.bases.attrs {
+		attrs[k] = v
+	}
+	return attrs, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// explain turns a session's error into the step's error: a failure inside a
+// dependency's vertices is that dependency's (reported once, by its own
+// session); anything else gets the step's name, the Dockerfile line and the
+// tail of the failing vertex's output.
+func (r *run) explain(ctx context.Context, s *dag.Step, tr *tracker, err error) error {
+	if errors.Is(err, ErrNotPublished) || errors.Is(err, ErrDependencyFailed) {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
+	}
+	var ve *errdefs.VertexError
+	if errors.As(err, &ve) {
+		if owner := tr.owner(digest.Digest(ve.Digest)); owner != "" && owner != s.Label {
+			return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, owner)
+		}
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return se
+	}
+	se = &StepError{Step: s.Label, Err: err, Source: sourceLocation(s, err)}
+	if ve != nil {
+		se.Tail = tr.tail(digest.Digest(ve.Digest))
+	}
+	return se
+}

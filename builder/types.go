@@ -1,0 +1,105 @@
+package builder
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrDependencyFailed marks a step that did not build because a step it
+// needs failed; the failure is reported once, against that step.
+var ErrDependencyFailed = errors.New("dependency failed")
+
+// ErrNotPublished marks a step whose publishing was held back because another
+// step, command or test failed: weld publishes all or nothing.
+var ErrNotPublished = errors.New("not published: another step failed")
+
+// Status is how a step ended.
+type Status string
+
+// The statuses of a step.
+const (
+	StatusDone             Status = "done"
+	StatusFailed           Status = "failed"
+	StatusDependencyFailed Status = "dependency failed"
+	StatusCanceled         Status = "canceled"
+)
+
+// EventType says what happened to a step.
+type EventType string
+
+// The events a run reports.
+const (
+	EventStarted   EventType = "started"
+	EventBuilt     EventType = "built"
+	EventPublished EventType = "published"
+	EventFailed    EventType = "failed"
+	EventWarning   EventType = "warning"
+)
+
+// Event is one thing that happened to a step, for the caller's display or log.
+type Event struct {
+	Time    time.Time
+	Step    string
+	Type    EventType
+	Message string
+	Err     error
+}
+
+// Result is the outcome of a run, per step in build order.
+type Result struct {
+	Steps []*StepResult
+}
+
+// Step returns the result of the step with that label, or nil.
+func (r *Result) Step(label string) *StepResult {
+	for _, s := range r.Steps {
+		if s.Label == label {
+			return s
+		}
+	}
+	return nil
+}
+
+// StepResult is what one step produced.
+type StepResult struct {
+	Label string `json:"-"`
+	// ImageName is the step's name:, the name it is exported under.
+	ImageName string `json:"image.name,omitempty"`
+	// Digest is the exported image's manifest digest.
+	Digest string `json:"containerimage.digest,omitempty"`
+	// ConfigDigest is the exported image's config digest.
+	ConfigDigest string `json:"containerimage.config.digest,omitempty"`
+	// Status says how the step ended.
+	Status Status `json:"status"`
+	// Error is the failure message, when the step failed.
+	Error string `json:"error,omitempty"`
+	// Source is the Dockerfile FILE:LINE of a failing instruction.
+	Source string `json:"source,omitempty"`
+	// Outputs are where the image was written or pushed.
+	Outputs []string `json:"outputs,omitempty"`
+	// Duration is the wall time of the step's session.
+	Duration Duration `json:"duration"`
+	// Vertices and CachedVertices count the BuildKit vertices the session
+	// ran and the ones answered from the cache.
+	Vertices       int `json:"vertices"`
+	CachedVertices int `json:"cached_vertices"`
+	// Artifacts are the paths, relative to the work dir, of the artifacts
+	// the step hands on.
+	Artifacts []string `json:"artifacts,omitempty"`
+	// ExporterResponse is BuildKit's raw exporter response.
+	ExporterResponse map[string]string `json:"exporter_response,omitempty"`
+
+	err error
+}
+
+// Err returns the step's error, or nil.
+func (s *StepResult) Err() error { return s.err }
+
+// Duration is a time.Duration that marshals to JSON as seconds.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', 3, 64), nil
+}

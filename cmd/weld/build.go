@@ -1,0 +1,49 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/weld-build/weld/builder"
+)
+
+func init() { subcommands = append(subcommands, newBuildCmd) }
+
+func newBuildCmd(o *rootOptions) *cobra.Command {
+	bo := &buildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build [flags] [STEP...]",
+		Short: "Build the steps (all, or those named and what they need) on BuildKit",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := bo.loadPlan(o)
+			if err != nil {
+				return err
+			}
+			if _, err := p.Select(args...); err != nil {
+				return err
+			}
+			opts, err := bo.builderOptions(o)
+			if err != nil {
+				return err
+			}
+			c, err := builder.Connect(cmd.Context(), bo.connect)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			disp := newProgress(cmd.Context(), cmd.ErrOrStderr(), bo.progress)
+			b, err := builder.New(c, append(opts, builder.WithProgress(disp.write))...)
+			if err != nil {
+				return err
+			}
+			res, runErr := b.Run(cmd.Context(), p, args...)
+			disp.wait()
+			if err := bo.writeMetadata(res); err != nil && runErr == nil {
+				runErr = err
+			}
+			printSummary(cmd.ErrOrStderr(), res, runErr)
+			return runErr
+		},
+	}
+	addBuildFlags(cmd, bo)
+	return cmd
+}

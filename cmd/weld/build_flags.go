@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weld-build/weld/builder"
+)
+
+// buildOptions are the flags of weld build; names follow buildx where
+// buildx has the same flag.
+type buildOptions struct {
+	fileOptions
+	connect      builder.ConnectOptions
+	jobs         int
+	keepGoing    bool
+	noCache      bool
+	buildArgs    []string
+	secrets      []string
+	ssh          []string
+	images       []string
+	outputs      []string
+	metadataFile string
+	artifactsDir string
+	afterBuild   bool
+	progress     string
+}
+
+func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
+	f := cmd.Flags()
+	addFileFlags(f, &bo.fileOptions)
+	f.StringVar(&bo.connect.Addr, "addr", "", "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST, else weld's own local daemon)")
+	f.StringVar(&bo.connect.TLSCACert, "tlscacert", "", "CA certificate for a tcp:// daemon")
+	f.StringVar(&bo.connect.TLSCert, "tlscert", "", "client certificate for a tcp:// daemon")
+	f.StringVar(&bo.connect.TLSKey, "tlskey", "", "client key for a tcp:// daemon")
+	f.StringVar(&bo.connect.TLSServerName, "tlsservername", "", "server name for a tcp:// daemon's certificate")
+	f.IntVarP(&bo.jobs, "jobs", "j", 0, "steps solving at once (0: no limit)")
+	f.BoolVar(&bo.keepGoing, "keep-going", false, "let independent steps finish after a failure (nothing is published)")
+	f.BoolVar(&bo.noCache, "no-cache", false, "do not use the cache")
+	f.StringArrayVar(&bo.buildArgs, "build", nil, "build arg K=V for every step (repeatable)")
+	f.StringArrayVar(&bo.buildArgs, "build-arg", nil, "same as --build")
+	f.StringArrayVar(&bo.secrets, "secret", nil, "secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)")
+	f.StringArrayVar(&bo.ssh, "ssh", nil, "SSH agent or keys to forward: default or ID=PATH (repeatable)")
+	f.StringArrayVar(&bo.images, "image", nil, "replace a base image: REF=oci-layout://DIR[@sha256:...] or REF=docker-image://REF (repeatable)")
+	f.StringArrayVarP(&bo.outputs, "output", "o", nil, "where images go: oci:DIR (DIR/<step>/), or type=oci,dest=DIR,tar=true")
+	f.StringVar(&bo.metadataFile, "metadata-file", "", "write the build result as JSON to this file")
+	f.StringVar(&bo.artifactsDir, "artifacts-dir", "", "also write every step's artifacts to this folder")
+	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
+	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
+}
+
+// builderOptions checks the flags and maps them to builder options.
+func (bo *buildOptions) builderOptions(o *rootOptions) ([]builder.Option, error) {
+	args, err := parseEnv(bo.buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	images := map[string]builder.ImageSource{}
+	for _, s := range bo.images {
+		ref, src, err := builder.ParseImage(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadInput, err)
+		}
+		images[ref] = src
+	}
+	var secrets []builder.SecretSpec
+	for _, s := range bo.secrets {
+		sp, err := builder.ParseSecret(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadInput, err)
+		}
+		secrets = append(secrets, sp)
+	}
+	var outs []builder.Output
+	for _, s := range bo.outputs {
+		out, err := builder.ParseOutput(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadInput, err)
+		}
+		outs = append(outs, out)
+	}
+	if !validProgress(bo.progress) {
+		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
+	}
+	return []builder.Option{
+		builder.WithLogger(o.log),
+		builder.WithJobs(bo.jobs),
+		builder.WithKeepGoing(bo.keepGoing),
+		builder.WithNoCache(bo.noCache),
+		builder.WithBuildArgs(args),
+		builder.WithSecrets(secrets...),
+		builder.WithSSH(bo.ssh...),
+		builder.WithImages(images),
+		builder.WithOutputs(outs...),
+		builder.WithArtifactsDir(bo.artifactsDir),
+		builder.WithAfterBuildCommands(bo.afterBuild),
+		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
+	}, nil
+}
+
+// writeMetadata writes --metadata-file: an object keyed by step label, in
+// buildx's shape.
+func (bo *buildOptions) writeMetadata(res *builder.Result) error {
+	if bo.metadataFile == "" || res == nil {
+		return nil
+	}
+	m := map[string]*builder.StepResult{}
+	for _, s := range res.Steps {
+		m[s.Label] = s
+	}
+	dt, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(bo.metadataFile); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(bo.metadataFile, append(dt, '\n'), 0o644)
+}

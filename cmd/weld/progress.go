@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+
+	"github.com/weld-build/weld/builder"
+)
+
+func validProgress(mode string) bool {
+	switch mode {
+	case "auto", "tty", "plain", "rawjson", "quiet":
+		return true
+	}
+	return false
+}
+
+// progress fans every step's status stream into one BuildKit display.
+type progress struct {
+	ch   chan *client.SolveStatus
+	done chan struct{}
+}
+
+// newProgress starts the display. It has its own context, so that it can
+// finish printing a failure after the build's context was canceled.
+func newProgress(_ context.Context, out io.Writer, mode string) *progress {
+	p := &progress{ch: make(chan *client.SolveStatus, 64), done: make(chan struct{})}
+	d, err := progressui.NewDisplay(out, progressui.DisplayMode(mode))
+	if err != nil {
+		d, _ = progressui.NewDisplay(out, progressui.PlainMode)
+	}
+	go func() {
+		defer close(p.done)
+		_, _ = d.UpdateFrom(context.Background(), p.ch)
+	}()
+	return p
+}
+
+func (p *progress) write(s *client.SolveStatus) { p.ch <- s }
+
+// wait closes the stream and waits until the display has printed it all.
+func (p *progress) wait() {
+	close(p.ch)
+	<-p.done
+}
+
+func logEvent(o *rootOptions, e builder.Event) {
+	switch e.Type {
+	case builder.EventPublished:
+		o.log.Info("published", "step", e.Step, "digest", e.Message)
+	case builder.EventWarning:
+		o.log.Warn(e.Message, "step", e.Step)
+	default:
+		o.log.Debug(string(e.Type), "step", e.Step)
+	}
+}
+
+// printSummary prints the closing summary: every step's outcome and, last,
+// each failure with its Dockerfile line and the tail of its output.
+func printSummary(w io.Writer, res *builder.Result, err error) {
+	if res == nil {
+		return
+	}
+	fmt.Fprintln(w)
+	for _, s := range res.Steps {
+		line := fmt.Sprintf("  %-20s %-18s %6.1fs  %d/%d cached", s.Label, s.Status, timeSeconds(s.Duration), s.CachedVertices, s.Vertices)
+		if s.Digest != "" {
+			line += "  " + s.Digest
+		}
+		for _, o := range s.Outputs {
+			line += "  → " + o
+		}
+		fmt.Fprintln(w, line)
+	}
+	var be *builder.BuildError
+	if !errors.As(err, &be) {
+		return
+	}
+	for _, f := range be.Failed {
+		fmt.Fprintf(w, "\nFAILED: %v\n", f)
+		var se *builder.StepError
+		if errors.As(f, &se) && len(se.Tail) > 0 {
+			fmt.Fprintln(w, "  "+strings.Join(se.Tail, "\n  "))
+		}
+	}
+}
+
+func timeSeconds(d builder.Duration) float64 { return float64(d) / 1e9 }
