@@ -1,7 +1,7 @@
 package dag
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -184,7 +184,7 @@ func (d *decoder) refs(s *Step, key string, n *yaml.Node, what string) []ref {
 	refs := make([]ref, 0, len(items))
 	for i, item := range items {
 		p := d.pos(item)
-		s.Keys[fmt.Sprintf("%s[%d]", key, i)] = p
+		s.Keys[key+"["+strconv.Itoa(i)+"]"] = p
 		refs = append(refs, ref{value: item.Value, pos: p})
 	}
 	return refs

@@ -47,9 +47,12 @@ func (c *fsChecker) info(abs string) fsInfo {
 }
 
 // inside reports whether p is the work dir or below it (p is absolute).
+// Both are clean, as filepath.Join and EvalSymlinks return them.
 func inside(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	if p == root || root == string(filepath.Separator) {
+		return true
+	}
+	return strings.HasPrefix(p, root) && p[len(root)] == filepath.Separator
 }
 
 // join resolves rel (written in build.yml as what) against base, a folder in

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dominikbraun/graph"
 )
@@ -15,7 +16,9 @@ type Plan struct {
 	x     *index
 	order []int // step indices in build order
 	rank  []int // rank[i] is step i's position in order
-	g     graph.Graph[string, *Step]
+
+	graphOnce sync.Once
+	g         graph.Graph[string, *Step]
 }
 
 // NewPlan builds the graph of b's steps. It fails with an ErrorList when a
@@ -34,33 +37,25 @@ func NewPlan(b *Build) (*Plan, error) {
 	for r, i := range order {
 		p.rank[i] = r
 	}
-	g, err := p.newGraph()
-	if err != nil {
-		return nil, fmt.Errorf("building the graph: %w", err)
-	}
-	p.g = g
 	return p, nil
 }
 
 // newGraph fills a dominikbraun/graph graph. It is built without
-// PreventCycles: the order above has already proven there is none.
-func (p *Plan) newGraph() (graph.Graph[string, *Step], error) {
+// PreventCycles: NewPlan's ordering has already proven there is no cycle.
+// The plan's labels are unique and its edges valid, so adding cannot fail.
+func (p *Plan) newGraph() graph.Graph[string, *Step] {
 	g := graph.New(func(s *Step) string { return s.Label }, graph.Directed())
-	for _, s := range p.x.steps {
-		if err := g.AddVertex(s); err != nil {
-			return nil, err
-		}
+	labels := make([]string, len(p.x.steps))
+	for i, s := range p.x.steps {
+		_ = g.AddVertex(s)
+		labels[i] = artifactLabel(s)
 	}
 	for i, s := range p.x.steps {
 		for _, d := range p.x.deps[i] {
-			dep := p.x.steps[d]
-			attr := graph.EdgeAttribute("label", artifactLabel(dep))
-			if err := g.AddEdge(dep.Label, s.Label, attr); err != nil {
-				return nil, fmt.Errorf("edge %s → %s: %w", dep.Label, s.Label, err)
-			}
+			_ = g.AddEdge(p.x.steps[d].Label, s.Label, graph.EdgeAttribute("label", labels[d]))
 		}
 	}
-	return g, nil
+	return g
 }
 
 // artifactLabel lists where a step's artifacts land, for edge labels.
@@ -75,10 +70,15 @@ func artifactLabel(s *Step) string {
 // Build returns the Build the plan was made from.
 func (p *Plan) Build() *Build { return p.build }
 
-// Graph returns the dependency graph: one vertex per step, keyed by label,
-// and an edge from each dependency to its dependent, whose "label"
-// attribute lists the dependency's artifacts.
-func (p *Plan) Graph() graph.Graph[string, *Step] { return p.g }
+// Graph returns the dependency graph as a github.com/dominikbraun/graph
+// graph: one vertex per step, keyed by label, and an edge from each
+// dependency to its dependent, whose "label" attribute lists the
+// dependency's artifacts. It is built on the first call (the plan's own
+// queries run on adjacency lists and do not need it); treat it as read-only.
+func (p *Plan) Graph() graph.Graph[string, *Step] {
+	p.graphOnce.Do(func() { p.g = p.newGraph() })
+	return p.g
+}
 
 // Order returns every step in build order: each after its dependencies,
 // ties broken by file order.

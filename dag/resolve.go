@@ -1,7 +1,6 @@
 package dag
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +17,7 @@ type resolver struct {
 	byName  map[string]*Step // normalized image name → step
 	labels  []string
 	files   map[string]parsedFile // Dockerfiles by absolute path
+	norms   map[string]string     // NormalizeName results
 }
 
 // parsedFile is a Dockerfile read once, shared by the steps that use it.
@@ -28,7 +28,7 @@ type parsedFile struct {
 
 func newResolver(l *loader, steps []*rawStep) *resolver {
 	r := &resolver{l: l, steps: steps, byLabel: make(map[string]*Step, len(steps)),
-		byName: make(map[string]*Step, len(steps)), files: map[string]parsedFile{}}
+		byName: make(map[string]*Step, len(steps)), files: map[string]parsedFile{}, norms: map[string]string{}}
 	for _, rs := range steps {
 		r.byLabel[rs.step.Label] = rs.step
 		r.labels = append(r.labels, rs.step.Label)
@@ -68,6 +68,16 @@ func (r *resolver) indexNames() {
 	}
 }
 
+// norm is dockerfile.NormalizeName, memoized: bases repeat a lot.
+func (r *resolver) norm(name string) string {
+	n, ok := r.norms[name]
+	if !ok {
+		n = dockerfile.NormalizeName(name)
+		r.norms[name] = n
+	}
+	return n
+}
+
 // dependsOn resolves depends_on entries to labels.
 func (r *resolver) dependsOn(rs *rawStep) []string {
 	s := rs.step
@@ -93,7 +103,7 @@ func (r *resolver) lookup(v string) *Step {
 	if s, ok := r.byLabel[v]; ok {
 		return s
 	}
-	return r.byName[dockerfile.NormalizeName(v)]
+	return r.byName[r.norm(v)]
 }
 
 // readDockerfile reads a step's FROM lines: edges to other steps, external
@@ -141,7 +151,7 @@ func (r *resolver) from(s *Step, st dockerfile.Stage) {
 	if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
 		return
 	}
-	if dep := r.byName[dockerfile.NormalizeName(st.Base)]; dep != nil && dep != s {
+	if dep := r.byName[r.norm(st.Base)]; dep != nil && dep != s {
 		if !slices.Contains(s.FromSteps, dep.Label) {
 			s.FromSteps = append(s.FromSteps, dep.Label)
 		}
@@ -152,7 +162,7 @@ func (r *resolver) from(s *Step, st dockerfile.Stage) {
 
 // finalBase describes the root of the built stage.
 func (r *resolver) finalBase(s *Step, root dockerfile.Stage) FinalBase {
-	switch dep := r.byName[dockerfile.NormalizeName(root.Base)]; {
+	switch dep := r.byName[r.norm(root.Base)]; {
 	case root.Base == dockerfile.Scratch:
 		return FinalBase{Scratch: true}
 	case dep != nil && dep != s:
@@ -181,5 +191,3 @@ func stageNames(stages []dockerfile.Stage) string {
 	}
 	return strings.Join(names, ", ")
 }
-
-var _ = fmt.Sprintf

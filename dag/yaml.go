@@ -88,7 +88,7 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
 		d.errorf(n, "%s must be a map, not %s", what, kindName(n))
 		return nil
 	}
-	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	seen := newKeySet(len(n.Content) / 2)
 	pairs := make([]pair, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
@@ -100,11 +100,10 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
 			d.errorf(k, "merge keys (<<) are not supported in %s; write the keys out", what)
 			continue
 		}
-		if prev, ok := seen[k.Value]; ok {
+		if prev := seen.add(k); prev != nil {
 			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, what, d.pos(prev).Line)
 			continue
 		}
-		seen[k.Value] = k
 		if known != nil && !contains(known, k.Value) {
 			d.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
 			continue
@@ -205,4 +204,36 @@ func firstCol(data []byte, line int) int {
 	}
 	l := lines[line-1]
 	return len([]rune(l)) - len([]rune(strings.TrimLeft(l, " \t"))) + 1
+}
+
+// keySet finds duplicate keys: by linear search in small maps (most of
+// them), by a map in large ones.
+type keySet struct {
+	small []*yaml.Node
+	large map[string]*yaml.Node
+}
+
+func newKeySet(n int) *keySet {
+	if n > 16 {
+		return &keySet{large: make(map[string]*yaml.Node, n)}
+	}
+	return &keySet{small: make([]*yaml.Node, 0, n)}
+}
+
+// add records k and returns the earlier key with the same value, if any.
+func (s *keySet) add(k *yaml.Node) *yaml.Node {
+	if s.large != nil {
+		if prev, ok := s.large[k.Value]; ok {
+			return prev
+		}
+		s.large[k.Value] = k
+		return nil
+	}
+	for _, prev := range s.small {
+		if prev.Value == k.Value {
+			return prev
+		}
+	}
+	s.small = append(s.small, k)
+	return nil
 }

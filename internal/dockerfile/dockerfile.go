@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -23,6 +24,9 @@ type File struct {
 	metas   []instructions.ArgCommand
 	stages  []rawStage
 	hasVars bool
+
+	mu    sync.Mutex
+	cache map[string][]Stage // Stages results by the meta ARG values used
 }
 
 type rawStage struct {
@@ -73,7 +77,45 @@ func ParseBytes(data []byte) (*File, error) { return Parse(bytes.NewReader(data)
 
 // Stages expands each FROM with BuildKit's shell lexer, using the ARGs
 // declared before the first FROM: their defaults, overridden by buildArgs.
+// Results are cached by the values that matter, and shared: callers must not
+// modify the returned slice.
 func (f *File) Stages(buildArgs map[string]string) ([]Stage, error) {
+	key := f.cacheKey(buildArgs)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, ok := f.cache[key]; ok {
+		return st, nil
+	}
+	st, err := f.expand(buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	if f.cache == nil {
+		f.cache = map[string][]Stage{}
+	}
+	f.cache[key] = st
+	return st, nil
+}
+
+// cacheKey lists the build args that can change the FROM lines: those
+// declared as meta ARGs.
+func (f *File) cacheKey(buildArgs map[string]string) string {
+	if !f.hasVars || len(buildArgs) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	for _, cmd := range f.metas {
+		for _, kv := range cmd.Args {
+			if v, ok := buildArgs[kv.Key]; ok {
+				sb.WriteString(kv.Key + "=" + v + "\x00")
+			}
+		}
+	}
+	return sb.String()
+}
+
+// expand computes Stages without the cache.
+func (f *File) expand(buildArgs map[string]string) ([]Stage, error) {
 	var env map[string]string
 	if f.hasVars {
 		var err error
@@ -166,6 +208,9 @@ func Root(stages []Stage, i int) Stage {
 // name: the familiar form of the normalized name, without ":latest".
 // Names that are not valid references are returned as they are.
 func NormalizeName(name string) string {
+	if n, ok := simpleName(name); ok {
+		return n
+	}
 	ref, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
 		return name
@@ -175,6 +220,9 @@ func NormalizeName(name string) string {
 
 // ValidName reports why name is not a valid image reference, or nil.
 func ValidName(name string) error {
+	if _, ok := simpleName(name); ok {
+		return nil
+	}
 	_, err := reference.ParseNormalizedNamed(name)
 	return err
 }
