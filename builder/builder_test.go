@@ -1,0 +1,142 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// testPlan makes a plan of steps named by label, with deps, in a temp work
+// dir; each step's "Dockerfile" is named after its label.
+func testPlan(t *testing.T, deps map[string][]string, order ...string) *dag.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	b := &dag.Build{File: "build.yml", WorkDir: dir, Version: "2016-03-14"}
+	for _, l := range order {
+		df := filepath.Join(dir, l)
+		if err := os.WriteFile(df, []byte("FROM scratch\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.Steps = append(b.Steps, &dag.Step{
+			Label: l, Name: "img-" + l, Dockerfile: df, Context: dir,
+			DependsOn: deps[l], Publish: true, FinalBase: dag.FinalBase{Scratch: true},
+		})
+	}
+	p, err := dag.NewPlan(b)
+	if err != nil {
+		t.Fatalf("NewPlan: %v", err)
+	}
+	return p
+}
+
+func TestRunFailureIsReportedOnceAgainstItsStep(t *testing.T) {
+	deps := map[string][]string{"runtime": {"compile"}, "other": {"compile"}}
+	p := testPlan(t, deps, "compile", "runtime", "other")
+	f := &fakeSolver{deps: deps, fail: map[string]error{"compile": errBoom},
+		delay: map[string]time.Duration{"compile": 20 * time.Millisecond}}
+	b, err := New(f, WithOutputs(Output{Type: "oci", Dest: t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Run(context.Background(), p)
+	var be *BuildError
+	if !errors.As(err, &be) || len(be.Failed) != 1 || !errors.Is(err, errBoom) {
+		t.Fatalf("Run() error = %v, want one BuildError wrapping boom", err)
+	}
+	var se *StepError
+	if !errors.As(be.Failed[0], &se) || se.Step != "compile" {
+		t.Errorf("failure = %v, want it against step compile", be.Failed[0])
+	}
+	for _, l := range []string{"runtime", "other"} {
+		if got := res.Step(l).Status; got != StatusDependencyFailed && got != StatusCanceled {
+			t.Errorf("step %s status = %q, want dependency failed or canceled", l, got)
+		}
+	}
+	if len(f.exported) != 0 {
+		t.Errorf("exported %v after a failure, want nothing published", f.exported)
+	}
+}
+
+func TestRunPublishesOnlyAfterEverythingBuilt(t *testing.T) {
+	p := testPlan(t, nil, "fast", "slow")
+	f := &fakeSolver{delay: map[string]time.Duration{"slow": 100 * time.Millisecond}}
+	b, err := New(f, WithOutputs(Output{Type: "oci", Dest: t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(context.Background(), p); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	sort.Strings(f.exported)
+	if !slices.Equal(f.exported, []string{"fast", "slow"}) {
+		t.Errorf("exported %v, want [fast slow]", f.exported)
+	}
+}
+
+func TestRunIndependentFailureHoldsBackEveryPublish(t *testing.T) {
+	p := testPlan(t, nil, "good", "bad")
+	f := &fakeSolver{fail: map[string]error{"bad": errBoom},
+		delay: map[string]time.Duration{"bad": 80 * time.Millisecond}}
+	b, _ := New(f, WithOutputs(Output{Type: "oci", Dest: t.TempDir()}), WithKeepGoing(true))
+	res, err := b.Run(context.Background(), p)
+	if err == nil {
+		t.Fatal("Run() = nil, want the failure of bad")
+	}
+	if len(f.exported) != 0 {
+		t.Errorf("exported %v, want nothing: one step failed", f.exported)
+	}
+	if got := res.Step("good").Status; got != StatusCanceled {
+		t.Errorf("good: status %q, want %q (built, not published)", got, StatusCanceled)
+	}
+}
+
+func TestRunKeepGoingLetsIndependentBranchesFinish(t *testing.T) {
+	p := testPlan(t, nil, "bad", "slow")
+	f := &fakeSolver{fail: map[string]error{"bad": errBoom},
+		delay: map[string]time.Duration{"slow": 100 * time.Millisecond}}
+	for _, keep := range []bool{false, true} {
+		f.evaluated = nil
+		b, _ := New(f, WithKeepGoing(keep))
+		_, err := b.Run(context.Background(), p)
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("keep-going=%v: Run() = %v, want boom", keep, err)
+		}
+		if got := slices.Contains(f.evaluated, "slow"); got != keep {
+			t.Errorf("keep-going=%v: slow finished = %v, want %v", keep, got, keep)
+		}
+	}
+}
+
+func TestRunJobsCapsConcurrentSolves(t *testing.T) {
+	p := testPlan(t, nil, "a", "b", "c", "d")
+	delay := map[string]time.Duration{"a": 30 * time.Millisecond, "b": 30 * time.Millisecond, "c": 30 * time.Millisecond, "d": 30 * time.Millisecond}
+	for _, tc := range []struct{ jobs, wantMax int32 }{{1, 1}, {2, 2}, {0, 4}} {
+		f := &fakeSolver{delay: delay}
+		b, _ := New(f, WithJobs(int(tc.jobs)))
+		if _, err := b.Run(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.maxRunning.Load(); got != tc.wantMax {
+			t.Errorf("jobs %d: at most %d steps evaluated at once, want %d", tc.jobs, got, tc.wantMax)
+		}
+	}
+}
+
+func TestRunCancelReportsCanceled(t *testing.T) {
+	p := testPlan(t, nil, "long")
+	f := &fakeSolver{delay: map[string]time.Duration{"long": time.Minute}}
+	b, _ := New(f)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	res, err := b.Run(ctx, p)
+	if err == nil || res.Step("long").Status != StatusCanceled {
+		t.Fatalf("Run() = %v with status %q, want an error and canceled", err, res.Step("long").Status)
+	}
+}

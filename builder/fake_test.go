@@ -1,0 +1,114 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	digest "github.com/opencontainers/go-digest"
+	fstypes "github.com/tonistiigi/fsutil/types"
+)
+
+// fakeSolver runs build functions against fakeClients, without a daemon.
+// Each step's Dockerfile solve yields a ref whose Evaluate sleeps for the
+// step's delay and fails when the step is listed in fail.
+type fakeSolver struct {
+	delay map[string]time.Duration // by Dockerfile name (= step label in tests)
+	fail  map[string]error
+	deps  map[string][]string // a step's evaluation includes its dependencies'
+
+	running, maxRunning atomic.Int32
+	mu                  sync.Mutex
+	exported            []string // labels whose session returned a result to export
+	evaluated           []string
+}
+
+var _ Solver = (*fakeSolver)(nil)
+
+// Build implements Solver.
+func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, fn gateway.BuildFunc, ch chan *client.SolveStatus) (*client.SolveResponse, error) {
+	defer close(ch)
+	res, err := fn(ctx, &fakeClient{f: f})
+	if err != nil {
+		return nil, err
+	}
+	if len(opt.Exports) > 0 && res != nil && res.Ref != nil {
+		f.mu.Lock()
+		f.exported = append(f.exported, res.Ref.(*fakeRef).label)
+		f.mu.Unlock()
+	}
+	return &client.SolveResponse{ExporterResponse: map[string]string{"containerimage.digest": "sha256:fake"}}, nil
+}
+
+type fakeClient struct {
+	gateway.Client
+	f *fakeSolver
+}
+
+// Solve implements gateway.Client: the "Dockerfile" is the step label.
+func (c *fakeClient) Solve(_ context.Context, req gateway.SolveRequest) (*gateway.Result, error) {
+	label := req.FrontendOpt["filename"]
+	res := gateway.NewResult()
+	res.SetRef(&fakeRef{f: c.f, label: label})
+	return res, nil
+}
+
+type fakeRef struct {
+	gateway.Reference
+	f     *fakeSolver
+	label string
+}
+
+// ToState implements gateway.Reference: a state whose single op digest
+// stands for the step, so failures can be attributed.
+func (r *fakeRef) ToState() (llb.State, error) {
+	return llb.Scratch().File(llb.Mkdir("/"+r.label, 0o755)), nil
+}
+
+// Evaluate implements gateway.Reference.
+func (r *fakeRef) Evaluate(ctx context.Context) error {
+	n := r.f.running.Add(1)
+	defer r.f.running.Add(-1)
+	for {
+		m := r.f.maxRunning.Load()
+		if n <= m || r.f.maxRunning.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	for _, d := range r.f.deps[r.label] {
+		if err := (&fakeRef{f: r.f, label: d}).evalOnly(ctx); err != nil {
+			return err
+		}
+	}
+	return r.evalOnly(ctx)
+}
+
+func (r *fakeRef) evalOnly(ctx context.Context) error {
+	select {
+	case <-time.After(r.f.delay[r.label]):
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	r.f.mu.Lock()
+	r.f.evaluated = append(r.f.evaluated, r.label)
+	r.f.mu.Unlock()
+	if err := r.f.fail[r.label]; err != nil {
+		st, _ := r.ToState()
+		def, _ := st.Marshal(ctx)
+		return errdefs.WrapVertex(err, digest.FromBytes(def.Def[len(def.Def)-2]))
+	}
+	return nil
+}
+
+// StatFile implements gateway.Reference: every artifact exists.
+func (r *fakeRef) StatFile(context.Context, gateway.StatRequest) (*fstypes.Stat, error) {
+	return &fstypes.Stat{}, nil
+}
+
+var errBoom = errors.New("boom")
