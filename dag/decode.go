@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -133,6 +134,10 @@ func (d *decoder) decodeStep(key, n *yaml.Node) *rawStep {
 		k := p.key.Value
 		s.Keys[k] = d.pos(p.key)
 		d.decodeStepKey(rs, k, p.val, what+"."+k)
+	}
+	if rs.publishSet && s.Publish && s.Name == "" {
+		d.warns = append(d.warns, &Error{Pos: s.Keys["publish"], Msg: fmt.Sprintf(
+			"step %s has publish: true but no name:, so there is nothing to publish; add a name", label)})
 	}
 	s.Publish = s.Name != "" && (!rs.publishSet || s.Publish)
 	return rs

@@ -117,6 +117,7 @@ func (l *loader) load(doc *yaml.Node) *Build {
 	if len(l.errs()) == 0 {
 		l.checkCycles(b)
 	}
+	l.warns = append(l.warns, l.d.warns...)
 	sortErrors(l.warns)
 	b.Warnings = l.warns
 	return b

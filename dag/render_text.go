@@ -40,8 +40,11 @@ func imageText(s *Step) string {
 // details writes the indented lines under a step.
 func (v *view) details(tw *errWriter, s *Step) {
 	line := func(key, val string) {
+		if key != "" {
+			key += ":"
+		}
 		if val != "" {
-			tw.printf("       %-11s %s\n", key+":", val)
+			tw.printf("       %-11s %s\n", key, val)
 		}
 	}
 	line("depends on", v.dependsText(s))

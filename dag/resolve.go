@@ -43,8 +43,10 @@ func (r *resolver) resolve() {
 		deps := r.dependsOn(rs)
 		r.readDockerfile(rs.step)
 		deps = append(deps, rs.step.FromSteps...)
-		slices.Sort(deps)
-		rs.step.DependsOn = slices.Compact(deps)
+		if len(deps) > 0 {
+			slices.Sort(deps)
+			rs.step.DependsOn = slices.Compact(deps)
+		}
 	}
 }
 

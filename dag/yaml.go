@@ -19,6 +19,7 @@ type decoder struct {
 	file    string
 	pm      *posMap
 	errs    ErrorList
+	warns   []*Error
 	aliases int
 }
 
@@ -180,6 +181,17 @@ func contains(list []string, s string) bool {
 // yamlLine finds the line in a yaml.v3 syntax error message.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// parserProblems are the messages of libyaml's parser (not scanner)
+// errors, whose line yaml.v3 reports one too low.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected <stream-start>": true, "did not find expected key": true,
+	"did not find expected node content": true, "found duplicate %TAG directive": true,
+	"found duplicate %YAML directive": true, "found incompatible YAML document": true,
+	"found undefined tag handle": true,
+}
+
 // syntaxError turns a yaml.v3 error into an Error at its original line,
 // pointing at the line's first non-blank column.
 func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
@@ -188,6 +200,9 @@ func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		if parserProblems[msg] {
+			line++ // yaml.v3 reports parser errors' lines 0-based
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
@@ -196,14 +211,15 @@ func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
 	return &Error{Pos: Pos{File: file, Line: l, Col: c}, Msg: "YAML syntax: " + msg}
 }
 
-// firstCol is the 1-based column of the first non-blank rune of a line.
+// firstCol is the 1-based column of the first rune of a line that is not a
+// space (a tab counts: YAML forbids it in indentation).
 func firstCol(data []byte, line int) int {
 	lines := strings.SplitN(string(data), "\n", line+1)
 	if line < 1 || line > len(lines) {
 		return 1
 	}
 	l := lines[line-1]
-	return len([]rune(l)) - len([]rune(strings.TrimLeft(l, " \t"))) + 1
+	return len([]rune(l)) - len([]rune(strings.TrimLeft(l, " "))) + 1
 }
 
 // keySet finds duplicate keys: by linear search in small maps (most of
