@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/docker"
 )
 
 // Solver runs one BuildKit session with a client-side build function.
@@ -39,6 +41,16 @@ func New(s Solver, opts ...Option) (*Builder, error) {
 		return nil, err
 	}
 	return &Builder{solver: s, o: o}, nil
+}
+
+// DefaultOutputs is where images go when the caller names no output: into
+// the Docker engine at $DOCKER_HOST if one answers, else into one OCI layout
+// at dir, each image tagged with its name.
+func DefaultOutputs(ctx context.Context, dir string) []Output {
+	if docker.Ping(ctx, docker.Host("")) == nil {
+		return []Output{{Type: OutputDocker}}
+	}
+	return []Output{{Type: OutputStore, Dest: dir}}
 }
 
 // Run builds the steps with the given labels and everything they need (all
@@ -153,6 +165,11 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 		res.Status = StatusCanceled
 	case errors.Is(err, ErrNotPublished):
 		res.Status = StatusCanceled
+	case errors.As(err, new(*PublishError)):
+		// Other images go on publishing: the report then says exactly
+		// which were published and which were not.
+		res.Status = StatusPublishFailed
+		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
 	default:
 		res.Status = StatusFailed
 		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
@@ -163,7 +180,9 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 	if err != nil {
 		res.err = err
 		res.Error = err.Error()
-		r.gate.fail()
+		if res.Status != StatusPublishFailed {
+			r.gate.fail()
+		}
 	}
 	close(f.done)
 }
@@ -173,15 +192,24 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 func (r *run) result(ctx context.Context) (*Result, error) {
 	out := &Result{}
 	var failed []error
+	pe := &PublishFailure{}
 	for _, s := range r.steps {
 		res := r.results[s.Label]
 		out.Steps = append(out.Steps, res)
-		if res.Status == StatusFailed {
+		switch {
+		case res.Status == StatusFailed:
 			failed = append(failed, res.err)
+		case res.Status == StatusPublishFailed:
+			pe.NotPublished = append(pe.NotPublished, res.err)
+		case res.Status == StatusDone && r.publish[s.Label]:
+			pe.Published = append(pe.Published, s.Label)
 		}
 	}
 	if len(failed) > 0 {
 		return out, &BuildError{Failed: failed}
+	}
+	if len(pe.NotPublished) > 0 {
+		return out, pe
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return out, cause
@@ -206,6 +234,42 @@ func (e *BuildError) Error() string {
 
 // Unwrap returns the failures.
 func (e *BuildError) Unwrap() []error { return e.Failed }
+
+// PublishError is a step that built and passed every check but whose image
+// could not be published.
+type PublishError struct {
+	Step string
+	Err  error
+}
+
+// Error implements error.
+func (e *PublishError) Error() string { return fmt.Sprintf("publishing step %q: %v", e.Step, e.Err) }
+
+// Unwrap returns the cause.
+func (e *PublishError) Unwrap() error { return e.Err }
+
+// PublishFailure says, after publishing failed partway, exactly which steps
+// were published and which were not.
+type PublishFailure struct {
+	Published    []string
+	NotPublished []error
+}
+
+// Error implements error.
+func (e *PublishFailure) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "publishing failed partway: published %d, not published %d", len(e.Published), len(e.NotPublished))
+	if len(e.Published) > 0 {
+		fmt.Fprintf(&b, "\n  published: %s", strings.Join(e.Published, ", "))
+	}
+	for _, err := range e.NotPublished {
+		fmt.Fprintf(&b, "\n  NOT published: %v", err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the publish errors.
+func (e *PublishFailure) Unwrap() []error { return e.NotPublished }
 
 func (r *run) emit(e Event) {
 	if e.Time.IsZero() {

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,33 +14,53 @@ import (
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/docker"
 )
 
 // exports are the exporters of a published step.
-func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
+func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, error) {
 	var out []client.ExportEntry
+	dirs := 0
 	for _, o := range r.o.outputs {
 		attrs := map[string]string{}
 		if s.Name != "" {
 			attrs["name"] = s.Name
 		}
+		e := client.ExportEntry{Attrs: attrs}
 		switch o.Type {
-		case "oci":
-			if err := os.MkdirAll(o.Dest, 0o755); err != nil {
-				return nil, fmt.Errorf("creating --output folder: %w", err)
+		case OutputOCI, OutputStore:
+			e.Type = client.ExporterOCI
+			dir := filepath.Join(o.Dest, s.Label)
+			if o.Type == OutputStore {
+				dir = r.storeTemp(o, s)
 			}
-			e := client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs}
+			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+				return nil, fmt.Errorf("creating the output folder: %w", err)
+			}
 			if o.Tar {
 				path := filepath.Join(o.Dest, s.Label+".tar")
 				e.Output = func(map[string]string) (io.WriteCloser, error) { return os.Create(path) }
-			} else {
-				attrs["tar"] = "false"
-				e.OutputDir = filepath.Join(o.Dest, s.Label)
+				break
 			}
-			out = append(out, e)
+			if dirs++; dirs > 1 {
+				return nil, errors.New("only one output can write an OCI layout folder; make the others tar=true")
+			}
+			attrs["tar"] = "false"
+			e.OutputDir = dir
+		case OutputRegistry:
+			if s.Name == "" {
+				return nil, fmt.Errorf("step %q has no name: to push it, give it one", s.Label)
+			}
+			e.Type = client.ExporterImage
+			attrs["push"] = "true"
+		case OutputDocker:
+			e.Type = client.ExporterDocker
+			host := docker.Host(o.DockerHost)
+			e.Output = func(map[string]string) (io.WriteCloser, error) { return newDockerLoader(ctx, host), nil }
 		default:
 			return nil, fmt.Errorf("unknown output type %q", o.Type)
 		}
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -48,13 +69,46 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 func (r *run) outputNames(s *dag.Step) []string {
 	var out []string
 	for _, o := range r.o.outputs {
-		if o.Tar {
+		switch {
+		case o.Type == OutputOCI && o.Tar:
 			out = append(out, "oci:"+filepath.Join(o.Dest, s.Label+".tar"))
-		} else {
+		case o.Type == OutputOCI:
 			out = append(out, "oci:"+filepath.Join(o.Dest, s.Label))
+		case o.Type == OutputStore:
+			out = append(out, "oci:"+o.Dest+" ("+s.Name+")")
+		case o.Type == OutputRegistry:
+			out = append(out, "registry:"+s.Name)
+		case o.Type == OutputDocker:
+			out = append(out, "docker:"+s.Name)
 		}
 	}
 	return out
+}
+
+// dockerLoader streams the docker exporter's tarball into the engine's load
+// API; Close waits for the engine's verdict.
+type dockerLoader struct {
+	*io.PipeWriter
+	done chan error
+}
+
+func newDockerLoader(ctx context.Context, host string) *dockerLoader {
+	pr, pw := io.Pipe()
+	l := &dockerLoader{PipeWriter: pw, done: make(chan error, 1)}
+	go func() {
+		err := docker.Load(ctx, host, pr)
+		pr.CloseWithError(err)
+		l.done <- err
+	}()
+	return l
+}
+
+// Close implements io.Closer.
+func (l *dockerLoader) Close() error {
+	if err := l.PipeWriter.Close(); err != nil {
+		return err
+	}
+	return <-l.done
 }
 
 // hostArtifacts writes the step's artifacts to --artifacts-dir, laid out as
@@ -70,7 +124,8 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 	if err != nil {
 		return err
 	}
-	opt, err := ss.solveOpt(s)
+	opt, err := ss.solveOpt(ctx, s)
+	opt.Exports, opt.CacheExports = nil, nil
 	if err != nil {
 		return err
 	}

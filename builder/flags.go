@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -152,46 +151,4 @@ func layoutDigest(dir, ref string) (digest.Digest, error) {
 		}
 	}
 	return "", fmt.Errorf("%s holds %d images and none is named %s: add @sha256:DIGEST", dir, len(idx.Manifests), ref)
-}
-
-// Output is where published images go.
-type Output struct {
-	// Type is "oci" (an OCI layout per step) for now.
-	Type string
-	// Dest is the folder; each step writes Dest/<label>/ (or <label>.tar).
-	Dest string
-	// Tar writes Dest/<label>.tar instead of a folder.
-	Tar bool
-}
-
-// ParseOutput parses --output: oci:DIR, or buildx's type=oci,dest=DIR[,tar=true].
-func ParseOutput(s string) (Output, error) {
-	if t, dest, ok := strings.Cut(s, ":"); ok && !strings.Contains(t, "=") {
-		if t != "oci" {
-			return Output{}, fmt.Errorf("--output %q: unknown type %q (want oci:DIR)", s, t)
-		}
-		return Output{Type: t, Dest: dest}, nil
-	}
-	var o Output
-	for _, field := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(field, "=")
-		switch k {
-		case "type":
-			o.Type = v
-		case "dest":
-			o.Dest = v
-		case "tar":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return o, fmt.Errorf("--output %q: tar=%q is not a bool", s, v)
-			}
-			o.Tar = b
-		default:
-			return o, fmt.Errorf("--output %q: unknown field %q", s, k)
-		}
-	}
-	if o.Type != "oci" || o.Dest == "" {
-		return o, fmt.Errorf("--output %q: want oci:DIR or type=oci,dest=DIR[,tar=true]", s)
-	}
-	return o, nil
 }

@@ -28,6 +28,9 @@ type options struct {
 	artifactsDir string
 	afterBuild   bool
 	attachables  []session.Attachable
+	cacheTo      []client.CacheOptionsEntry
+	cacheFrom    []client.CacheOptionsEntry
+	auth         session.Attachable
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -113,6 +116,24 @@ func WithArtifactsDir(dir string) Option {
 // WithAfterBuildCommands runs the steps' after_build_command on the host.
 func WithAfterBuildCommands(b bool) Option {
 	return func(o *options) error { o.afterBuild = b; return nil }
+}
+
+// WithCacheTo exports each step's build cache (see ParseCache), in a scope
+// of its own per step.
+func WithCacheTo(entries ...client.CacheOptionsEntry) Option {
+	return func(o *options) error { o.cacheTo = append(o.cacheTo, entries...); return nil }
+}
+
+// WithCacheFrom imports build cache (see ParseCache): each step reads its
+// own scope and those of the steps it needs.
+func WithCacheFrom(entries ...client.CacheOptionsEntry) Option {
+	return func(o *options) error { o.cacheFrom = append(o.cacheFrom, entries...); return nil }
+}
+
+// WithRegistryAuth serves registry credentials to the daemon, for pushes and
+// private bases; see DockerAuth. The default serves none.
+func WithRegistryAuth(a session.Attachable) Option {
+	return func(o *options) error { o.auth = a; return nil }
 }
 
 // withAttachables adds session attachables to every session (a test seam).

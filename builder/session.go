@@ -44,7 +44,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		defer release()
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
-	opt, err := r.solveOpt(s)
+	opt, err := r.solveOpt(ctx, s)
 	if err != nil {
 		return fmt.Errorf("step %q: %w", s.Label, err)
 	}
@@ -62,7 +62,16 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	res.Duration = Duration(time.Since(start))
 	res.Vertices, res.CachedVertices = tr.counts()
 	if err != nil {
+		r.mu.Lock()
+		publishing := res.publishing
+		r.mu.Unlock()
+		if publishing {
+			return &PublishError{Step: s.Label, Err: err}
+		}
 		return r.explain(ctx, s, tr, err)
+	}
+	if err := r.joinStores(s); err != nil && r.publish[s.Label] {
+		return &PublishError{Step: s.Label, Err: err}
 	}
 	if resp != nil && r.publish[s.Label] {
 		res.ExporterResponse = resp.ExporterResponse
@@ -77,7 +86,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 // solveOpt is the session of one step: the local contexts and Dockerfiles of
 // the step and every step it re-solves, their secrets, the base image stores
 // and, when it publishes, its exporters.
-func (r *run) solveOpt(s *dag.Step) (client.SolveOpt, error) {
+func (r *run) solveOpt(ctx context.Context, s *dag.Step) (client.SolveOpt, error) {
 	closure := append(r.plan.Deps(s.Label), s.Label)
 	mounts := map[string]fsutil.FS{}
 	for _, l := range closure {
@@ -101,14 +110,18 @@ func (r *run) solveOpt(s *dag.Step) (client.SolveOpt, error) {
 		}
 		attach = append(attach, a)
 	}
+	if r.o.auth != nil {
+		attach = append(attach, r.o.auth)
+	}
 	attach = append(attach, r.o.attachables...)
 	opt := client.SolveOpt{
 		LocalMounts: mounts,
 		OCIStores:   r.bases.stores,
 		Session:     attach,
 	}
+	opt.CacheExports, opt.CacheImports = r.cacheFor(s, closure)
 	if r.publish[s.Label] {
-		exports, err := r.exports(s)
+		exports, err := r.exports(ctx, s)
 		if err != nil {
 			return opt, err
 		}
@@ -173,13 +186,18 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	release()
 	ss.gate.built()
 	ss.emit(Event{Step: s.Label, Type: EventBuilt})
+	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
-		return gateway.NewResult(), nil
+		// The ref is returned only so that --cache-to exports its cache.
+		res.SetRef(sv.ref)
+		return res, nil
 	}
 	if err := ss.gate.wait(ctx); err != nil {
 		return nil, err
 	}
-	res := gateway.NewResult()
+	ss.mu.Lock()
+	ss.results[s.Label].publishing = true
+	ss.mu.Unlock()
 	res.SetRef(sv.ref)
 	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
 	return res, nil

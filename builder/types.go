@@ -23,6 +23,9 @@ const (
 	StatusFailed           Status = "failed"
 	StatusDependencyFailed Status = "dependency failed"
 	StatusCanceled         Status = "canceled"
+	// StatusPublishFailed: built and verified, but not published because
+	// publishing failed (this step's or, for a held-back one, another's).
+	StatusPublishFailed Status = "publish failed"
 )
 
 // EventType says what happened to a step.
@@ -90,7 +93,8 @@ type StepResult struct {
 	// ExporterResponse is BuildKit's raw exporter response.
 	ExporterResponse map[string]string `json:"exporter_response,omitempty"`
 
-	err error
+	err        error
+	publishing bool // the step passed the publish gate
 }
 
 // Err returns the step's error, or nil.

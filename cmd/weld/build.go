@@ -21,7 +21,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if _, err := p.Select(args...); err != nil {
 				return err
 			}
-			opts, err := bo.builderOptions(o)
+			opts, err := bo.builderOptions(cmd.Context(), o, p)
 			if err != nil {
 				return err
 			}
@@ -41,6 +41,9 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 				runErr = err
 			}
 			printSummary(cmd.ErrOrStderr(), res, runErr)
+			if runErr != nil && res != nil {
+				return &reportedError{runErr}
+			}
 			return runErr
 		},
 	}

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/dag"
 )
 
 // buildOptions are the flags of weld build; names follow buildx where
@@ -24,6 +28,9 @@ type buildOptions struct {
 	ssh          []string
 	images       []string
 	outputs      []string
+	push, load   bool
+	cacheTo      []string
+	cacheFrom    []string
 	metadataFile string
 	artifactsDir string
 	afterBuild   bool
@@ -47,6 +54,10 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.StringArrayVar(&bo.ssh, "ssh", nil, "SSH agent or keys to forward: default or ID=PATH (repeatable)")
 	f.StringArrayVar(&bo.images, "image", nil, "replace a base image: REF=oci-layout://DIR[@sha256:...] or REF=docker-image://REF (repeatable)")
 	f.StringArrayVarP(&bo.outputs, "output", "o", nil, "where images go: oci:DIR (DIR/<step>/), or type=oci,dest=DIR,tar=true")
+	f.BoolVar(&bo.push, "push", false, "push every published image to the registry in its name")
+	f.BoolVar(&bo.load, "load", false, "load every published image into the Docker engine at $DOCKER_HOST")
+	f.StringArrayVar(&bo.cacheTo, "cache-to", nil, "export build cache, a scope per step: type=local,dest=DIR or type=registry,ref=REF[,mode=max]")
+	f.StringArrayVar(&bo.cacheFrom, "cache-from", nil, "import build cache: type=local,src=DIR or type=registry,ref=REF")
 	f.StringVar(&bo.metadataFile, "metadata-file", "", "write the build result as JSON to this file")
 	f.StringVar(&bo.artifactsDir, "artifacts-dir", "", "also write every step's artifacts to this folder")
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
@@ -54,7 +65,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 }
 
 // builderOptions checks the flags and maps them to builder options.
-func (bo *buildOptions) builderOptions(o *rootOptions) ([]builder.Option, error) {
+func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *dag.Plan) ([]builder.Option, error) {
 	args, err := parseEnv(bo.buildArgs)
 	if err != nil {
 		return nil, err
@@ -83,6 +94,31 @@ func (bo *buildOptions) builderOptions(o *rootOptions) ([]builder.Option, error)
 		}
 		outs = append(outs, out)
 	}
+	if bo.push {
+		outs = append(outs, builder.Output{Type: builder.OutputRegistry})
+	}
+	if bo.load {
+		outs = append(outs, builder.Output{Type: builder.OutputDocker})
+	}
+	if len(outs) == 0 {
+		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
+		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
+	}
+	var cacheTo, cacheFrom []client.CacheOptionsEntry
+	for _, s := range bo.cacheTo {
+		e, err := builder.ParseCache(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --cache-to: %v", errBadInput, err)
+		}
+		cacheTo = append(cacheTo, e)
+	}
+	for _, s := range bo.cacheFrom {
+		e, err := builder.ParseCache(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --cache-from: %v", errBadInput, err)
+		}
+		cacheFrom = append(cacheFrom, e)
+	}
 	if !validProgress(bo.progress) {
 		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
 	}
@@ -96,6 +132,9 @@ func (bo *buildOptions) builderOptions(o *rootOptions) ([]builder.Option, error)
 		builder.WithSSH(bo.ssh...),
 		builder.WithImages(images),
 		builder.WithOutputs(outs...),
+		builder.WithCacheTo(cacheTo...),
+		builder.WithCacheFrom(cacheFrom...),
+		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
 		builder.WithArtifactsDir(bo.artifactsDir),
 		builder.WithAfterBuildCommands(bo.afterBuild),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),

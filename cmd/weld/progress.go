@@ -78,6 +78,11 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	var pf *builder.PublishFailure
+	if errors.As(err, &pf) {
+		fmt.Fprintf(w, "\nFAILED: %v\n", pf)
+		return
+	}
 	var be *builder.BuildError
 	if !errors.As(err, &be) {
 		return

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/charmbracelet/log"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/dag"
@@ -38,8 +40,13 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			o.log = log.NewWithOptions(cmd.ErrOrStderr(), log.Options{Prefix: "weld"})
+			// BuildKit's client and containerd's content store log through
+			// logrus's global logger; only weld's own logger speaks, unless
+			// --debug.
+			logrus.SetOutput(io.Discard)
 			if o.debug {
 				o.log.SetLevel(log.DebugLevel)
+				logrus.SetOutput(cmd.ErrOrStderr())
 			}
 		},
 	}
@@ -57,13 +64,23 @@ func newRootCmd() *cobra.Command {
 // adds itself in an init function, so commands stay independent.
 var subcommands []func(*rootOptions) *cobra.Command
 
+// reportedError is an error that the command has already printed (as its
+// closing summary); exitCode only maps it to an exit code.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
 // exitCode prints err and maps it to weld's exit codes.
 func exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return exitOK
 	}
 	var list dag.ErrorList
+	var rep *reportedError
 	switch {
+	case errors.As(err, &rep):
+		// The command's own summary was the last thing printed.
 	case errors.As(err, &list):
 		for _, e := range list {
 			fmt.Fprintln(os.Stderr, e.Error())
