@@ -49,7 +49,12 @@ func (d *decoder) decodeFile(doc *yaml.Node) *rawBuild {
 		return nil
 	}
 	top := d.resolve(doc.Content[0])
-	if top == nil || top.Kind != yaml.MappingNode {
+	if isNull(top) {
+		d.errs = append(d.errs, &Error{Pos: Pos{File: d.file, Line: 1, Col: 1},
+			Msg: "the file holds no data; it needs a build: map with version and steps"})
+		return nil
+	}
+	if top.Kind != yaml.MappingNode {
 		if top != nil {
 			d.errorf(top, "the file must be a map with a build: key, not %s", kindName(top))
 		}

@@ -1,11 +1,13 @@
 package dag
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -34,8 +36,8 @@ func errCause(err error) error {
 // find the work dir. Dockerfiles and contexts are still checked on disk.
 func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 	o := makeOptions(opts)
-	text, pm, envErrs := substituteEnv(name, data, o.lookup)
-	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm}}
+	text, pm, envErrs := substituteEnv(name, normalizeBreaks(data), o.lookup)
+	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm, lines: bytes.Count(text, []byte("\n")) + 1}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
 		return nil, finish(append(envErrs, syntaxError(name, text, pm, err)), envErrs)
@@ -46,6 +48,17 @@ func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 	}
 	return b, nil
 }
+
+// normalizeBreaks turns every line break YAML knows (CRLF, CR, NEL, LS,
+// PS) into LF, so lines are counted one way everywhere.
+func normalizeBreaks(data []byte) []byte {
+	if !bytes.ContainsAny(data, "\r\u0085\u2028\u2029") {
+		return data
+	}
+	return []byte(breaks.Replace(string(data)))
+}
+
+var breaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
 
 // finish sorts errors into file order. Errors on the line of an unset
 // _env(VAR) are dropped: the _env error explains them.

@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -21,11 +22,16 @@ type decoder struct {
 	errs    ErrorList
 	warns   []*Error
 	aliases int
+	lines   int // lines in the text
 }
 
 // pos is the original position of a node.
 func (d *decoder) pos(n *yaml.Node) Pos {
-	l, c := d.pm.orig(n.Line, n.Column)
+	line, col := n.Line, n.Column
+	if d.lines > 0 && line > d.lines { // a node at the very end of the text
+		line, col = d.lines, 1
+	}
+	l, c := d.pm.orig(max(line, 1), max(col, 1))
 	return Pos{File: d.file, Line: l, Col: c}
 }
 
@@ -206,6 +212,7 @@ func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	line = max(1, min(line, bytes.Count(data, []byte("\n"))+1))
 	col := firstCol(data, line)
 	l, c := pm.orig(line, col)
 	return &Error{Pos: Pos{File: file, Line: l, Col: c}, Msg: "YAML syntax: " + msg}
