@@ -8,7 +8,8 @@ version=${BUILDKIT_VERSION:-$(awk '$1=="github.com/moby/buildkit"{print $2; exit
 version=${version:-v0.33.1}
 tools=${WELD_TOOLS:-$HOME/.local/share/weld/tools}
 bin="$tools/bin"
-if [ -x "$bin/buildkitd" ] && "$bin/buildkitd" --version 2>/dev/null | grep -q " $version "; then
+if [ -x "$bin/buildkitd" ] && [ -x "$bin/buildctl" ] &&
+  [[ "$("$bin/buildkitd" --version 2>/dev/null || true) " == *" $version "* ]]; then
   echo "buildkitd $version already in $bin"
   exit 0
 fi
