@@ -42,3 +42,23 @@ func BenchmarkLoadAndPlan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGraph measures building the dominikbraun/graph graph, which
+// Plan.Graph does on its first call (the plan's own queries do not need it).
+func BenchmarkGraph(b *testing.B) {
+	path := genBuild(b, 10000)
+	build, err := Load(path, WithEnv(map[string]string{"VERSION": "1.0"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := NewPlan(build)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := p.Graph().Order(); n != 10000 {
+			b.Fatalf("Graph().Order() = %d, want 10000", n)
+		}
+	}
+}

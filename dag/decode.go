@@ -132,10 +132,11 @@ func (d *decoder) decodeSteps(key, n *yaml.Node) []*rawStep {
 // decodeStep decodes steps.<label>.
 func (d *decoder) decodeStep(key, n *yaml.Node) *rawStep {
 	label := key.Value
-	s := &Step{Label: label, Pos: d.pos(key), Keys: map[string]Pos{}}
-	rs := &rawStep{step: s}
 	what := "step " + label
-	for _, p := range d.mapping(n, what, stepKeys) {
+	pairs := d.mapping(n, what, stepKeys)
+	s := &Step{Label: label, Pos: d.pos(key), Keys: make(map[string]Pos, 2*len(pairs))}
+	rs := &rawStep{step: s}
+	for _, p := range pairs {
 		k := p.key.Value
 		s.Keys[k] = d.pos(p.key)
 		d.decodeStepKey(rs, k, p.val, what+"."+k)

@@ -7,10 +7,12 @@
 // each step's Dockerfile with BuildKit's own parser to find FROM edges and
 // external bases, and reports every error found as "FILE:LINE:COL: message".
 //
-// NewPlan builds the graph (github.com/dominikbraun/graph) and answers the
-// plan queries: build order, the steps a selection needs, dependents, and the
-// longest path. Ordering and cycle detection are linear-time and done here:
-// the library's TopologicalSort is quadratic (upstream issue #170).
+// NewPlan orders the steps and answers the plan queries: build order, the
+// steps a selection needs, dependents, and the longest path. Ordering and
+// cycle detection are linear-time and done here over adjacency lists: the
+// library's TopologicalSort is quadratic (upstream issue #170). Plan.Graph
+// returns the same graph as a github.com/dominikbraun/graph graph, built on
+// first use because filling it costs more than all the queries together.
 //
 // The package does no I/O beyond reading the build file and Dockerfiles, and
 // imports no BuildKit client code.

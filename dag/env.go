@@ -66,8 +66,11 @@ func substituteEnv(file string, data []byte, lookup func(string) (string, bool))
 	if !bytes.Contains(data, []byte("_env(")) {
 		return data, nil, nil
 	}
-	s := &substituter{file: file, lookup: lookup, m: &posMap{lines: map[int]*lineMap{}}}
-	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	s := &substituter{file: file, lookup: lookup,
+		m: &posMap{origLine: make([]int, 0, len(lines)), lines: map[int]*lineMap{}}}
+	s.out.Grow(len(data) + len(data)/4)
+	for i, line := range lines {
 		s.line(i+1, line)
 	}
 	return s.out.Bytes(), s.m, s.errs

@@ -96,7 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{"error after a value with newlines", head + "    a:\n      args:\n        V: \"_env(MULTI)\"\n      no_cache: x\n", []string{"7:17: step a.no_cache must be true or false"}},
 		{"error after a shorter value", "build:\n  version: _env(V)\n  steps:\n    a:\n      bogus: 1\n", []string{`5:7: unknown key "bogus"`}},
 		{"merge key", head + "    a:\n      <<: {name: x}\n", []string{"5:7: merge keys (<<) are not supported"}},
-		{"all errors", head + "    a:\n      no_cache: 1\n      depends_on: [nope]\n      context: ../up\n", []string{"5:17: step a.no_cache", "6:20: depends_on names \"nope\"", "7:7: context \"../up\" escapes"}},
+		{"all errors", head + "    a:\n      no_cache: 1\n      depends_on: [nope, b]\n      context: ../up\n    b:\n      depends_on: [a]\n", []string{"5:17: step a.no_cache", "6:20: depends_on names \"nope\"", "6:26: dependency cycle a → b → a", "7:7: context \"../up\" escapes"}},
 	}
 	env := WithEnv(map[string]string{"V": "2016-03-14", "LONG": "a-much-longer-value", "MULTI": "one\ntwo"})
 	for _, tc := range tests {

@@ -127,9 +127,7 @@ func (l *loader) load(doc *yaml.Node) *Build {
 	}
 	r := newResolver(l, rb.steps)
 	r.resolve()
-	if len(l.errs()) == 0 {
-		l.checkCycles(b)
-	}
+	l.checkCycles(b) // DependsOn holds only resolved labels, so this is sound even after errors
 	l.warns = append(l.warns, l.d.warns...)
 	sortErrors(l.warns)
 	b.Warnings = l.warns
