@@ -48,7 +48,10 @@ daemon_dir=$(mktemp -d /tmp/weld-test.XXXXXX)
 # shellcheck disable=SC2317 # called by the trap
 stop_daemon() {
   local rc=$?
-  "$WELD_ROOT/scripts/buildkitd.sh" stop "$daemon_dir" || true
+  if ! "$WELD_ROOT/scripts/buildkitd.sh" stop "$daemon_dir" && [ -s "$daemon_dir/buildkitd.pid" ]; then
+    kill -TERM "$(cat "$daemon_dir/buildkitd.pid")" 2>/dev/null || true
+    sleep 2
+  fi
   if [ "$rc" != 0 ] && [ -f "$daemon_dir/buildkitd.log" ]; then
     echo "--- last lines of the test daemon's log:" >&2
     tail -n 20 "$daemon_dir/buildkitd.log" >&2 || true
