@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/weld-build/weld/dag"
@@ -83,6 +84,8 @@ type run struct {
 	gate      *publishGate
 	mu        sync.Mutex
 	results   map[string]*StepResult
+	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
+	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 }
@@ -105,6 +108,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	r := &run{
 		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
+		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
 	}
 	explicit := map[string]bool{}
 	for _, l := range labels {

@@ -88,7 +88,7 @@ func (ss *stepSession) baseState(ctx context.Context, s *dag.Step) (llb.State, e
 		}
 		return dv.state, nil
 	case fb.Ref != "":
-		return ss.bases.state(fb.Ref)
+		return ss.bases.state(fb.Ref, ss.c.BuildOpts().SessionID)
 	}
 	return llb.State{}, fmt.Errorf("step %q: cleanup: the base of the built stage is unknown", s.Label)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/patternmatcher/ignorefile"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
@@ -63,6 +64,28 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// tidyOutputs removes what BuildKit's client leaves in an OCI layout folder:
+// its ingest folder always, and the whole folder when nothing was exported
+// (a held-back or failed step), so no half layout is left behind.
+func (r *run) tidyOutputs(s *dag.Step, ok bool) {
+	if !r.publish[s.Label] {
+		return
+	}
+	for _, o := range r.o.outputs {
+		if o.Tar || (o.Type != OutputOCI && o.Type != OutputStore) {
+			continue
+		}
+		dir := filepath.Join(o.Dest, s.Label)
+		if o.Type == OutputStore {
+			dir = r.storeTemp(o, s)
+		}
+		_ = os.RemoveAll(filepath.Join(dir, "ingest"))
+		if _, err := os.Stat(filepath.Join(dir, ocispecs.ImageIndexFile)); !ok || err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 // outputNames says where a published step's image went.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 )
 
@@ -15,11 +16,11 @@ import (
 type baseImages struct {
 	attrs  map[string]string
 	stores map[string]content.Store
-	states map[string]llb.State
+	states map[string]func(sessionID string) llb.State
 }
 
 func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
-	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]llb.State{}}
+	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]func(string) llb.State{}}
 	keys := make([]string, 0, len(images))
 	for k := range images {
 		keys = append(keys, k)
@@ -30,7 +31,7 @@ func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
 		src := images[key]
 		if src.Image != "" {
 			b.attrs["context:"+key] = "docker-image://" + src.Image
-			b.states[key] = llb.Image(src.Image)
+			b.states[key] = func(string) llb.State { return llb.Image(src.Image) }
 			continue
 		}
 		id, ok := storeIDs[src.Layout]
@@ -44,19 +45,30 @@ func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
 			b.stores[id] = store
 		}
 		b.attrs["context:"+key] = "oci-layout://" + id + "@" + src.Digest.String()
-		b.states[key] = llb.OCILayout(id+"@"+src.Digest.String(), llb.OCIStore("", id))
+		ref, err := reference.ParseNormalizedNamed(key)
+		if err != nil {
+			return nil, err
+		}
+		withDigest, err := reference.WithDigest(reference.TrimNamed(ref), src.Digest)
+		if err != nil {
+			return nil, err
+		}
+		b.states[key] = func(sessionID string) llb.State {
+			return llb.OCILayout(withDigest.String(), llb.OCIStore(sessionID, id))
+		}
 	}
 	return b, nil
 }
 
-// state returns the LLB state of a base ref, honouring replacements.
-func (b *baseImages) state(ref string) (llb.State, error) {
+// state returns the LLB state of a base ref, honouring replacements; OCI
+// layouts are served by the session with that ID.
+func (b *baseImages) state(ref, sessionID string) (llb.State, error) {
 	key, err := ContextKey(ref)
 	if err != nil {
 		return llb.State{}, err
 	}
 	if st, ok := b.states[key]; ok {
-		return st, nil
+		return st(sessionID), nil
 	}
 	return llb.Image(ref), nil
 }

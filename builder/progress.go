@@ -24,6 +24,7 @@ type tracker struct {
 	done   map[digest.Digest]bool // completed vertices: cached or not
 	logs   map[digest.Digest]*bytes.Buffer
 	owners map[digest.Digest]string
+	names  map[digest.Digest]string // vertex names as BuildKit gave them
 }
 
 func newTracker(label string, sink func(*client.SolveStatus)) *tracker {
@@ -32,6 +33,7 @@ func newTracker(label string, sink func(*client.SolveStatus)) *tracker {
 		done:   map[digest.Digest]bool{},
 		logs:   map[digest.Digest]*bytes.Buffer{},
 		owners: map[digest.Digest]string{},
+		names:  map[digest.Digest]string{},
 	}
 }
 
@@ -47,7 +49,10 @@ func (t *tracker) observe(st *client.SolveStatus) {
 	defer t.mu.Unlock()
 	prefix := "[" + t.label + "] "
 	for _, v := range st.Vertexes {
-		if !strings.HasPrefix(v.Name, "[") || !strings.HasPrefix(v.Name, prefix) {
+		if _, ok := t.names[v.Digest]; !ok {
+			t.names[v.Digest] = v.Name
+		}
+		if !strings.HasPrefix(v.Name, prefix) {
 			v.Name = prefix + v.Name
 		}
 		if v.Completed != nil {
@@ -109,6 +114,13 @@ func (t *tracker) own(d digest.Digest, label string) {
 	if _, ok := t.owners[d]; !ok {
 		t.owners[d] = label
 	}
+}
+
+// name returns a vertex's name as BuildKit gave it.
+func (t *tracker) name(d digest.Digest) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.names[d]
 }
 
 func (t *tracker) owner(d digest.Digest) string {

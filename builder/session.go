@@ -53,10 +53,19 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	drained := make(chan struct{})
 	go func() { tr.drain(ch); close(drained) }()
 	start := time.Now()
+	// The build function's error travels to the daemon and back as text;
+	// keep the typed one to report.
+	var fnErr error
 	resp, err := r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr}
-		return ss.build(ctx, release)
+		res, err := ss.build(ctx, release)
+		fnErr = err
+		return res, err
 	}, ch)
+	if err != nil && fnErr != nil {
+		err = fnErr
+	}
+	r.tidyOutputs(s, err == nil)
 	<-drained
 	res := r.results[s.Label]
 	res.Duration = Duration(time.Since(start))
@@ -218,7 +227,11 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 		return nil, err
 	}
 	inputs := map[string]*pb.Definition{}
+	// A fixed unique ID makes the step's ops the same bytes in every
+	// session, so the daemon shares them by digest and a failure inside
+	// them carries a digest every session knows.
 	local := llb.Local(contextLocal(s.Label),
+		llb.LocalUniqueID("weld-"+s.Label),
 		llb.ExcludePatterns(dockerignore(s)),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
@@ -287,6 +300,8 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 		if err := ss.own(ctx, sv.state, s.Label); err != nil {
 			return nil, err
 		}
+	} else if err := ss.recordOwnDef(ctx, sv.state); err != nil {
+		return nil, err
 	}
 	ss.solved[s.Label] = sv
 	return sv, nil
@@ -303,6 +318,61 @@ func (ss *stepSession) own(ctx context.Context, st llb.State, label string) erro
 		ss.tr.own(digest.FromBytes(dt), label)
 	}
 	return nil
+}
+
+// recordOwnDef remembers the vertex digests of the step as solved in its own
+// session. Sources that carry a session ID (OCI layouts) give a step's ops
+// other digests in other sessions; the daemon still shares the work by cache
+// key, and a shared vertex fails everywhere with the digest of the session
+// that registered it first, often the dependency's own.
+func (ss *stepSession) recordOwnDef(ctx context.Context, st llb.State) error {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	set := make(map[digest.Digest]bool, len(def.Def))
+	for _, dt := range def.Def {
+		set[digest.FromBytes(dt)] = true
+	}
+	lines := map[string]int{}
+	for d, md := range def.Metadata {
+		name := md.Description["llb.customname"]
+		if name == "" || def.Source == nil {
+			continue
+		}
+		if locs, ok := def.Source.Locations[d.String()]; ok {
+			for _, l := range locs.Locations {
+				if len(l.Ranges) > 0 && l.Ranges[0].Start != nil {
+					lines[name] = int(l.Ranges[0].Start.Line)
+				}
+			}
+		}
+	}
+	ss.mu.Lock()
+	ss.ownDefs[ss.step.Label] = set
+	ss.ownLines[ss.step.Label] = lines
+	ss.mu.Unlock()
+	return nil
+}
+
+// lineOf finds the Dockerfile line of a vertex by its name in the step's own
+// definition, for failures whose error carries another session's source map.
+func (r *run) lineOf(label, vertexName string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ownLines[label][vertexName]
+}
+
+// failedIn returns the dependency of s whose own build holds the vertex d.
+func (r *run) failedIn(s *dag.Step, d digest.Digest) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, dep := range r.plan.Deps(s.Label) {
+		if r.ownDefs[dep][d] {
+			return dep
+		}
+	}
+	return ""
 }
 
 func (ss *stepSession) workDir() string { return ss.plan.Build().WorkDir }
@@ -353,7 +423,12 @@ func (r *run) explain(ctx context.Context, s *dag.Step, tr *tracker, err error) 
 	}
 	var ve *errdefs.VertexError
 	if errors.As(err, &ve) {
-		if owner := tr.owner(digest.Digest(ve.Digest)); owner != "" && owner != s.Label {
+		d := digest.Digest(ve.Digest)
+		owner := tr.owner(d)
+		if owner == "" {
+			owner = r.failedIn(s, d)
+		}
+		if owner != "" && owner != s.Label {
 			return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, owner)
 		}
 	}
@@ -364,6 +439,9 @@ func (r *run) explain(ctx context.Context, s *dag.Step, tr *tracker, err error) 
 	se = &StepError{Step: s.Label, Err: err, Source: sourceLocation(s, err)}
 	if ve != nil {
 		se.Tail = tr.tail(digest.Digest(ve.Digest))
+		if line := r.lineOf(s.Label, tr.name(digest.Digest(ve.Digest))); se.Source == "" && line > 0 {
+			se.Source = fmt.Sprintf("%s:%d", displayPath(s.Dockerfile), line)
+		}
 	}
 	return se
 }

@@ -2,8 +2,8 @@
 
 package builder_test
 
-// KNOWN FAILURES. These tests show bugs found by the integration tests;
-// each says what fails and why. They fail until builder/ is fixed.
+// Regression tests for bugs the integration tests found, each with what
+// failed and why.
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 // TestCleanupSquashesOntoAnImage is TestCleanupSquashesOntoAStep with an
 // external base replaced by --image (FROM busybox).
 //
-// KNOWN FAILURE: the squash's base state is llb.OCILayout("weldbase0@sha256:…")
+// Was broken: the squash's base state is llb.OCILayout("weldbase0@sha256:…")
 // (builder/images.go), a ref with no domain; the daemon parses it as
 // "dummy://weldbase0@sha256:…" and fails with `failed to load cache key:
 // parse "dummy://weldbase0@sha256:…": invalid port`. The Dockerfile frontend
@@ -37,7 +37,7 @@ func TestCleanupSquashesOntoAnImage(t *testing.T) {
 // (StepError with its Tail, ErrMissingArtifact, ErrCommandFailed) reach the
 // caller of Run intact.
 //
-// KNOWN FAILURE: they are returned from the gateway build function inside
+// Was broken: they are returned from the gateway build function inside
 // client.Build, which sends them through BuildKit's gRPC session; what comes
 // back is a "failed to solve: step …" string error. So errors.Is with the
 // exported sentinels is false, a command's or test's StepError.Tail is empty
