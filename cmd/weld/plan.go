@@ -14,8 +14,8 @@ func init() { subcommands = append(subcommands, newPlanCmd) }
 
 // planOptions are the flags of weld plan.
 type planOptions struct {
-	file, dir, format string
-	env               []string
+	fileOptions
+	format string
 }
 
 func newPlanCmd(o *rootOptions) *cobra.Command {
@@ -27,19 +27,7 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if !slices.Contains(dag.Formats, po.format) {
 				return fmt.Errorf("%w: --format %q: use one of %s", errBadInput, po.format, strings.Join(dag.Formats, ", "))
 			}
-			env, err := parseEnv(po.env)
-			if err != nil {
-				return err
-			}
-			opts := []dag.Option{dag.WithEnv(env), dag.WithWorkDir(po.dir)}
-			b, err := dag.Load(po.file, opts...)
-			if err != nil {
-				return err
-			}
-			for _, w := range b.Warnings {
-				o.log.Warn(w.Error())
-			}
-			p, err := dag.NewPlan(b)
+			p, err := po.loadPlan(o)
 			if err != nil {
 				return err
 			}
@@ -50,11 +38,8 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			return p.Render(cmd.OutOrStdout(), po.format, steps)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&po.file, "file", "f", "build.yml", "the build file")
-	f.StringVarP(&po.dir, "dir", "d", "", "the work dir (default: build.work_dir, else the build file's folder)")
-	f.StringArrayVar(&po.env, "env", nil, "set K=V for _env(K) in the build file (repeatable)")
-	f.StringVar(&po.format, "format", "text", "output format: "+strings.Join(dag.Formats, ", "))
+	addFileFlags(cmd.Flags(), &po.fileOptions)
+	cmd.Flags().StringVar(&po.format, "format", "text", "output format: "+strings.Join(dag.Formats, ", "))
 	return cmd
 }
 
