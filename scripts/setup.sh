@@ -3,7 +3,11 @@
 # second run only checks and takes seconds.
 #
 #   1. Debian packages: runc (BuildKit's OCI worker runs it), busybox-static
-#      (the offline busybox image), jq (the scripts read OCI JSON with it).
+#      (the offline busybox image), jq (the scripts read OCI JSON with it),
+#      curl (the scripts ping the registry and dockerd), docker-registry (a
+#      loopback registry for the push tests, scripts/registry.sh) and docker.io
+#      (a dockerd of the tests' own for the load tests, scripts/dockerd.sh).
+#      Their packages' services are not started: the tests run their own.
 #   2. buildkitd and buildctl v0.33.1, built from the Go module proxy into
 #      $WELD_TOOLS/bin (scripts/install-buildkit.sh; cached after the first time).
 #   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang}
@@ -19,13 +23,47 @@ start=$SECONDS
 need go "install Go first: https://go.dev/dl/ (the module's go.mod names the version)"
 
 # --- 1. Debian packages ----------------------------------------------------
-# TODO(next issue): docker-registry (a local registry for push tests) and
-# docker.io (dockerd for the load/docker-driver tests), when those land.
 missing=()
 have_pkg() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 have_pkg busybox-static || missing+=(busybox-static)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+{ command -v dockerd && command -v docker; } >/dev/null 2>&1 || missing+=(docker.io)
+
+# no_service_starts runs a command with a policy-rc.d that forbids starting
+# services (exit 101, as Debian's container images have it): docker.io's and
+# docker-registry's install scripts would otherwise start a system dockerd on
+# /var/run/docker.sock and a registry on :5000, or fail the install where no
+# init system runs. An existing policy-rc.d is put back afterwards, also on
+# Ctrl-C.
+policy=/usr/sbin/policy-rc.d
+policy_saved=''
+restore_policy() {
+  if [ -n "$policy_saved" ]; then
+    "${sudo[@]}" mv -f "$policy_saved" "$policy"
+  else
+    "${sudo[@]}" rm -f "$policy"
+  fi
+}
+no_service_starts() {
+  local rc=0
+  policy_saved=''
+  if [ -e "$policy" ] || [ -L "$policy" ]; then
+    policy_saved=$("${sudo[@]}" mktemp "$policy.weld-saved.XXXXXX")
+    "${sudo[@]}" cp -a "$policy" "$policy_saved"
+  fi
+  trap 'restore_policy; exit 130' INT TERM
+  printf '#!/bin/sh\n# written by weld scripts/setup.sh for the length of an apt-get install\nexit 101\n' |
+    "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  "$@" || rc=$?
+  restore_policy
+  trap - INT TERM
+  return "$rc"
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 ||
     die "missing ${missing[*]} and no apt-get here; install them with your package manager"
@@ -40,13 +78,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   if ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
     "${sudo[@]}" apt-get update -qq
   fi
-  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  if ! no_service_starts "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
     "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    no_service_starts "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
       die "apt-get install ${missing[*]} failed"
   fi
 fi
 log "runc: $(runc --version | head -n 1)"
+log "docker-registry: $(docker-registry --version 2>&1 | head -n 1)"
+log "dockerd: $(dockerd --version 2>&1 | head -n 1)"
 
 # --- 2. buildkitd / buildctl -----------------------------------------------
 "$WELD_ROOT/scripts/install-buildkit.sh"
