@@ -31,6 +31,9 @@ type options struct {
 	cacheTo      []client.CacheOptionsEntry
 	cacheFrom    []client.CacheOptionsEntry
 	auth         session.Attachable
+	gates        []string
+	labels       map[string]string
+	provenance   string
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -136,6 +139,39 @@ func WithRegistryAuth(a session.Attachable) Option {
 	return func(o *options) error { o.auth = a; return nil }
 }
 
+// WithGates runs each command on every image about to be published, in the
+// work dir, with {{oci_dir}} replaced by an OCI layout of the image (also in
+// $WELD_OCI_DIR). A non-zero exit blocks publishing (a scanner such as trivy
+// or grype).
+func WithGates(commands ...string) Option {
+	return func(o *options) error { o.gates = append(o.gates, commands...); return nil }
+}
+
+// WithLabels adds image labels to every step (e.g. the source revision,
+// org.opencontainers.image.revision).
+func WithLabels(labels map[string]string) Option {
+	return func(o *options) error {
+		for k, v := range labels {
+			o.labels[k] = v
+		}
+		return nil
+	}
+}
+
+// WithProvenance sets the BuildKit provenance attestation of published
+// images: "min" (the default), "max", or "" for none. Outputs loaded into
+// Docker never carry one: Docker 20.10 cannot load it.
+func WithProvenance(mode string) Option {
+	return func(o *options) error {
+		switch mode {
+		case "", "min", "max":
+			o.provenance = mode
+			return nil
+		}
+		return fmt.Errorf("provenance mode %q: use min, max or none", mode)
+	}
+}
+
 // withAttachables adds session attachables to every session (a test seam).
 func withAttachables(a ...session.Attachable) Option {
 	return func(o *options) error { o.attachables = append(o.attachables, a...); return nil }
@@ -143,11 +179,13 @@ func withAttachables(a ...session.Attachable) Option {
 
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
-		log:       log.New(io.Discard),
-		progress:  func(*client.SolveStatus) {},
-		events:    func(Event) {},
-		buildArgs: map[string]string{},
-		images:    map[string]ImageSource{},
+		log:        log.New(io.Discard),
+		progress:   func(*client.SolveStatus) {},
+		events:     func(Event) {},
+		buildArgs:  map[string]string{},
+		images:     map[string]ImageSource{},
+		labels:     map[string]string{},
+		provenance: "min",
 	}
 	var errs []error
 	for _, opt := range opts {

@@ -19,6 +19,8 @@ const tailLines = 12
 type tracker struct {
 	label string
 	sink  func(*client.SolveStatus)
+	// elsewhere finds the dependency whose own session holds a vertex.
+	elsewhere func(digest.Digest) string
 
 	mu     sync.Mutex
 	done   map[digest.Digest]bool // completed vertices: cached or not
@@ -27,9 +29,9 @@ type tracker struct {
 	names  map[digest.Digest]string // vertex names as BuildKit gave them
 }
 
-func newTracker(label string, sink func(*client.SolveStatus)) *tracker {
+func newTracker(label string, sink func(*client.SolveStatus), elsewhere func(digest.Digest) string) *tracker {
 	return &tracker{
-		label: label, sink: sink,
+		label: label, sink: sink, elsewhere: elsewhere,
 		done:   map[digest.Digest]bool{},
 		logs:   map[digest.Digest]*bytes.Buffer{},
 		owners: map[digest.Digest]string{},
@@ -47,15 +49,17 @@ func (t *tracker) drain(ch <-chan *client.SolveStatus) {
 func (t *tracker) observe(st *client.SolveStatus) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	prefix := "[" + t.label + "] "
 	for _, v := range st.Vertexes {
-		if _, ok := t.names[v.Digest]; !ok {
-			t.names[v.Digest] = v.Name
+		name, ok := t.names[v.Digest]
+		if !ok {
+			name = v.Name
+			t.names[v.Digest] = name
 		}
-		if !strings.HasPrefix(v.Name, prefix) {
-			v.Name = prefix + v.Name
-		}
-		if v.Completed != nil {
+		// A vertex of a dependency that this session re-solves carries the
+		// dependency's label, and is not counted as this step's work.
+		owner := t.ownerLocked(v.Digest)
+		v.Name = "[" + owner + "] " + name
+		if v.Completed != nil && owner == t.label {
 			t.done[v.Digest] = v.Cached
 		}
 	}
@@ -127,6 +131,19 @@ func (t *tracker) owner(d digest.Digest) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.owners[d]
+}
+
+// ownerLocked is the label of the step a vertex belongs to; t.mu is held.
+func (t *tracker) ownerLocked(d digest.Digest) string {
+	if o := t.owners[d]; o != "" {
+		return o
+	}
+	if t.elsewhere != nil {
+		if o := t.elsewhere(d); o != "" {
+			return o
+		}
+	}
+	return t.label
 }
 
 // vertex is a synthetic progress vertex for weld's own work (commands, tests,

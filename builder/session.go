@@ -49,7 +49,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		return fmt.Errorf("step %q: %w", s.Label, err)
 	}
 	ch := make(chan *client.SolveStatus)
-	tr := newTracker(s.Label, r.o.progress)
+	tr := newTracker(s.Label, r.o.progress, func(d digest.Digest) string { return r.failedIn(s, d) })
 	drained := make(chan struct{})
 	go func() { tr.drain(ch); close(drained) }()
 	start := time.Now()
@@ -135,6 +135,9 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step) (client.SolveOpt, error
 			return opt, err
 		}
 		opt.Exports = exports
+		if mode := r.provenanceMode(); mode != "" {
+			opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + mode}
+		}
 	}
 	return opt, nil
 }
@@ -187,6 +190,9 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	if err := ss.hostArtifacts(ctx, sv); err != nil {
+		return nil, err
+	}
+	if err := ss.prepublish(ctx, sv); err != nil {
 		return nil, err
 	}
 	if err := ss.afterBuild(ctx); err != nil {
@@ -397,6 +403,9 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	}
 	for k, v := range ss.bases.attrs {
 		attrs[k] = v
+	}
+	for k, v := range ss.imageLabels(s) {
+		attrs["label:"+k] = v
 	}
 	return attrs, nil
 }

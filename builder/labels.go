@@ -1,0 +1,55 @@
+package builder
+
+import (
+	"github.com/weld-build/weld/dag"
+)
+
+// Labels weld puts on every image it builds, beside the caller's.
+const (
+	LabelBaseName   = "org.opencontainers.image.base.name"
+	LabelBaseDigest = "org.opencontainers.image.base.digest"
+	LabelStep       = "dev.weld.step"
+	LabelRevision   = "org.opencontainers.image.revision"
+)
+
+// imageLabels are the labels of a step's image: its step, its base (name,
+// and digest when weld knows it: a base replaced by an OCI layout), and the
+// caller's labels (the source revision).
+func (r *run) imageLabels(s *dag.Step) map[string]string {
+	l := map[string]string{LabelStep: s.Label}
+	fb := s.FinalBase
+	switch {
+	case fb.Ref != "":
+		l[LabelBaseName] = fb.Ref
+		if key, err := ContextKey(fb.Ref); err == nil {
+			if src, ok := r.o.images[key]; ok {
+				if src.Layout != "" {
+					l[LabelBaseDigest] = src.Digest.String()
+				} else {
+					l[LabelBaseName] = src.Image
+				}
+			}
+		}
+	case fb.Step != "":
+		if base := r.stepByLabel(fb.Step); base.Name != "" {
+			l[LabelBaseName] = base.Name
+		}
+	case fb.Scratch:
+		l[LabelBaseName] = "scratch"
+	}
+	for k, v := range r.o.labels {
+		l[k] = v
+	}
+	return l
+}
+
+// provenanceMode is the attestation to attach, unless an output cannot
+// carry one.
+func (r *run) provenanceMode() string {
+	for _, o := range r.o.outputs {
+		if o.Type == OutputDocker {
+			return ""
+		}
+	}
+	return r.o.provenance
+}

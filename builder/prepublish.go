@@ -1,0 +1,101 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/weld-build/weld/internal/leakscan"
+)
+
+// ErrSecretLeak marks an image that holds the bytes of a secret it was built
+// with: it is never published.
+var ErrSecretLeak = leakscan.ErrLeak
+
+// ErrGateFailed marks an image that a --gate command refused.
+var ErrGateFailed = fmt.Errorf("gate refused the image")
+
+// prepublish checks an image the step is about to publish, before anything
+// is published: it exports the image exactly as it will ship (with its
+// attestations) into a private OCI layout, scans every blob of it for the
+// secrets the session served, then runs each gate command on the layout.
+func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
+	s := ss.step
+	secrets := sessionSecrets(append(ss.plan.Deps(s.Label), s.Label), ss.perStep, ss.global).values()
+	if !ss.publish[s.Label] || (len(secrets) == 0 && len(ss.o.gates) == 0) {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "weld-prepublish-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := ss.exportTo(ctx, sv, dir); err != nil {
+		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the image for its checks: %w", err)}
+	}
+	if len(secrets) > 0 {
+		v := ss.tr.vertex("scan the image for secrets")
+		findings, err := leakscan.ScanLayout(dir, secrets)
+		if err == nil && len(findings) > 0 {
+			err = &leakscan.Error{Image: s.Name, Findings: findings}
+		}
+		v.complete(err)
+		if err != nil {
+			return &StepError{Step: s.Label, Err: err}
+		}
+	}
+	for _, g := range ss.o.gates {
+		cmdline := strings.ReplaceAll(g, "{{oci_dir}}", dir)
+		v := ss.tr.vertex("gate: " + g)
+		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
+		cmd.Dir = ss.workDir()
+		cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
+		cmd.Stdout, cmd.Stderr = v, v
+		err := cmd.Run()
+		if err != nil {
+			err = fmt.Errorf("gate %q: %w: %v", g, ErrGateFailed, err)
+		}
+		v.complete(err)
+		if err != nil {
+			return &StepError{Step: s.Label, Err: err, Tail: lastLines(v.output(), tailLines)}
+		}
+	}
+	return nil
+}
+
+// exportTo writes the step's image, as it will be published, to an OCI
+// layout folder, through a helper session (everything is cached by then).
+func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) error {
+	s := ss.step
+	def, err := sv.state.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	opt, err := ss.solveOpt(ctx, s)
+	if err != nil {
+		return err
+	}
+	attrs := map[string]string{"tar": "false"}
+	if s.Name != "" {
+		attrs["name"] = s.Name
+	}
+	opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}
+	opt.CacheExports = nil
+	ch := make(chan *client.SolveStatus)
+	go ss.tr.drainQuiet(ch)
+	_, err = ss.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
+		if err != nil {
+			return nil, err
+		}
+		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+		return res, nil
+	}, ch)
+	return err
+}
