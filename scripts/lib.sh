@@ -26,3 +26,17 @@ die() {
 need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+ ($2)}; run scripts/setup.sh first"
 }
+
+# port_in_use PORT succeeds when something listens on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port prints a port nothing listens on at 127.0.0.1, below Linux's
+# ephemeral range (32768-60999), so that no outgoing connection takes it either.
+free_port() {
+  local p i
+  for ((i = 0; i < 100; i++)); do
+    p=$((20000 + RANDOM % 12000))
+    port_in_use "$p" || { echo "$p"; return 0; }
+  done
+  die "no free port found in 20000-31999"
+}

@@ -48,20 +48,6 @@ running() {
 # answers ADDR succeeds when the registry's API root answers 200.
 answers() { curl -fsS -o /dev/null --max-time 2 "http://$1/v2/" 2>/dev/null; }
 
-# in_use PORT succeeds when something listens on 127.0.0.1:PORT.
-in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# free_port prints a port nothing listens on, below Linux's ephemeral range
-# (32768-60999), so that no outgoing connection takes it either.
-free_port() {
-  local p i
-  for ((i = 0; i < 100; i++)); do
-    p=$((20000 + RANDOM % 12000))
-    in_use "$p" || { echo "$p"; return 0; }
-  done
-  die "no free port found in 20000-31999"
-}
-
 tail_log() {
   echo "--- last lines of $logfile:" >&2
   tail -n 30 "$logfile" >&2 || true
@@ -116,7 +102,7 @@ EOF
 start() {
   need docker-registry "apt-get install docker-registry"
   need curl "apt-get install curl"
-  local pid try
+  local pid try p
   if pid=$(running); then
     local addr
     addr=$(cat "$addrfile" 2>/dev/null || true)
@@ -129,14 +115,15 @@ start() {
   fi
   mkdir -p "$dir/data"
   if [ -n "$port" ]; then
-    in_use "$port" && die "port $port on 127.0.0.1 is already in use"
+    port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
     launch "$port" && return 0
     tail_log
     die "docker-registry exited during start-up on port $port (see above)"
   fi
   # A free port can be taken between the check and the listen: try a few.
   for ((try = 0; try < 5; try++)); do
-    launch "$(free_port)" && return 0
+    p=$(free_port) || exit 1
+    launch "$p" && return 0
   done
   tail_log
   die "docker-registry exited during start-up 5 times (see above)"
