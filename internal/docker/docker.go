@@ -69,12 +69,14 @@ func Ping(ctx context.Context, host string) error {
 }
 
 // Load loads a docker-format image tarball (docker save's) into the engine.
+// It never closes tarball: a caller streaming into a pipe closes the pipe
+// with Load's error, which a close by the HTTP client would hide.
 func Load(ctx context.Context, host string, tarball io.Reader) error {
 	c, base, err := client(host)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/images/load?quiet=1", tarball)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/images/load?quiet=1", io.NopCloser(tarball))
 	if err != nil {
 		return err
 	}
