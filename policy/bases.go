@@ -1,0 +1,133 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// ErrBaseRefused is wrapped by every refusal of a base by allowed_bases. A
+// refusal is a gate that failed, not bad input: weld exits 1.
+var ErrBaseRefused = errors.New("base image refused by policy")
+
+// BaseUse is one FROM of an external image in a step's Dockerfile.
+type BaseUse struct {
+	// Step is the step's label.
+	Step string `json:"step"`
+	// Pos is the FROM line, its file relative to the work dir.
+	Pos dag.Pos `json:"pos"`
+	// Ref is the base as written (after ARG expansion).
+	Ref string `json:"ref"`
+	// Replacement is the policy's replace entry for Ref, if any.
+	Replacement *Replacement `json:"-"`
+}
+
+// Effective is the ref the build uses: the replacement's when it is a ref,
+// else Ref. A base replaced by an OCI layout keeps Ref.
+func (u BaseUse) Effective() string {
+	if u.Replacement != nil && !u.Replacement.IsLayout() {
+		return strings.TrimPrefix(u.Replacement.To, "docker-image://")
+	}
+	return u.Ref
+}
+
+// BaseError is a FROM that allowed_bases refuses.
+type BaseError struct {
+	Use BaseUse
+	// Policy is where allowed_bases is written, and Patterns its entries.
+	Policy   dag.Pos
+	Patterns []string
+}
+
+// Error implements error: "Dockerfile:1: step compile: base golang:1.26 is
+// not allowed by weld.policy.yml:3:5 (allowed_bases: docker.io/library/alpine:*)".
+func (e *BaseError) Error() string {
+	base := e.Use.Ref
+	if eff := e.Use.Effective(); eff != e.Use.Ref {
+		base = fmt.Sprintf("%s (replacing %s)", eff, e.Use.Ref)
+	}
+	pats := strings.Join(e.Patterns, ", ")
+	if pats == "" {
+		pats = "[]: only scratch"
+	}
+	return fmt.Sprintf("%s: step %s: base %s is not allowed by %s (allowed_bases: %s)", e.Use.Pos, e.Use.Step, base, e.Policy, pats)
+}
+
+// Unwrap makes every BaseError match ErrBaseRefused.
+func (e *BaseError) Unwrap() error { return ErrBaseRefused }
+
+// Refusals are every base refused, in step and line order.
+type Refusals []*BaseError
+
+// Error implements error, one refusal per line.
+func (r Refusals) Error() string {
+	msgs := make([]string, len(r))
+	for i, e := range r {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Unwrap returns the refusals.
+func (r Refusals) Unwrap() []error {
+	out := make([]error, len(r))
+	for i, e := range r {
+		out[i] = e
+	}
+	return out
+}
+
+// Bases lists every FROM of an external image in the steps' Dockerfiles, in
+// every stage, with the policy's replacement for each. FROM scratch, FROM
+// a stage and FROM another step are not bases.
+func Bases(in Input, p *Policy) ([]BaseUse, error) {
+	r := newReader(in)
+	var out []BaseUse
+	for _, s := range r.steps() {
+		src, err := r.source(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range src.stages {
+			if !r.external(src, st) {
+				continue
+			}
+			u := BaseUse{Step: s.Label, Pos: src.pos(st.Line), Ref: st.Base}
+			if rep, ok := p.Replacement(st.Base); ok {
+				u.Replacement = &rep
+			}
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// CheckBases refuses every base outside allowed_bases: it returns Refusals
+// (each wrapping ErrBaseRefused), or nil when every base is allowed. The
+// allowlist applies after replace: a base replaced by another ref is checked
+// as that ref; a base replaced by an OCI layout is allowed, since the policy
+// itself names the layout.
+func CheckBases(uses []BaseUse, p *Policy) error {
+	if !p.HasAllowlist {
+		return nil
+	}
+	pats := make([]string, len(p.AllowedBases))
+	for i, pat := range p.AllowedBases {
+		pats[i] = pat.Text
+	}
+	var out Refusals
+	for _, u := range uses {
+		if u.Replacement != nil && u.Replacement.IsLayout() {
+			continue
+		}
+		if !p.Allowed(u.Effective()) {
+			out = append(out, &BaseError{Use: u, Policy: p.AllowedPos, Patterns: pats})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,355 @@
+package policy
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// topKeys are the keys a policy file may hold.
+var topKeys = []string{"allowed_bases", "replace", "pin_digests", "rules", "gates"}
+
+// Parse reads a policy file already in memory; name is its path as the user
+// gave it, used in messages and to resolve relative oci-layout:// folders.
+// Every problem is reported, as a dag.ErrorList of FILE:LINE:COL errors
+// (which wrap dag.ErrInvalid: bad input).
+func Parse(name string, data []byte) (*Policy, error) {
+	d := &decoder{file: name}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, dag.ErrorList{syntaxError(name, data, err)}
+	}
+	p := &Policy{File: name, Rules: map[string]Rule{}}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.DocumentNode || isNull(root) {
+		return p, nil // an empty file is an empty policy
+	}
+	for _, kv := range d.mapping(root, "the policy file", topKeys) {
+		switch kv.key.Value {
+		case "allowed_bases":
+			p.HasAllowlist, p.AllowedPos = true, d.pos(kv.val)
+			p.AllowedBases = d.patterns(kv.val)
+		case "replace":
+			p.Replace = d.replace(kv.val, filepath.Dir(name))
+		case "pin_digests":
+			p.PinDigests = d.boolean(kv.val, "pin_digests")
+		case "rules":
+			d.rules(kv.val, p.Rules)
+		case "gates":
+			p.Gates = d.gates(kv.val)
+		}
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	return p, nil
+}
+
+// decoder walks yaml.v3 nodes and collects errors at their positions.
+type decoder struct {
+	file string
+	errs dag.ErrorList
+}
+
+func (d *decoder) pos(n *yaml.Node) dag.Pos {
+	return dag.Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.errs = append(d.errs, &dag.Error{Pos: d.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
+type pair struct{ key, val *yaml.Node }
+
+// mapping returns a map's pairs, reporting a non-map, non-string keys,
+// duplicates and (when known is not nil) unknown keys.
+func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a map, not %s", what, kindName(n))
+		return nil
+	}
+	seen := map[string]*yaml.Node{}
+	var out []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case k.Kind != yaml.ScalarNode || k.Tag == "!!merge":
+			d.errorf(k, "%s has a key that is not a string; write key: value", what)
+			continue
+		case seen[k.Value] != nil:
+			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, what, seen[k.Value].Line)
+			continue
+		case known != nil && !contains(known, k.Value):
+			d.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, pair{k, v})
+	}
+	return out
+}
+
+// list returns a sequence's items; null is empty.
+func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "%s must be a list, not %s; write one \"- item\" per line", what, kindName(n))
+		return nil
+	}
+	return n.Content
+}
+
+// str returns a scalar's text, reporting anything else.
+func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		d.errorf(n, "%s must be a string, not %s", what, kindName(n))
+		return "", false
+	}
+	if strings.TrimSpace(n.Value) == "" {
+		d.errorf(n, "%s is empty", what)
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) boolean(n *yaml.Node, what string) bool {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
+		return b
+	}
+	d.errorf(n, "%s must be true or false, not %s", what, kindName(n))
+	return false
+}
+
+// patterns decodes allowed_bases.
+func (d *decoder) patterns(n *yaml.Node) []Pattern {
+	out := []Pattern{}
+	for i, item := range d.list(n, "allowed_bases") {
+		s, ok := d.str(item, fmt.Sprintf("allowed_bases[%d]", i))
+		if !ok {
+			continue
+		}
+		norm, err := normalizePattern(s)
+		if err != nil {
+			d.errorf(item, "allowed_bases[%d] %q: %v", i, s, err)
+			continue
+		}
+		out = append(out, Pattern{Text: s, Norm: norm, Pos: d.pos(item)})
+	}
+	return out
+}
+
+// replace decodes replace: REF: REF | oci-layout://DIR[@sha256:…].
+func (d *decoder) replace(n *yaml.Node, dir string) []Replacement {
+	var out []Replacement
+	keys := map[string]*yaml.Node{}
+	for _, kv := range d.mapping(n, "replace", nil) {
+		key, err := normalize(kv.key.Value)
+		if err != nil {
+			d.errorf(kv.key, "replace: %q is not an image reference (%v); write REF: NEW_REF or REF: oci-layout://DIR", kv.key.Value, err)
+			continue
+		}
+		if prev := keys[key]; prev != nil {
+			d.errorf(kv.key, "replace: %q is the same image as %q (line %d); keep one", kv.key.Value, prev.Value, prev.Line)
+			continue
+		}
+		keys[key] = kv.key
+		to, ok := d.str(kv.val, "replace: "+kv.key.Value)
+		if !ok {
+			continue
+		}
+		to, err = replacementTarget(to, dir)
+		if err != nil {
+			d.errorf(kv.val, "replace: %s: %v", kv.key.Value, err)
+			continue
+		}
+		out = append(out, Replacement{From: kv.key.Value, Key: key, To: to, Pos: d.pos(kv.key)})
+	}
+	return out
+}
+
+// replacementTarget checks a replacement and makes a relative layout
+// folder relative to the policy file's folder.
+func replacementTarget(to, dir string) (string, error) {
+	switch {
+	case strings.HasPrefix(to, "oci-layout://"):
+		p := strings.TrimPrefix(to, "oci-layout://")
+		folder, dgst, hasDigest := strings.Cut(p, "@")
+		if folder == "" {
+			return "", fmt.Errorf("%q names no folder; write oci-layout://DIR[@sha256:…]", to)
+		}
+		if hasDigest && !digestRE.MatchString(dgst) {
+			return "", fmt.Errorf("%q: %q is not a sha256 digest", to, dgst)
+		}
+		if !filepath.IsAbs(folder) {
+			folder = filepath.Join(dir, folder)
+		}
+		out := "oci-layout://" + folder
+		if hasDigest {
+			out += "@" + dgst
+		}
+		return out, nil
+	case strings.Contains(to, "://") && !strings.HasPrefix(to, "docker-image://"):
+		return "", fmt.Errorf("%q: use an image ref, docker-image://REF or oci-layout://DIR", to)
+	}
+	if _, err := normalize(strings.TrimPrefix(to, "docker-image://")); err != nil {
+		return "", fmt.Errorf("%q is not an image reference (%v)", to, err)
+	}
+	return to, nil
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// rules decodes rules: ID: error|warning|off.
+func (d *decoder) rules(n *yaml.Node, into map[string]Rule) {
+	ids := RuleIDs()
+	for _, kv := range d.mapping(n, "rules", nil) {
+		if !contains(ids, kv.key.Value) {
+			d.errorf(kv.key, "rules: unknown check %q%s", kv.key.Value, didYouMean(kv.key.Value, ids))
+			continue
+		}
+		s := kv.val.Value
+		if kv.val.Kind == yaml.ScalarNode && kv.val.Tag == "!!bool" && strings.EqualFold(s, "false") {
+			s = "off"
+		}
+		sev := Severity(strings.ToLower(s))
+		if kv.val.Kind != yaml.ScalarNode || (sev != SeverityError && sev != SeverityWarning && sev != SeverityOff) {
+			d.errorf(kv.val, "rules: %s must be error, warning or off, not %s", kv.key.Value, kindName(kv.val))
+			continue
+		}
+		into[kv.key.Value] = Rule{Severity: sev, Pos: d.pos(kv.key)}
+	}
+}
+
+// gates decodes gates: [{run: "COMMAND {{oci_dir}}"}].
+func (d *decoder) gates(n *yaml.Node) []Gate {
+	var out []Gate
+	for i, item := range d.list(n, "gates") {
+		what := fmt.Sprintf("gates[%d]", i)
+		var g Gate
+		for _, kv := range d.mapping(item, what, []string{"run"}) {
+			if run, ok := d.str(kv.val, what+".run"); ok {
+				if !strings.Contains(run, OCIDirVar) {
+					d.errorf(kv.val, "%s.run %q does not use %s; the gate must scan the image's OCI layout, e.g. \"trivy image --input %s\"", what, run, OCIDirVar, OCIDirVar)
+					continue
+				}
+				g = Gate{Run: run, Pos: d.pos(kv.val)}
+			}
+		}
+		if g.Run == "" && item.Kind == yaml.MappingNode && !hasKey(item, "run") {
+			d.errorf(item, "%s has no run: key; write {run: \"COMMAND %s\"}", what, OCIDirVar)
+		}
+		if g.Run != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func isNull(n *yaml.Node) bool { return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") }
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.Tag {
+	case "!!null":
+		return "null"
+	case "!!bool":
+		return "a bool"
+	case "!!int", "!!float":
+		return "a number"
+	}
+	return fmt.Sprintf("the string %q", n.Value)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError places a yaml.v3 syntax error at its line's first column.
+// yaml.v3 reports the lines of parser (not scanner) errors 0-based.
+func syntaxError(file string, data []byte, err error) *dag.Error {
+	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 1
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
+	}
+	lines := strings.Split(string(data), "\n")
+	line = max(1, min(line, len(lines)))
+	text := lines[line-1]
+	col := len(text) - len(strings.TrimLeft(text, " ")) + 1
+	return &dag.Error{Pos: dag.Pos{File: file, Line: line, Col: col}, Msg: "YAML syntax: " + msg}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// didYouMean suggests the closest of known, by edit distance.
+func didYouMean(s string, known []string) string {
+	best, bestD := "", 4
+	for _, k := range known {
+		if dd := distance(strings.ToLower(s), strings.ToLower(k)); dd < bestD {
+			best, bestD = k, dd
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
