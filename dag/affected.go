@@ -1,0 +1,128 @@
+package dag
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// BaseQuery matches the bases a FROM names against one image ref, as
+// `weld affected --base REF` does. Both sides are normalized
+// (alpine == docker.io/library/alpine:latest). A query with a tag matches
+// that tag only (alpine:3.20 matches FROM alpine:3.20 and
+// FROM alpine:3.20@sha256:…, not FROM alpine:3.21); alpine:latest also
+// matches an untagged FROM alpine. A query without a tag or digest names the
+// repository and matches every tag and digest of it: after a CVE in
+// alpine, `--base alpine` finds every image built on any alpine. A query
+// with a digest matches FROMs pinned to that digest.
+type BaseQuery struct {
+	name, tag string
+	digest    string
+}
+
+// ParseBaseQuery parses an image ref for BaseQuery.Match. A ref that is not
+// valid is an *Error wrapping ErrInvalid.
+func ParseBaseQuery(ref string) (BaseQuery, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return BaseQuery{}, &Error{Msg: fmt.Sprintf("--base %q is not an image reference: %v", ref, err)}
+	}
+	return newBaseQuery(named), nil
+}
+
+func newBaseQuery(named reference.Named) BaseQuery {
+	q := BaseQuery{name: named.Name()}
+	if t, ok := named.(reference.Tagged); ok {
+		q.tag = t.Tag()
+	}
+	if d, ok := named.(reference.Digested); ok {
+		q.digest = d.Digest().String()
+	}
+	return q
+}
+
+// Match reports whether a FROM ref names the queried image.
+func (q BaseQuery) Match(ref string) bool {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	b := newBaseQuery(named)
+	switch {
+	case b.name != q.name:
+		return false
+	case q.digest != "":
+		return b.digest == q.digest
+	case q.tag == "":
+		return true
+	case b.tag == "" && b.digest == "":
+		return q.tag == "latest"
+	}
+	return b.tag == q.tag
+}
+
+// OnBase returns the labels of the steps whose Dockerfile names a base q
+// matches, in any stage, in build order. Steps that build FROM such a step
+// are not included; AffectedByBase adds them.
+func (p *Plan) OnBase(q BaseQuery) []string {
+	var out []string
+	for _, s := range p.Order() {
+		if slices.ContainsFunc(s.Bases, func(b Base) bool { return q.Match(b.Ref) }) {
+			out = append(out, s.Label)
+		}
+	}
+	return out
+}
+
+// AffectedByBase returns, in build order, the steps built on the image q
+// matches: those whose Dockerfile names it in a FROM of any stage, those
+// built FROM one of them (a FROM chain of steps), and everything that
+// depends on any of those, through FROM or artifacts.
+func (p *Plan) AffectedByBase(q BaseQuery) []string {
+	return p.withDependents(p.OnBase(q))
+}
+
+// AffectedByPaths returns, in build order, the steps whose build context
+// holds one of paths, or whose Dockerfile is one of them, plus everything
+// that depends on them. Paths are relative to the work dir, or absolute; a
+// folder affects every step whose context is in it. .dockerignore is not
+// consulted: a change to an ignored file still counts.
+func (p *Plan) AffectedByPaths(paths ...string) []string {
+	var roots []string
+	for _, s := range p.Order() {
+		for _, path := range paths {
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(p.build.WorkDir, path)
+			}
+			path = filepath.Clean(path)
+			if within(path, s.Context) || within(s.Context, path) || path == s.Dockerfile {
+				roots = append(roots, s.Label)
+				break
+			}
+		}
+	}
+	return p.withDependents(roots)
+}
+
+// within reports whether path is dir or inside it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// withDependents is labels plus their dependents, in build order.
+func (p *Plan) withDependents(labels []string) []string {
+	roots := make([]int, 0, len(labels))
+	for _, l := range labels {
+		roots = append(roots, p.x.at[l])
+	}
+	idx := p.closure(roots, p.x.users, true)
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = p.x.steps[j].Label
+	}
+	return out
+}
