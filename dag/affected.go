@@ -82,7 +82,7 @@ func (p *Plan) OnBase(q BaseQuery) []string {
 // built FROM one of them (a FROM chain of steps), and everything that
 // depends on any of those, through FROM or artifacts.
 func (p *Plan) AffectedByBase(q BaseQuery) []string {
-	return p.withDependents(p.OnBase(q))
+	return p.WithDependents(p.OnBase(q)...)
 }
 
 // AffectedByPaths returns, in build order, the steps whose build context
@@ -104,7 +104,7 @@ func (p *Plan) AffectedByPaths(paths ...string) []string {
 			}
 		}
 	}
-	return p.withDependents(roots)
+	return p.WithDependents(roots...)
 }
 
 // within reports whether path is dir or inside it.
@@ -113,11 +113,14 @@ func within(path, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// withDependents is labels plus their dependents, in build order.
-func (p *Plan) withDependents(labels []string) []string {
+// WithDependents returns labels plus everything that transitively depends
+// on them, in build order, without duplicates; unknown labels are ignored.
+func (p *Plan) WithDependents(labels ...string) []string {
 	roots := make([]int, 0, len(labels))
 	for _, l := range labels {
-		roots = append(roots, p.x.at[l])
+		if i, ok := p.x.at[l]; ok {
+			roots = append(roots, i)
+		}
 	}
 	idx := p.closure(roots, p.x.users, true)
 	out := make([]string, len(idx))

@@ -18,7 +18,11 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := p.Select(args...); err != nil {
+			labels, err := bo.selectSteps(o, p, args)
+			if err != nil || labels == nil {
+				return err
+			}
+			if err := bo.checkPolicy(cmd.Context(), o, cmd.ErrOrStderr(), p, labels); err != nil {
 				return err
 			}
 			opts, err := bo.builderOptions(cmd.Context(), o, p)
@@ -30,12 +34,15 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			if opts, err = bo.pinBases(cmd.Context(), c, opts); err != nil {
+				return err
+			}
 			disp := newProgress(cmd.Context(), cmd.ErrOrStderr(), bo.progress)
 			b, err := builder.New(c, append(opts, builder.WithProgress(disp.write))...)
 			if err != nil {
 				return err
 			}
-			res, runErr := b.Run(cmd.Context(), p, args...)
+			res, runErr := b.Run(cmd.Context(), p, labels...)
 			disp.wait()
 			if err := bo.writeMetadata(res); err != nil && runErr == nil {
 				runErr = err

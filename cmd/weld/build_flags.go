@@ -7,39 +7,52 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
 )
 
 // buildOptions are the flags of weld build; names follow buildx where
 // buildx has the same flag.
 type buildOptions struct {
 	fileOptions
-	connect      builder.ConnectOptions
-	jobs         int
-	keepGoing    bool
-	noCache      bool
-	buildArgs    []string
-	secrets      []string
-	ssh          []string
-	images       []string
-	outputs      []string
-	push, load   bool
-	cacheTo      []string
-	cacheFrom    []string
-	metadataFile string
-	artifactsDir string
-	afterBuild   bool
-	progress     string
+	policyOptions
+	affectedByBase string
+	connect        builder.ConnectOptions
+	jobs           int
+	keepGoing      bool
+	noCache        bool
+	buildArgs      []string
+	secrets        []string
+	ssh            []string
+	images         []string
+	outputs        []string
+	push, load     bool
+	cacheTo        []string
+	cacheFrom      []string
+	metadataFile   string
+	artifactsDir   string
+	afterBuild     bool
+	progress       string
+
+	// set by checkPolicy: the policy, the bases it saw, and per step the
+	// digests of its bases (pinBases), for --metadata-file.
+	pol        *policy.Policy
+	uses       []policy.BaseUse
+	pins       map[string][]basePin
+	baseImages map[string]builder.ImageSource
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f := cmd.Flags()
 	addFileFlags(f, &bo.fileOptions)
+	addPolicyFlags(f, &bo.policyOptions)
+	f.StringVar(&bo.affectedByBase, "affected-by-base", "", "build exactly the steps weld affected --base REF lists (the steps built on REF and everything downstream)")
 	f.StringVar(&bo.connect.Addr, "addr", "", "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST, else weld's own local daemon)")
 	f.StringVar(&bo.connect.TLSCACert, "tlscacert", "", "CA certificate for a tcp:// daemon")
 	f.StringVar(&bo.connect.TLSCert, "tlscert", "", "client certificate for a tcp:// daemon")
@@ -78,6 +91,12 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		}
 		images[ref] = src
 	}
+	if bo.pol != nil {
+		if images, err = policyImages(o, bo.pol, bo.uses, images); err != nil {
+			return nil, err
+		}
+	}
+	bo.baseImages = images
 	var secrets []builder.SecretSpec
 	for _, s := range bo.secrets {
 		sp, err := builder.ParseSecret(s)
@@ -147,9 +166,22 @@ func (bo *buildOptions) writeMetadata(res *builder.Result) error {
 	if bo.metadataFile == "" || res == nil {
 		return nil
 	}
-	m := map[string]*builder.StepResult{}
+	m := map[string]map[string]json.RawMessage{}
 	for _, s := range res.Steps {
-		m[s.Label] = s
+		dt, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(dt, &fields); err != nil {
+			return err
+		}
+		if pins, ok := bo.pins[s.Label]; ok {
+			if fields["weld.bases"], err = json.Marshal(pins); err != nil {
+				return err
+			}
+		}
+		m[s.Label] = fields
 	}
 	dt, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -161,4 +193,79 @@ func (bo *buildOptions) writeMetadata(res *builder.Result) error {
 		}
 	}
 	return os.WriteFile(bo.metadataFile, append(dt, '\n'), 0o644)
+}
+
+// selectSteps returns the labels to pass to builder.Run: the arguments, or
+// with --affected-by-base the affected steps. It returns nil labels and no
+// error when --affected-by-base finds nothing to build (and says so).
+func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) ([]string, error) {
+	if bo.affectedByBase == "" {
+		_, err := p.Select(args...)
+		return append([]string{}, args...), err
+	}
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%w: --affected-by-base selects the steps; do not name steps too", errBadInput)
+	}
+	pol, err := bo.loadPolicy(o, p.Build())
+	if err != nil {
+		return nil, err
+	}
+	labels, err := affectedByBase(p, pol, bo.affectedByBase)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) == 0 {
+		o.log.Info("no step is built on " + bo.affectedByBase + "; nothing to build")
+		return nil, nil
+	}
+	o.log.Info(fmt.Sprintf("building the steps affected by %s: %s", bo.affectedByBase, strings.Join(labels, ", ")))
+	return labels, nil
+}
+
+// checkPolicy loads the policy and runs the allowlist and the Dockerfile
+// checks on the steps the build runs: a refused base or an error-severity
+// finding stops the build before anything is built (exit 1).
+func (bo *buildOptions) checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
+	pol, err := bo.loadPolicy(o, p.Build())
+	if err != nil {
+		return err
+	}
+	steps, err := p.Select(labels...)
+	if err != nil {
+		return err
+	}
+	args, err := parseEnv(bo.buildArgs)
+	if err != nil {
+		return err
+	}
+	uses, findings, err := checkPolicy(ctx, o, w, policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args}, pol)
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if f.Severity == policy.SeverityError {
+			fmt.Fprintln(w, f.String())
+		} else {
+			o.log.Warn(f.String())
+		}
+	}
+	if err := findings.Err(); err != nil {
+		return &reportedError{fmt.Errorf("%w; nothing was built (weld lint shows them; the policy's rules: set their severity)", err)}
+	}
+	bo.pol, bo.uses = pol, uses
+	return nil
+}
+
+// pinBases records each base's digest and, with pin_digests, resolves the
+// others through the daemon and makes the build use exactly those digests.
+func (bo *buildOptions) pinBases(ctx context.Context, s builder.Solver, opts []builder.Option) ([]builder.Option, error) {
+	if bo.pol == nil {
+		return opts, nil
+	}
+	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))
+	if err != nil {
+		return nil, err
+	}
+	bo.pins = pins
+	return append(opts, builder.WithImages(pinned)), nil
 }

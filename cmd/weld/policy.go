@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strings"
+
+	"github.com/distribution/reference"
 
 	"github.com/spf13/pflag"
 
@@ -93,4 +96,76 @@ func checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, in policy.Inp
 		return nil, nil, err
 	}
 	return uses, findings, nil
+}
+
+// basePin is a base and the digest it was built from, for --metadata-file
+// ("weld.bases" of each step).
+type basePin struct {
+	// Ref is the FROM as written; From its Dockerfile FILE:LINE.
+	Ref  string `json:"ref"`
+	From string `json:"from"`
+	// Source is what the build used instead, when the base was replaced.
+	Source string `json:"source,omitempty"`
+	// Digest is the manifest digest; empty when it is not known offline
+	// and pin_digests is off.
+	Digest string `json:"digest,omitempty"`
+}
+
+// pinBases finds each base's digest: an OCI layout's is known, as is a
+// ref's own @digest; with pin_digests, any other is resolved through the
+// daemon, and the build is then made to use exactly that digest (the
+// returned images map the ref to REF@DIGEST). Pins are keyed by step label.
+func pinBases(ctx context.Context, s builder.Solver, p *policy.Policy, uses []policy.BaseUse, images map[string]builder.ImageSource, opts ...builder.Option) (map[string][]basePin, map[string]builder.ImageSource, error) {
+	pins := map[string][]basePin{}
+	pinned := map[string]builder.ImageSource{}
+	resolved := map[string]string{}
+	for _, u := range uses {
+		pin := basePin{Ref: u.Ref, From: u.Pos.String()}
+		key, err := builder.ContextKey(u.Ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref := u.Ref
+		if src, ok := images[key]; ok {
+			pin.Source = src.String()
+			if src.Layout != "" {
+				pin.Digest = src.Digest.String()
+			}
+			ref = src.Image
+		}
+		if pin.Digest == "" {
+			pin.Digest = refDigest(ref)
+		}
+		if pin.Digest == "" && p.PinDigests {
+			d, ok := resolved[ref]
+			if !ok {
+				dg, err := builder.ResolveDigest(ctx, s, ref, opts...)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: step %s: pin_digests (%s): %w", u.Pos, u.Step, p.File, err)
+				}
+				d = dg.String()
+				resolved[ref] = d
+			}
+			pin.Digest = d
+			pinned[key] = builder.ImageSource{Image: withDigest(ref, d)}
+		}
+		pins[u.Step] = append(pins[u.Step], pin)
+	}
+	return pins, pinned, nil
+}
+
+// refDigest is the @sha256:… of a ref, or "".
+func refDigest(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
+	}
+	return ""
+}
+
+// withDigest pins a ref to a digest, keeping its name and tag.
+func withDigest(ref, d string) string {
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		return reference.TagNameOnly(named).String() + "@" + d
+	}
+	return ref + "@" + d
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
+)
+
+func init() { subcommands = append(subcommands, newAffectedCmd) }
+
+// affectedOptions are the flags of weld affected.
+type affectedOptions struct {
+	fileOptions
+	policyOptions
+	base    string
+	changed []string
+	format  string
+}
+
+func newAffectedCmd(o *rootOptions) *cobra.Command {
+	ao := &affectedOptions{}
+	cmd := &cobra.Command{
+		Use:   "affected [flags] (--base REF | --changed PATH...)",
+		Short: "List the steps built on a base image, or whose context holds changed paths, and everything downstream",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && len(ao.changed) == 0 {
+				return fmt.Errorf("%w: arguments are changed paths: give them after --changed", errBadInput)
+			}
+			changed := append(ao.changed, args...)
+			if (ao.base == "") == (len(changed) == 0) {
+				return fmt.Errorf("%w: give one of --base REF or --changed PATH...", errBadInput)
+			}
+			if ao.format != "text" && ao.format != "json" {
+				return fmt.Errorf("%w: --format %q: use text or json", errBadInput, ao.format)
+			}
+			p, err := ao.loadPlan(o)
+			if err != nil {
+				return err
+			}
+			labels := p.AffectedByPaths(changed...)
+			if ao.base != "" {
+				pol, err := ao.loadPolicy(o, p.Build())
+				if err != nil {
+					return err
+				}
+				if labels, err = affectedByBase(p, pol, ao.base); err != nil {
+					return err
+				}
+			}
+			return ao.print(cmd, labels, changed)
+		},
+	}
+	addFileFlags(cmd.Flags(), &ao.fileOptions)
+	addPolicyFlags(cmd.Flags(), &ao.policyOptions)
+	cmd.Flags().StringVar(&ao.base, "base", "", "list the steps built on this image (a ref without a tag means every tag), and their dependents")
+	cmd.Flags().StringArrayVar(&ao.changed, "changed", nil, "list the steps whose context holds these paths (relative to the work dir), and their dependents; more paths may follow as arguments")
+	cmd.Flags().StringVar(&ao.format, "format", "text", "output format: text (one label per line) or json")
+	return cmd
+}
+
+func (ao *affectedOptions) print(cmd *cobra.Command, labels, changed []string) error {
+	if labels == nil {
+		labels = []string{}
+	}
+	if ao.format == "json" {
+		out := struct {
+			Base    string   `json:"base,omitempty"`
+			Changed []string `json:"changed,omitempty"`
+			Steps   []string `json:"steps"`
+		}{ao.base, changed, labels}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for _, l := range labels {
+		fmt.Fprintln(cmd.OutOrStdout(), l)
+	}
+	return nil
+}
+
+// affectedByBase is dag's AffectedByBase, widened by the policy's
+// replace: a FROM that the policy replaces with ref is built on ref too.
+func affectedByBase(p *dag.Plan, pol *policy.Policy, ref string) ([]string, error) {
+	q, err := dag.ParseBaseQuery(ref)
+	if err != nil {
+		return nil, err
+	}
+	roots := p.OnBase(q)
+	for _, r := range pol.Replace {
+		if r.IsLayout() || !q.Match(strings.TrimPrefix(r.To, "docker-image://")) {
+			continue
+		}
+		if from, err := dag.ParseBaseQuery(policy.Normalize(r.From)); err == nil {
+			roots = append(roots, p.OnBase(from)...)
+		}
+	}
+	return p.WithDependents(roots...), nil
+}
