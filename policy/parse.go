@@ -30,7 +30,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
-	if root.Kind == yaml.DocumentNode || isNull(root) {
+	if root.Kind == 0 || root.Kind == yaml.DocumentNode || isNull(root) {
 		return p, nil // an empty file is an empty policy
 	}
 	for _, kv := range d.mapping(root, "the policy file", topKeys) {

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -115,9 +116,11 @@ func Find(path, workDir string) (*Policy, error) {
 	if path != "" {
 		return Load(path)
 	}
-	def := DefaultFile
-	if workDir != "" {
-		def = workDir + string(os.PathSeparator) + DefaultFile
+	def := filepath.Join(workDir, DefaultFile)
+	if cwd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(cwd, def); err == nil && !strings.HasPrefix(rel, "..") {
+			def = rel
+		}
 	}
 	if _, err := os.Stat(def); err != nil {
 		return &Policy{}, nil

@@ -1,0 +1,5 @@
+FROM alpine:3.20 AS build
+EXPOSE 22
+FROM alpine:3.20
+USER 1000
+EXPOSE 8080

@@ -1,0 +1,3 @@
+FROM alpine:3.20
+USER 1000
+EXPOSE 80 22/tcp

@@ -1,0 +1,2 @@
+FROM base-step
+CMD ["app"]

@@ -1,0 +1,3 @@
+ARG TAG=latest
+FROM alpine:${TAG}
+USER 1000

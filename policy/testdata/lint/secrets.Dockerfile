@@ -1,0 +1,9 @@
+FROM alpine:3.20
+USER 1000
+ARG NPM_TOKEN
+ENV DB_PASSWORD=hunter2
+ENV GPG_KEY=ABCDEF PATH_KEYS=no
+ENV MONKEY=banana
+ENV AWS=AKIAABCDEFGHIJKLMNOP
+ENV RAND=Zx9Qm2Lp8Rt5Vw3Yb7Nc4Kd6Hf1Jg0Ss
+ENV URL=https://example.com/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
