@@ -206,7 +206,7 @@ func (r *run) result(ctx context.Context) (*Result, error) {
 		case res.Status == StatusPublishFailed:
 			pe.NotPublished = append(pe.NotPublished, res.err)
 		case res.Status == StatusDone && r.publish[s.Label]:
-			pe.Published = append(pe.Published, s.Label)
+			pe.Published = append(pe.Published, s.Label+" ("+s.Name+")")
 		}
 	}
 	if len(failed) > 0 {
@@ -255,6 +255,7 @@ func (e *PublishError) Unwrap() error { return e.Err }
 // PublishFailure says, after publishing failed partway, exactly which steps
 // were published and which were not.
 type PublishFailure struct {
+	// Published are the published steps, as "label (image name)".
 	Published    []string
 	NotPublished []error
 }

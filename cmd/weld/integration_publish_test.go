@@ -411,7 +411,7 @@ func TestRegistryDownBeforePublish(t *testing.T) {
 		t.Fatalf("stderr has no FAILED summary:\n%s", stderr)
 	}
 	report := stderr[i:]
-	for _, want := range []string{"published 2, not published 1", "published: a, slow", `NOT published: publishing step "b"`, e.registry2} {
+	for _, want := range []string{"published 2, not published 1", "published: a (" + nameA + "), slow (", `NOT published: publishing step "b"`, e.registry2} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the failure report does not hold %q; it is:\n%s", want, report)
 		}
