@@ -250,7 +250,9 @@ func (bo *buildOptions) checkPolicy(ctx context.Context, o *rootOptions, w io.Wr
 		}
 	}
 	if err := findings.Err(); err != nil {
-		return &reportedError{fmt.Errorf("%w; nothing was built (weld lint shows them; the policy's rules: set their severity)", err)}
+		err = fmt.Errorf("%w; nothing was built (weld lint shows them; the policy's rules: set their severity)", err)
+		fmt.Fprintln(w, "weld: "+err.Error())
+		return &reportedError{err}
 	}
 	bo.pol, bo.uses = pol, uses
 	return nil

@@ -44,6 +44,7 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			if err := findings.Err(); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "weld: "+err.Error())
 				return &reportedError{err}
 			}
 			return nil
