@@ -132,7 +132,7 @@ func TestLintExits1OnError(t *testing.T) {
 	w.expect(t, code, 1)
 	var out struct {
 		Findings []struct{ Rule, Severity, Step string } `json:"findings"`
-		Errors   int                                    `json:"errors"`
+		Errors   int                                     `json:"errors"`
 	}
 	if err := json.Unmarshal(w.stdout.Bytes(), &out); err != nil {
 		t.Fatalf("weld lint --format json: %v\n%s", err, w.stdout.String())
