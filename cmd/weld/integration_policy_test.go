@@ -239,3 +239,37 @@ func readPolicyMetadata(t *testing.T, path string) map[string]map[string]json.Ra
 	}
 	return md
 }
+
+// TestPolicyPinDigests: with pin_digests, a base from the registry is
+// resolved through the daemon, recorded in weld.bases, and built from that
+// digest.
+func TestPolicyPinDigests(t *testing.T) {
+	e := testEnv(t)
+	registry := os.Getenv("WELD_TEST_REGISTRY")
+	if registry == "" {
+		t.Fatal("TestPolicyPinDigests needs WELD_TEST_REGISTRY (a running registry at 127.0.0.1:PORT); run scripts/test.sh")
+	}
+	n := nonce(t)
+	base := registry + "/weld-pin-base:" + n[:8]
+	seed := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    base:\n      name: " + base + "\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /base.txt\nUSER 1000\n",
+	})
+	w := e.command(seed, e.host, "--push", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	var pushed string
+	_ = json.Unmarshal(readPolicyMetadata(t, filepath.Join(seed, "m.json"))["base"]["containerimage.digest"], &pushed)
+
+	dir := writeProject(t, map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-pin-app\n      dockerfile: Dockerfile\n",
+		"Dockerfile":      "FROM " + base + "\nRUN grep " + n + " /base.txt\n",
+		"weld.policy.yml": "allowed_bases: ['" + registry + "/**']\npin_digests: true\n",
+	})
+	w = e.command(dir, e.host, "--output", "oci:out", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	var bases []map[string]string
+	_ = json.Unmarshal(readPolicyMetadata(t, filepath.Join(dir, "m.json"))["app"]["weld.bases"], &bases)
+	if len(bases) != 1 || bases[0]["ref"] != base || bases[0]["digest"] != pushed || !strings.HasPrefix(pushed, "sha256:") {
+		t.Errorf("m.json app.weld.bases = %v, want %s pinned to the pushed digest %s", bases, base, pushed)
+	}
+}
