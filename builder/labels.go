@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"github.com/distribution/reference"
+
 	"github.com/weld-build/weld/dag"
 )
 
@@ -23,10 +25,19 @@ func (r *run) imageLabels(s *dag.Step) map[string]string {
 		l[LabelBaseName] = fb.Ref
 		if key, err := ContextKey(fb.Ref); err == nil {
 			if src, ok := r.o.images[key]; ok {
-				if src.Layout != "" {
+				switch named, err := reference.ParseNormalizedNamed(src.Image); {
+				case src.Layout != "":
 					l[LabelBaseDigest] = src.Digest.String()
-				} else {
-					l[LabelBaseName] = src.Image
+				case err == nil:
+					// A base pinned to a digest (policy pin_digests) or
+					// replaced by another image.
+					l[LabelBaseName] = reference.FamiliarString(reference.TrimNamed(named))
+					if t, ok := named.(reference.Tagged); ok {
+						l[LabelBaseName] += ":" + t.Tag()
+					}
+					if d, ok := named.(reference.Digested); ok {
+						l[LabelBaseDigest] = d.Digest().String()
+					}
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -39,6 +40,7 @@ type buildOptions struct {
 	artifactsDir   string
 	afterBuild     bool
 	progress       string
+	provenance     string
 
 	// set by checkPolicy: the policy, the bases it saw, and per step the
 	// digests of its bases (pinBases), for --metadata-file.
@@ -52,6 +54,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f := cmd.Flags()
 	addFileFlags(f, &bo.fileOptions)
 	addPolicyFlags(f, &bo.policyOptions)
+	f.StringVar(&bo.provenance, "provenance", "min", "provenance attestation on published images: min, max or none")
 	f.StringVar(&bo.affectedByBase, "affected-by-base", "", "build exactly the steps weld affected --base REF lists (the steps built on REF and everything downstream)")
 	f.StringVar(&bo.connect.Addr, "addr", "", "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST, else weld's own local daemon)")
 	f.StringVar(&bo.connect.TLSCACert, "tlscacert", "", "CA certificate for a tcp:// daemon")
@@ -138,6 +141,16 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		}
 		cacheFrom = append(cacheFrom, e)
 	}
+	var gates []string
+	if bo.pol != nil {
+		for _, g := range bo.pol.Gates {
+			gates = append(gates, g.Run)
+		}
+	}
+	prov := bo.provenance
+	if prov == "none" || prov == "false" {
+		prov = ""
+	}
 	if !validProgress(bo.progress) {
 		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
 	}
@@ -156,8 +169,21 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
 		builder.WithArtifactsDir(bo.artifactsDir),
 		builder.WithAfterBuildCommands(bo.afterBuild),
+		builder.WithGates(gates...),
+		builder.WithProvenance(prov),
+		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
 	}, nil
+}
+
+// revisionLabel labels images with the work dir's git revision, when it is
+// a git checkout.
+func revisionLabel(dir string) map[string]string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return nil
+	}
+	return map[string]string{builder.LabelRevision: strings.TrimSpace(string(out))}
 }
 
 // writeMetadata writes --metadata-file: an object keyed by step label, in

@@ -273,3 +273,38 @@ func TestPolicyPinDigests(t *testing.T) {
 		t.Errorf("m.json app.weld.bases = %v, want %s pinned to the pushed digest %s", bases, base, pushed)
 	}
 }
+
+// TestPolicyGates: the policy's gates run on an OCI layout of each image
+// before anything is published; a refusing gate exits 1, shows its output
+// and publishes nothing.
+func TestPolicyGates(t *testing.T) {
+	e := testEnv(t)
+	for _, tc := range []struct {
+		name, gate string
+		code       int
+	}{
+		{"passes", "test -f {{oci_dir}}/index.json && echo gate-saw-$WELD_IMAGE", 0},
+		{"refuses", "echo scanner found CVE-1 in {{oci_dir}}; exit 4", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeProject(t, map[string]string{
+				"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-gated\n",
+				"Dockerfile":      "FROM busybox\nRUN echo " + nonce(t) + " > /x\nUSER 1000\n",
+				"weld.policy.yml": "gates:\n  - run: \"" + tc.gate + "\"\n",
+			})
+			w := e.command(dir, e.host, "--output", "oci:out", "--progress", "plain")
+			code := w.run(t, 3*time.Minute)
+			if tc.code == 0 {
+				w.expect(t, code, 0, "gate-saw-weld-gated")
+				if _, err := os.Stat(filepath.Join(dir, "out", "app", "index.json")); err != nil {
+					t.Errorf("the image was not published: %v", err)
+				}
+				return
+			}
+			w.expect(t, code, 1, "gate refused the image", "scanner found CVE-1")
+			if _, err := os.Stat(filepath.Join(dir, "out", "app")); !os.IsNotExist(err) {
+				t.Errorf("out/app exists (err %v): a refused image must not be published", err)
+			}
+		})
+	}
+}
