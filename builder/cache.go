@@ -91,19 +91,26 @@ func scopedRef(ref, label string) string {
 	return named.String() + ":" + tagLabel
 }
 
-// cacheFor returns a step session's cache exports (its own scope) and
-// imports (its own scope and those of the steps it re-solves).
-func (r *run) cacheFor(s *dag.Step, closure []string) (exports, imports []client.CacheOptionsEntry) {
+// cacheExports are a step session's cache exports: its own scope.
+func (r *run) cacheExports(s *dag.Step) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
 	for _, e := range r.o.cacheTo {
-		exports = append(exports, scopeCache(e, s.Label))
+		out = append(out, scopeCache(e, s.Label))
 	}
+	return out
+}
+
+// cacheImports are a step session's cache imports: its own scope and those
+// of the steps it re-solves.
+func (r *run) cacheImports(closure []string) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
 	for _, e := range r.o.cacheFrom {
 		if e.Type == "local" && e.Attrs["src"] == "" {
 			continue
 		}
 		for _, l := range closure {
-			imports = append(imports, scopeCache(e, l))
+			out = append(out, scopeCache(e, l))
 		}
 	}
-	return exports, imports
+	return out
 }

@@ -147,13 +147,11 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 	if err != nil {
 		return err
 	}
-	opt, err := ss.solveOpt(ctx, s)
-	opt.Exports, opt.CacheExports = nil, nil
+	opt, err := ss.solveOpt(ctx, s, false)
 	if err != nil {
 		return err
 	}
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: ss.o.artifactsDir}}
-	opt.FrontendAttrs = nil
 	ch := make(chan *client.SolveStatus)
 	go ss.tr.drainQuiet(ch)
 	_, err = ss.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {

@@ -77,7 +77,7 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 	if err != nil {
 		return err
 	}
-	opt, err := ss.solveOpt(ctx, s)
+	opt, err := ss.solveOpt(ctx, s, false)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,9 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 		attrs["name"] = s.Name
 	}
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}
-	opt.CacheExports = nil
+	if mode := ss.provenanceMode(); mode != "" {
+		opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + mode}
+	}
 	ch := make(chan *client.SolveStatus)
 	go ss.tr.drainQuiet(ch)
 	_, err = ss.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {

@@ -44,7 +44,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		defer release()
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
-	opt, err := r.solveOpt(ctx, s)
+	opt, err := r.solveOpt(ctx, s, true)
 	if err != nil {
 		return fmt.Errorf("step %q: %w", s.Label, err)
 	}
@@ -94,8 +94,9 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 
 // solveOpt is the session of one step: the local contexts and Dockerfiles of
 // the step and every step it re-solves, their secrets, the base image stores
-// and, when it publishes, its exporters.
-func (r *run) solveOpt(ctx context.Context, s *dag.Step) (client.SolveOpt, error) {
+// and, for the step's own session (own), its cache exports and, when it
+// publishes, its exporters and attestations.
+func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.SolveOpt, error) {
 	closure := append(r.plan.Deps(s.Label), s.Label)
 	mounts := map[string]fsutil.FS{}
 	for _, l := range closure {
@@ -128,7 +129,11 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step) (client.SolveOpt, error
 		OCIStores:   r.bases.stores,
 		Session:     attach,
 	}
-	opt.CacheExports, opt.CacheImports = r.cacheFor(s, closure)
+	opt.CacheImports = r.cacheImports(closure)
+	if !own { // a helper session: no exports of its own
+		return opt, nil
+	}
+	opt.CacheExports = r.cacheExports(s)
 	if r.publish[s.Label] {
 		exports, err := r.exports(ctx, s)
 		if err != nil {
@@ -228,68 +233,16 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	if sv, ok := ss.solved[s.Label]; ok {
 		return sv, nil
 	}
-	attrs, err := ss.frontendAttrs(s)
+	req, err := ss.request(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	inputs := map[string]*pb.Definition{}
-	// A fixed unique ID makes the step's ops the same bytes in every
-	// session, so the daemon shares them by digest and a failure inside
-	// them carries a digest every session knows.
-	local := llb.Local(contextLocal(s.Label),
-		llb.LocalUniqueID("weld-"+s.Label),
-		llb.ExcludePatterns(dockerignore(s)),
-		llb.SharedKeyHint(contextLocal(s.Label)),
-		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
-	layers := []llb.State{local}
-	for _, d := range s.DependsOn {
-		dep := ss.stepByLabel(d)
-		dv, err := ss.solve(ctx, dep)
-		if err != nil {
-			return nil, err
-		}
-		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
-		if len(placed) > 0 {
-			layer := artifacts.Layer(dv.state, placed, dep.Label)
-			if err := ss.own(ctx, layer, dep.Label); err != nil {
-				return nil, err
-			}
-			layers = append(layers, layer)
-		}
-		if !contains(s.FromSteps, d) {
-			continue
-		}
-		def, err := dv.state.Marshal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		key, err := ContextKey(dep.Name)
-		if err != nil {
-			return nil, err
-		}
-		in := "step-" + d
-		inputs[in] = def.ToPB()
-		md, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: dv.config})
-		if err != nil {
-			return nil, err
-		}
-		attrs["context:"+key] = "input:" + in
-		attrs["input-metadata:"+in] = string(md)
-	}
-	ctxState := local
-	if len(layers) > 1 {
-		ctxState = llb.Merge(layers, llb.WithCustomName(fmt.Sprintf("[%s] build context with artifacts", s.Label)))
-	}
-	def, err := ctxState.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	inputs["context"] = def.ToPB()
-	res, err := ss.c.Solve(ctx, gateway.SolveRequest{Frontend: "dockerfile.v0", FrontendOpt: attrs, FrontendInputs: inputs})
+	res, err := ss.c.Solve(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("step %q: %w", s.Label, err)
 	}
 	ref, err := res.SingleRef()
+
 	if err != nil {
 		return nil, err
 	}
@@ -311,6 +264,71 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	}
 	ss.solved[s.Label] = sv
 	return sv, nil
+}
+
+// request is the Dockerfile frontend request of a step in this session:
+// its context (with the artifacts of the steps it needs merged in), its
+// Dockerfile, and the named contexts of the steps it builds FROM, which it
+// solves first (lazily).
+func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveRequest, error) {
+	attrs, err := ss.frontendAttrs(s)
+	if err != nil {
+		return gateway.SolveRequest{}, err
+	}
+	inputs := map[string]*pb.Definition{}
+	// A fixed unique ID makes the step's ops the same bytes in every
+	// session, so the daemon shares them by digest and a failure inside
+	// them carries a digest every session knows.
+	local := llb.Local(contextLocal(s.Label),
+		llb.LocalUniqueID("weld-"+s.Label),
+		llb.ExcludePatterns(dockerignore(s)),
+		llb.SharedKeyHint(contextLocal(s.Label)),
+		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
+	layers := []llb.State{local}
+	for _, d := range s.DependsOn {
+		dep := ss.stepByLabel(d)
+		dv, err := ss.solve(ctx, dep)
+		if err != nil {
+			return gateway.SolveRequest{}, err
+		}
+		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
+		if len(placed) > 0 {
+			layer := artifacts.Layer(dv.state, placed, dep.Label)
+			if err := ss.own(ctx, layer, dep.Label); err != nil {
+				return gateway.SolveRequest{}, err
+			}
+			layers = append(layers, layer)
+		}
+		if !contains(s.FromSteps, d) {
+			continue
+		}
+		def, err := dv.state.Marshal(ctx)
+		if err != nil {
+			return gateway.SolveRequest{}, err
+		}
+		key, err := ContextKey(dep.Name)
+		if err != nil {
+			return gateway.SolveRequest{}, err
+		}
+		in := "step-" + d
+		inputs[in] = def.ToPB()
+		md, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: dv.config})
+		if err != nil {
+			return gateway.SolveRequest{}, err
+		}
+		attrs["context:"+key] = "input:" + in
+		attrs["input-metadata:"+in] = string(md)
+	}
+	ctxState := local
+	if len(layers) > 1 {
+		ctxState = llb.Merge(layers, llb.WithCustomName(fmt.Sprintf("[%s] build context with artifacts", s.Label)))
+	}
+	def, err := ctxState.Marshal(ctx)
+	if err != nil {
+		return gateway.SolveRequest{}, err
+	}
+	inputs["context"] = def.ToPB()
+	return gateway.SolveRequest{Frontend: "dockerfile.v0", FrontendOpt: attrs, FrontendInputs: inputs}, nil
 }
 
 // own records the vertices of st as belonging to the step label, unless an

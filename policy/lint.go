@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -31,7 +32,7 @@ func Lint(ctx context.Context, in Input, p *Policy) (Findings, error) {
 		if err != nil {
 			return nil, err
 		}
-		bk := buildkitFindings(ctx, src)
+		bk := buildkitFindings(ctx, src, in.BuildKit[s.Label])
 		var weld Findings
 		if s.Publish {
 			weld = r.weldFindings(src, p)
@@ -48,21 +49,26 @@ func Lint(ctx context.Context, in Input, p *Policy) (Findings, error) {
 	return kept, nil
 }
 
-// buildkitFindings runs BuildKit's Dockerfile linter in-process: the
-// conversion the frontend's lint subrequest runs, over every stage (or the
-// target's), with bases answered by an offline resolver.
-func buildkitFindings(ctx context.Context, src *source) Findings {
+// buildkitFindings turns BuildKit's lint results into findings: the
+// daemon's, when the caller ran the frontend's lint subrequest, else those
+// of the same linter run in-process (the conversion the subrequest runs,
+// over every stage or the target's), with bases answered by an offline
+// resolver.
+func buildkitFindings(ctx context.Context, src *source, remote *lint.LintResults) Findings {
 	def := SeverityWarning
 	if opt, _, _, ok := parser.ParseDirective("check", src.data); ok {
 		if cfg, err := linter.ParseLintOptions(opt); err == nil && cfg.ReturnAsError {
 			def = SeverityError
 		}
 	}
-	res, err := dockerfile2llb.DockerfileLint(ctx, src.data, dockerfile2llb.ConvertOpt{
-		Config:       dockerui.Config{BuildArgs: src.args, Target: src.step.Target},
-		SourceMap:    &llb.SourceMap{Definition: &llb.Definition{}, Filename: src.rel, Language: "Dockerfile", Data: src.data},
-		MetaResolver: offlineResolver{},
-	})
+	res, err := remote, error(nil)
+	if res == nil {
+		res, err = dockerfile2llb.DockerfileLint(ctx, src.data, dockerfile2llb.ConvertOpt{
+			Config:       dockerui.Config{BuildArgs: src.args, Target: src.step.Target},
+			SourceMap:    &llb.SourceMap{Definition: &llb.Definition{}, Filename: src.rel, Language: "Dockerfile", Data: src.data},
+			MetaResolver: offlineResolver{},
+		})
+	}
 	var out Findings
 	if err != nil {
 		return Findings{{Rule: RuleDockerfileError, Severity: SeverityError, Step: src.step.Label, Pos: src.pos(0), Message: err.Error()}}

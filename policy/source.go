@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+
 	"bytes"
 	"fmt"
 	"maps"
@@ -24,6 +26,11 @@ type Input struct {
 	// override the steps' own args, as they do in the build, so a FROM
 	// $ARG is checked with the value the build will use.
 	BuildArgs map[string]string
+	// BuildKit holds, per step label, the results of the Dockerfile
+	// frontend's lint subrequest from a daemon (builder.Builder.Lint): what
+	// docker build --check runs, with the bases' real configs. A step without
+	// one is checked by the same linter in-process.
+	BuildKit map[string]*lint.LintResults
 }
 
 // source is one step's Dockerfile, read and expanded for its args.

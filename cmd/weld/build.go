@@ -22,7 +22,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil || labels == nil {
 				return err
 			}
-			if err := bo.checkPolicy(cmd.Context(), o, cmd.ErrOrStderr(), p, labels); err != nil {
+			if err := bo.checkPolicy(o, cmd.ErrOrStderr(), p, labels); err != nil {
 				return err
 			}
 			opts, err := bo.builderOptions(cmd.Context(), o, p)
@@ -40,6 +40,11 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			disp := newProgress(cmd.Context(), cmd.ErrOrStderr(), bo.progress)
 			b, err := builder.New(c, append(opts, builder.WithProgress(disp.write))...)
 			if err != nil {
+				disp.wait()
+				return err
+			}
+			if err := bo.lint(cmd.Context(), o, cmd.ErrOrStderr(), b, p, labels); err != nil {
+				disp.wait()
 				return err
 			}
 			res, runErr := b.Run(cmd.Context(), p, labels...)

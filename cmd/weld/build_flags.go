@@ -248,23 +248,52 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) 
 	return labels, nil
 }
 
-// checkPolicy loads the policy and runs the allowlist and the Dockerfile
-// checks on the steps the build runs: a refused base or an error-severity
-// finding stops the build before anything is built (exit 1).
-func (bo *buildOptions) checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
+// checkPolicy loads the policy and runs the allowlist on the steps the
+// build runs, before any daemon is contacted: a refused base stops the build
+// (exit 1). The Dockerfile checks follow once connected (lint).
+func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
 	pol, err := bo.loadPolicy(o, p.Build())
 	if err != nil {
 		return err
 	}
-	steps, err := p.Select(labels...)
+	in, err := bo.policyInput(p, labels)
 	if err != nil {
 		return err
+	}
+	uses, err := checkBases(w, in, pol)
+	if err != nil {
+		return err
+	}
+	bo.pol, bo.uses = pol, uses
+	return nil
+}
+
+// policyInput is what the policy checks look at: the selected steps and the
+// build args the build will use.
+func (bo *buildOptions) policyInput(p *dag.Plan, labels []string) (policy.Input, error) {
+	steps, err := p.Select(labels...)
+	if err != nil {
+		return policy.Input{}, err
 	}
 	args, err := parseEnv(bo.buildArgs)
 	if err != nil {
+		return policy.Input{}, err
+	}
+	return policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args}, nil
+}
+
+// lint runs the Dockerfile checks, BuildKit's through the daemon's lint
+// subrequest (what docker build --check runs), before anything is built;
+// an error-severity finding stops the build.
+func (bo *buildOptions) lint(ctx context.Context, o *rootOptions, w io.Writer, b *builder.Builder, p *dag.Plan, labels []string) error {
+	in, err := bo.policyInput(p, labels)
+	if err != nil {
 		return err
 	}
-	uses, findings, err := checkPolicy(ctx, o, w, policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args}, pol)
+	if in.BuildKit, err = b.Lint(ctx, p, labels...); err != nil {
+		return err
+	}
+	findings, err := policy.Lint(ctx, in, bo.pol)
 	if err != nil {
 		return err
 	}
@@ -280,7 +309,6 @@ func (bo *buildOptions) checkPolicy(ctx context.Context, o *rootOptions, w io.Wr
 		fmt.Fprintln(w, "weld: "+err.Error())
 		return &reportedError{err}
 	}
-	bo.pol, bo.uses = pol, uses
 	return nil
 }
 

@@ -140,9 +140,13 @@ func TestLintExits1OnError(t *testing.T) {
 	if out.Errors != 1 || slices.ContainsFunc(out.Findings, func(f struct{ Rule, Severity, Step string }) bool { return f.Rule == "JSONArgsRecommended" }) {
 		t.Errorf("weld lint --format json = %s, want 1 error and no JSONArgsRecommended", w.stdout.String())
 	}
-	// weld build runs the same checks first, and stops.
-	bw := e.command(dir, "unix:///nonexistent/buildkitd.sock")
+	// weld build runs the same checks first (BuildKit's through the
+	// daemon's lint subrequest), and stops before building anything.
+	bw := e.command(dir, e.host, "--image", "busybox:1.36=oci-layout://"+filepath.Join(e.images, "busybox"), "--output", "oci:out")
 	bw.expect(t, bw.run(t, time.Minute), 1, "Dockerfile:2: error ExposeSSH: step app:", "nothing was built")
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("out exists (err %v): nothing may be built or published", err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "weld.policy.yml"), []byte("rules:\n  ExposeSSH: fatal\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -77,18 +77,8 @@ func policyImages(o *rootOptions, p *policy.Policy, uses []policy.BaseUse, flags
 // refusal and finding to w and returns an error (already printed) when
 // the build must stop.
 func checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUse, policy.Findings, error) {
-	uses, err := policy.Bases(in, p)
+	uses, err := checkBases(w, in, p)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := policy.CheckBases(uses, p); err != nil {
-		var refusals policy.Refusals
-		if errors.As(err, &refusals) {
-			for _, r := range refusals {
-				fmt.Fprintln(w, r.Error())
-			}
-			return nil, nil, &reportedError{err}
-		}
 		return nil, nil, err
 	}
 	findings, err := policy.Lint(ctx, in, p)
@@ -96,6 +86,26 @@ func checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, in policy.Inp
 		return nil, nil, err
 	}
 	return uses, findings, nil
+}
+
+// checkBases refuses the bases the policy does not allow, printing each
+// refusal; it needs no daemon.
+func checkBases(w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUse, error) {
+	uses, err := policy.Bases(in, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckBases(uses, p); err != nil {
+		var refusals policy.Refusals
+		if errors.As(err, &refusals) {
+			for _, r := range refusals {
+				fmt.Fprintln(w, r.Error())
+			}
+			return nil, &reportedError{err}
+		}
+		return nil, err
+	}
+	return uses, nil
 }
 
 // basePin is a base and the digest it was built from, for --metadata-file
