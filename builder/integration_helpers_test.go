@@ -3,12 +3,12 @@
 package builder_test
 
 import (
+	"github.com/weld-build/weld/internal/itest"
+
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +27,15 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+)
+
+// Shared with cmd/weld's integration tests (internal/itest).
+var (
+	nonce          = itest.Nonce
+	writeProject   = itest.WriteProject
+	procsWith      = itest.ProcsWith
+	waitForProcess = itest.WaitForProcess
+	waitNoProcess  = itest.WaitNoProcess
 )
 
 // itEnv is what the integration tests need from scripts/test.sh.
@@ -49,34 +58,6 @@ func testEnv(t *testing.T) itEnv {
 		}
 	}
 	return e
-}
-
-// nonce returns a random hex string, unique per call: it defeats the cache
-// and marks what a test looks for.
-func nonce(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// writeProject writes files (path relative to a fresh temp dir → content)
-// and returns the dir.
-func writeProject(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // loadPlan loads dir/build.yml.

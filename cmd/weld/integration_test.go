@@ -7,9 +7,9 @@ package main
 // messages on stderr, and SIGINT. scripts/test.sh sets the environment.
 
 import (
+	"github.com/weld-build/weld/internal/itest"
+
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -19,6 +19,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+)
+
+// Shared with cmd/weld's integration tests (internal/itest).
+var (
+	nonce          = itest.Nonce
+	writeProject   = itest.WriteProject
+	procsWith      = itest.ProcsWith
+	waitForProcess = itest.WaitForProcess
+	waitNoProcess  = itest.WaitNoProcess
 )
 
 // cliEnv is what the tests need from scripts/test.sh.
@@ -34,30 +43,6 @@ func testEnv(t *testing.T) cliEnv {
 		t.Fatalf("WELD_BIN: %v", err)
 	}
 	return e
-}
-
-func nonce(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func writeProject(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // weld is one run of the binary.
@@ -262,41 +247,4 @@ func TestSIGINTExits130(t *testing.T) {
 	}
 	w.expect(t, code, 130)
 	waitNoProcess(t, n, 10*time.Second)
-}
-
-// procsWith returns the pids whose command line holds s.
-func procsWith(s string) []string {
-	var pids []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		dt, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(dt), s) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
-}
-
-func waitForProcess(t *testing.T, s string, d time.Duration) {
-	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if len(procsWith(s)) > 0 {
-			return
-		}
-	}
-	t.Fatalf("no process with %q in its command line started within %v (the RUN did not start)", s, d)
-}
-
-func waitNoProcess(t *testing.T, s string, d time.Duration) {
-	t.Helper()
-	var pids []string
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if pids = procsWith(s); len(pids) == 0 {
-			return
-		}
-	}
-	t.Errorf("the RUN's process is still running %v after SIGINT (pids %v): the daemon's solve was not canceled", d, pids)
 }
