@@ -29,9 +29,10 @@ func cycleErrors(x *index, cycles [][]int, at func(from, to *Step) Pos) ErrorLis
 
 // checkCycles reports every cycle, each at the depends_on entry (or the
 // dockerfile key, for a FROM) that starts it.
-func (l *loader) checkCycles(b *Build) {
-	x, _ := newIndex(b.Steps)
-	if len(x.order()) == len(b.Steps) {
+// deps are the steps' resolved dependencies, ordered as their DependsOn.
+func (l *loader) checkCycles(b *Build, deps [][]int) {
+	x := &index{steps: b.Steps, deps: deps, users: usersOf(deps)}
+	if x.acyclic() {
 		return
 	}
 	raw := make(map[*Step]*rawStep, len(l.raw))

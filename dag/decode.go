@@ -61,7 +61,7 @@ func (d *decoder) decodeFile(doc *yaml.Node) *rawBuild {
 		return nil
 	}
 	var build *yaml.Node
-	for _, p := range d.mapping(top, "the file", topKeys) {
+	for _, p := range d.mapping(top, named("the file"), topKeys, nil) {
 		build = p.val
 	}
 	if build == nil {
@@ -83,16 +83,16 @@ func (d *decoder) decodeBuild(top, n *yaml.Node) *rawBuild {
 		return nil
 	}
 	var haveVersion, haveSteps bool
-	for _, p := range d.mapping(at, "build", buildKeys) {
+	for _, p := range d.mapping(at, named("build"), buildKeys, nil) {
 		switch p.key.Value {
 		case "version":
 			haveVersion = true
-			rb.version, _ = d.str(p.val, "build.version")
+			rb.version, _ = d.str(p.val, named("build.version"))
 			if !contains(SupportedVersions, rb.version) {
 				d.errorf(p.val, "unsupported build.version %q; use one of %s", rb.version, strings.Join(SupportedVersions, ", "))
 			}
 		case "work_dir":
-			rb.workDir, _ = d.str(p.val, "build.work_dir")
+			rb.workDir, _ = d.str(p.val, named("build.work_dir"))
 			rb.workDirNode = p.key
 		case "steps":
 			haveSteps = true
@@ -117,88 +117,169 @@ func (d *decoder) decodeSteps(key, n *yaml.Node) []*rawStep {
 		d.errorf(key, "build.steps is empty; add at least one step")
 		return nil
 	}
-	pairs := d.mapping(m, "build.steps", nil)
+	pairs := d.mapping(m, named("build.steps"), nil, nil)
+	d.refHint = min(4*len(pairs), 1024)
 	steps := make([]*rawStep, 0, len(pairs))
-	for _, p := range pairs {
+	// The steps and their raw forms are allocated in two blocks.
+	block := make([]struct {
+		rs rawStep
+		s  Step
+	}, len(pairs))
+	for i, p := range pairs {
 		if p.key.Value == "" {
 			d.errorf(p.key, "a step label is empty; name the step")
 			continue
 		}
-		steps = append(steps, d.decodeStep(p.key, p.val))
+		b := &block[i]
+		b.rs.step = &b.s
+		d.decodeStep(&b.rs, p.key, p.val)
+		steps = append(steps, &b.rs)
 	}
 	return steps
 }
 
-// decodeStep decodes steps.<label>.
-func (d *decoder) decodeStep(key, n *yaml.Node) *rawStep {
+// decodeStep decodes steps.<label> into rs.
+func (d *decoder) decodeStep(rs *rawStep, key, n *yaml.Node) {
 	label := key.Value
-	what := "step " + label
-	pairs := d.mapping(n, what, stepKeys)
-	s := &Step{Label: label, Pos: d.pos(key), Keys: make(map[string]Pos, 2*len(pairs))}
-	rs := &rawStep{step: s}
+	w := stepWhat(label)
+	var buf [16]pair
+	pairs := d.mapping(n, w, stepKeys, buf[:0])
+	s := rs.step
+	*s = Step{Label: label, Pos: d.pos(key), Keys: make(map[string]Pos, keyCount(pairs))}
 	for _, p := range pairs {
 		k := p.key.Value
-		s.Keys[k] = d.pos(p.key)
-		d.decodeStepKey(rs, k, p.val, what+"."+k)
+		at := d.pos(p.key)
+		s.Keys[k] = at
+		d.decodeStepKey(rs, k, at, p.val, w.dot(k))
 	}
 	if rs.publishSet && s.Publish && s.Name == "" {
 		d.warns = append(d.warns, &Error{Pos: s.Keys["publish"], Msg: fmt.Sprintf(
 			"step %s has publish: true but no name:, so there is nothing to publish; add a name", label)})
 	}
 	s.Publish = s.Name != "" && (!rs.publishSet || s.Publish)
-	return rs
 }
 
-// decodeStepKey decodes one key of a step.
-func (d *decoder) decodeStepKey(rs *rawStep, k string, v *yaml.Node, what string) {
+// keyCount estimates how many Keys entries a step's pairs make, so the
+// map is allocated once at the right size.
+func keyCount(pairs []pair) int {
+	n := len(pairs)
+	for _, p := range pairs {
+		v := p.val
+		switch p.key.Value {
+		case "depends_on", "artifacts", "tests", "args":
+			if v.Kind == yaml.SequenceNode {
+				n += len(v.Content)
+			} else if v.Kind == yaml.MappingNode {
+				n += len(v.Content) / 2
+			}
+		case "cleanup", "secrets":
+			if v.Kind == yaml.MappingNode {
+				for i := 1; i < len(v.Content); i += 2 {
+					n += 1 + len(v.Content[i].Content)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// decodeStepKey decodes one key of a step, written at at.
+func (d *decoder) decodeStepKey(rs *rawStep, k string, at Pos, v *yaml.Node, w what) {
 	s := rs.step
 	switch k {
 	case "name":
-		s.Name, _ = d.str(v, what)
+		s.Name, _ = d.str(v, w)
 	case "dockerfile":
-		rs.dockerfile = ref{pos: s.Keys[k]}
-		rs.dockerfile.value, _ = d.str(v, what)
+		rs.dockerfile = ref{pos: at}
+		rs.dockerfile.value, _ = d.str(v, w)
 	case "context":
-		rs.context = ref{pos: s.Keys[k]}
-		rs.context.value, _ = d.str(v, what)
+		rs.context = ref{pos: at}
+		rs.context.value, _ = d.str(v, w)
 	case "target":
-		s.Target, _ = d.str(v, what)
+		s.Target, _ = d.str(v, w)
 	case "command":
-		s.Command, _ = d.str(v, what)
+		s.Command, _ = d.str(v, w)
 	case "after_build_command":
-		s.AfterBuildCommand, _ = d.str(v, what)
+		s.AfterBuildCommand, _ = d.str(v, w)
 	case "no_cache":
-		s.NoCache, _ = d.boolean(v, what)
+		s.NoCache, _ = d.boolean(v, w)
 	case "publish":
-		s.Publish, rs.publishSet = d.boolean(v, what)
+		s.Publish, rs.publishSet = d.boolean(v, w)
 	case "args":
-		s.Args = d.decodeArgs(s, v, what)
+		s.Args = d.decodeArgs(s, v, w)
 	case "depends_on":
-		rs.dependsOn = d.refs(s, k, v, what)
+		rs.dependsOn = d.refs(s, dependsOnKeys, v, w)
 	case "artifacts":
-		rs.artifacts = d.refs(s, k, v, what)
+		rs.artifacts = d.refs(s, artifactsKeys, v, w)
 	case "tests":
-		s.Tests = values(d.refs(s, k, v, what))
+		s.Tests = values(d.refs(s, testsKeys, v, w))
 	case "cleanup":
-		for _, p := range d.mapping(v, what, cleanupKeys) {
+		var buf [2]pair
+		for _, p := range d.mapping(v, w, cleanupKeys, buf[:0]) {
 			s.Keys["cleanup.commands"] = d.pos(p.key)
-			s.Cleanup = values(d.refs(s, "cleanup.commands", p.val, what+".commands"))
+			s.Cleanup = values(d.refs(s, cleanupKeys0, p.val, w.dot("commands")))
 		}
 	case "secrets":
-		s.Secrets = d.decodeSecrets(s, v, what)
+		s.Secrets = d.decodeSecrets(s, v, w)
 	}
 }
 
-// refs decodes a list of strings, recording "key[i]" positions.
-func (d *decoder) refs(s *Step, key string, n *yaml.Node, what string) []ref {
-	items := d.list(n, what)
-	refs := make([]ref, 0, len(items))
-	for i, item := range items {
-		p := d.pos(item)
-		s.Keys[key+"["+strconv.Itoa(i)+"]"] = p
-		refs = append(refs, ref{value: item.Value, pos: p})
+// indexedKeys are the Keys names of a list's items: "depends_on[0]", ...
+// The first few are made once; refs makes the rest.
+type indexedKeys struct {
+	key   string
+	names []string
+}
+
+func newIndexedKeys(key string) *indexedKeys {
+	x := &indexedKeys{key: key, names: make([]string, 32)}
+	for i := range x.names {
+		x.names[i] = key + "[" + strconv.Itoa(i) + "]"
 	}
+	return x
+}
+
+func (x *indexedKeys) name(i int) string {
+	if i < len(x.names) {
+		return x.names[i]
+	}
+	return x.key + "[" + strconv.Itoa(i) + "]"
+}
+
+var (
+	dependsOnKeys = newIndexedKeys("depends_on")
+	artifactsKeys = newIndexedKeys("artifacts")
+	testsKeys     = newIndexedKeys("tests")
+	cleanupKeys0  = newIndexedKeys("cleanup.commands")
+)
+
+// refs decodes a list of strings, recording "key[i]" positions.
+func (d *decoder) refs(s *Step, keys *indexedKeys, n *yaml.Node, w what) []ref {
+	var refs []ref
+	n = d.resolve(n) // list resolves again, but a resolved node has no alias left to count
+	if n != nil && n.Kind == yaml.SequenceNode {
+		refs = d.newRefs(len(n.Content))
+	}
+	d.list(n, w, func(i int, item *yaml.Node) {
+		p := d.pos(item)
+		s.Keys[keys.name(i)] = p
+		refs = append(refs, ref{value: item.Value, pos: p})
+	})
 	return refs
+}
+
+// newRefs returns an empty slice with room for n refs, cut from a block
+// shared by many lists (its capacity is n, so appending past it copies).
+func (d *decoder) newRefs(n int) []ref {
+	if n > 64 {
+		return make([]ref, 0, n)
+	}
+	if cap(d.refBlock)-len(d.refBlock) < n {
+		d.refBlock = make([]ref, 0, max(n, d.refHint))
+	}
+	l := len(d.refBlock)
+	d.refBlock = d.refBlock[:l+n]
+	return d.refBlock[l : l : l+n]
 }
 
 func values(refs []ref) []string {
@@ -213,24 +294,25 @@ func values(refs []ref) []string {
 }
 
 // decodeArgs decodes args: a map of strings; null values are "".
-func (d *decoder) decodeArgs(s *Step, n *yaml.Node, what string) map[string]string {
-	pairs := d.mapping(n, what, nil)
+func (d *decoder) decodeArgs(s *Step, n *yaml.Node, w what) map[string]string {
+	var buf [8]pair
+	pairs := d.mapping(n, w, nil, buf[:0])
 	args := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		s.Keys["args."+p.key.Value] = d.pos(p.key)
-		args[p.key.Value], _ = d.str(p.val, what+"."+p.key.Value)
+		args[p.key.Value], _ = d.str(p.val, w.dot(p.key.Value))
 	}
 	return args
 }
 
 // decodeSecrets decodes secrets: <id>: {type, value}.
-func (d *decoder) decodeSecrets(s *Step, n *yaml.Node, what string) []Secret {
+func (d *decoder) decodeSecrets(s *Step, n *yaml.Node, sw what) []Secret {
 	var secrets []Secret
-	for _, p := range d.mapping(n, what, nil) {
+	for _, p := range d.mapping(n, sw, nil, nil) {
 		id := p.key.Value
 		sec := Secret{ID: id, Pos: d.pos(p.key)}
 		s.Keys["secrets."+id] = sec.Pos
-		w := what + "." + id
+		w := sw.dot(id)
 		m := d.resolve(p.val)
 		if m == nil {
 			continue
@@ -240,19 +322,19 @@ func (d *decoder) decodeSecrets(s *Step, n *yaml.Node, what string) []Secret {
 			continue
 		}
 		var haveType, haveValue bool
-		for _, q := range d.mapping(m, w, secretKeys) {
+		for _, q := range d.mapping(m, w, secretKeys, nil) {
 			s.Keys["secrets."+id+"."+q.key.Value] = d.pos(q.key)
 			switch q.key.Value {
 			case "type":
 				haveType = true
-				t, _ := d.str(q.val, w+".type")
+				t, _ := d.str(q.val, w.dot("type"))
 				sec.Type = SecretType(t)
 				if sec.Type != SecretFile && sec.Type != SecretEnv {
 					d.errorf(q.val, "%s.type is %q; use file or env", w, t)
 				}
 			case "value":
 				haveValue = true
-				sec.Value, _ = d.str(q.val, w+".value")
+				sec.Value, _ = d.str(q.val, w.dot("value"))
 			}
 		}
 		if !haveType && m.Kind == yaml.MappingNode {

@@ -3,13 +3,25 @@ package dag
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
 // posMap maps a position in the substituted text back to the original text.
 type posMap struct {
-	origLine []int            // by substituted line - 1
-	lines    map[int]*lineMap // substituted lines whose columns moved
+	// origLine is the original line of each substituted line (by line - 1).
+	// It stays nil, meaning line n is original line n, until a value with
+	// line breaks adds lines.
+	origLine []int
+	n        int         // substituted lines so far
+	moved    []movedLine // substituted lines whose columns moved, by line
+	isMoved  []uint64    // bit set of the lines in moved
+}
+
+// movedLine maps the columns of substituted line line.
+type movedLine struct {
+	line int
+	lm   *lineMap
 }
 
 // lineMap maps the columns of one substituted line.
@@ -25,6 +37,42 @@ type segment struct {
 	subst           bool
 }
 
+// addLine records the next substituted line, original line orig.
+func (m *posMap) addLine(orig int) {
+	m.n++
+	if m.origLine == nil && orig == m.n {
+		return
+	}
+	if m.origLine == nil {
+		m.origLine = make([]int, m.n-1, m.n+64)
+		for i := range m.origLine {
+			m.origLine[i] = i + 1
+		}
+	}
+	m.origLine = append(m.origLine, orig)
+}
+
+// setMap records the column map of the last line added.
+func (m *posMap) setMap(lm *lineMap) {
+	m.moved = append(m.moved, movedLine{line: m.n, lm: lm})
+	for len(m.isMoved) <= m.n/64 {
+		m.isMoved = append(m.isMoved, 0)
+	}
+	m.isMoved[m.n/64] |= 1 << (m.n % 64)
+}
+
+// lineMap returns the column map of a substituted line, or nil.
+func (m *posMap) lineMap(line int) *lineMap {
+	if line/64 >= len(m.isMoved) || m.isMoved[line/64]&(1<<(line%64)) == 0 {
+		return nil
+	}
+	i, ok := slices.BinarySearchFunc(m.moved, line, func(ml movedLine, line int) int { return ml.line - line })
+	if !ok {
+		return nil
+	}
+	return m.moved[i].lm
+}
+
 // orig maps a 1-based line:col of the substituted text to the original.
 func (m *posMap) orig(line, col int) (int, int) {
 	if m == nil || line < 1 {
@@ -36,8 +84,8 @@ func (m *posMap) orig(line, col int) (int, int) {
 	} else if len(m.origLine) > 0 {
 		origLine = m.origLine[len(m.origLine)-1] + line - len(m.origLine)
 	}
-	lm, ok := m.lines[line]
-	if !ok {
+	lm := m.lineMap(line)
+	if lm == nil {
 		return origLine, col
 	}
 	for i := len(lm.segs) - 1; i >= 0; i-- {
@@ -66,12 +114,15 @@ func substituteEnv(file string, data []byte, lookup func(string) (string, bool))
 	if !bytes.Contains(data, []byte("_env(")) {
 		return data, nil, nil
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	s := &substituter{file: file, lookup: lookup,
-		m: &posMap{origLine: make([]int, 0, len(lines)), lines: map[int]*lineMap{}}}
+	s := &substituter{file: file, lookup: lookup, m: &posMap{}}
 	s.out.Grow(len(data) + len(data)/4)
-	for i, line := range lines {
-		s.line(i+1, line)
+	for n := 1; len(data) > 0; n++ { // lines as bytes.SplitAfter(data, "\n") gives them
+		end := bytes.IndexByte(data, '\n') + 1
+		if end == 0 {
+			end = len(data)
+		}
+		s.line(n, data[:end])
+		data = data[end:]
 	}
 	return s.out.Bytes(), s.m, s.errs
 }
@@ -86,13 +137,13 @@ type substituter struct {
 
 // line substitutes one original line (number n).
 func (s *substituter) line(n int, line []byte) {
-	s.m.origLine = append(s.m.origLine, n)
-	if isComment(line) || !bytes.Contains(line, []byte("_env(")) {
+	s.m.addLine(n)
+	if !bytes.Contains(line, []byte("_env(")) || isComment(line) {
 		s.out.Write(line)
 		return
 	}
 	lm := &lineMap{}
-	s.m.lines[len(s.m.origLine)] = lm
+	s.m.setMap(lm)
 	col, origCol := 1, 1
 	for len(line) > 0 {
 		i := bytes.Index(line, []byte("_env("))
@@ -131,8 +182,8 @@ func (s *substituter) collapse(n, origCol int, v, rest []byte) {
 		added--
 	}
 	for range added {
-		s.m.origLine = append(s.m.origLine, n)
-		s.m.lines[len(s.m.origLine)] = &lineMap{segs: []segment{{col: 1, origCol: origCol, subst: true}}}
+		s.m.addLine(n)
+		s.m.setMap(&lineMap{segs: []segment{{col: 1, origCol: origCol, subst: true}}})
 	}
 	s.out.Write(all)
 }

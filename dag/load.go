@@ -38,11 +38,11 @@ func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 	o := makeOptions(opts)
 	text, pm, envErrs := substituteEnv(name, normalizeBreaks(data), o.lookup)
 	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm, lines: bytes.Count(text, []byte("\n")) + 1}}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil {
+	doc, err := parseYAML(text)
+	if err != nil {
 		return nil, finish(append(envErrs, syntaxError(name, text, pm, err)), envErrs)
 	}
-	b := l.load(&doc)
+	b := l.load(doc)
 	if errs := finish(append(envErrs, l.errs()...), envErrs); errs != nil {
 		return nil, errs
 	}
@@ -52,6 +52,11 @@ func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 // normalizeBreaks turns every line break YAML knows (CRLF, CR, NEL, LS,
 // PS) into LF, so lines are counted one way everywhere.
 func normalizeBreaks(data []byte) []byte {
+	// NEL is C2 85, LS and PS are E2 80 A8/A9: without '\r', C2 or E2 bytes
+	// there is nothing to replace (IndexByte is much faster than ContainsAny).
+	if bytes.IndexByte(data, '\r') < 0 && bytes.IndexByte(data, 0xC2) < 0 && bytes.IndexByte(data, 0xE2) < 0 {
+		return data
+	}
 	if !bytes.ContainsAny(data, "\r\u0085\u2028\u2029") {
 		return data
 	}
@@ -127,7 +132,7 @@ func (l *loader) load(doc *yaml.Node) *Build {
 	}
 	r := newResolver(l, rb.steps)
 	r.resolve()
-	l.checkCycles(b) // DependsOn holds only resolved labels, so this is sound even after errors
+	l.checkCycles(b, r.deps) // DependsOn holds only resolved labels, so this is sound even after errors
 	l.warns = append(l.warns, l.d.warns...)
 	sortErrors(l.warns)
 	b.Warnings = l.warns
@@ -165,29 +170,46 @@ func (l *loader) workDir(rb *rawBuild) string {
 
 // checkDisk resolves and checks every step's paths against the work dir.
 func (l *loader) checkDisk(rb *rawBuild) {
+	paths := map[[2]string]checkedPaths{} // steps share contexts and Dockerfiles
+	n := 0
 	for _, rs := range rb.steps {
-		l.checkPaths(rs)
-		l.checkArtifacts(rs)
+		n += len(rs.artifacts)
+	}
+	artifacts := make([]Artifact, 0, min(n, 4096))
+	for _, rs := range rb.steps {
+		l.checkPaths(rs, paths)
+		artifacts = l.checkArtifacts(rs, artifacts)
 		l.checkSecrets(rs)
 	}
 }
 
-// checkPaths resolves a step's context and Dockerfile.
-func (l *loader) checkPaths(rs *rawStep) {
+// checkedPaths is what checkPaths finds for one context and Dockerfile.
+type checkedPaths struct {
+	ctxAbs, ctxMsg, dfAbs, dfMsg string
+}
+
+// checkPaths resolves a step's context and Dockerfile; memo holds the
+// answers for the pairs seen before.
+func (l *loader) checkPaths(rs *rawStep, memo map[[2]string]checkedPaths) {
 	s := rs.step
 	ctx, df := cmp.Or(rs.context.value, "."), cmp.Or(rs.dockerfile.value, "Dockerfile")
-	ctxAbs, msg := l.fs.checkContext(ctx)
-	if msg != "" {
-		l.errorf(keyPos(rs.context.pos, s.Pos), "%s", msg)
+	c, ok := memo[[2]string{ctx, df}]
+	if !ok {
+		if c.ctxAbs, c.ctxMsg = l.fs.checkContext(ctx); c.ctxMsg == "" {
+			c.dfAbs, c.dfMsg = l.fs.checkDockerfile(c.ctxAbs, df)
+		}
+		memo[[2]string{ctx, df}] = c
+	}
+	if c.ctxMsg != "" {
+		l.errorf(keyPos(rs.context.pos, s.Pos), "%s", c.ctxMsg)
 		return
 	}
-	s.Context = ctxAbs
-	dfAbs, msg := l.fs.checkDockerfile(ctxAbs, df)
-	if msg != "" {
-		l.errorf(keyPos(rs.dockerfile.pos, s.Pos), "%s", msg)
+	s.Context = c.ctxAbs
+	if c.dfMsg != "" {
+		l.errorf(keyPos(rs.dockerfile.pos, s.Pos), "%s", c.dfMsg)
 		return
 	}
-	s.Dockerfile = dfAbs
+	s.Dockerfile = c.dfAbs
 }
 
 // keyPos is where a key is written, or the step's label when the key is
@@ -199,7 +221,9 @@ func keyPos(key, step Pos) Pos {
 	return key
 }
 
-func (l *loader) checkArtifacts(rs *rawStep) {
+// checkArtifacts parses a step's artifacts. Their slice is cut from block,
+// which it returns with what is left.
+func (l *loader) checkArtifacts(rs *rawStep, block []Artifact) []Artifact {
 	for _, r := range rs.artifacts {
 		a, msg := l.fs.parseArtifact(r.value)
 		if msg != "" {
@@ -207,8 +231,17 @@ func (l *loader) checkArtifacts(rs *rawStep) {
 			continue
 		}
 		a.Pos = r.pos
+		if rs.step.Artifacts == nil {
+			n := len(rs.artifacts)
+			if cap(block)-len(block) < n {
+				block = make([]Artifact, 0, max(n, 1024)) // the first block is used up
+			}
+			rs.step.Artifacts = block[len(block) : len(block) : len(block)+n]
+			block = block[:len(block)+n]
+		}
 		rs.step.Artifacts = append(rs.step.Artifacts, a)
 	}
+	return block
 }
 
 func (l *loader) checkSecrets(rs *rawStep) {

@@ -1,9 +1,6 @@
 package dag
 
-import (
-	"container/heap"
-	"slices"
-)
+import "slices"
 
 // index is the dependency graph as adjacency lists over step indices in
 // file order: deps[i] are the steps i depends on, users[i] its dependents.
@@ -19,24 +16,56 @@ type index struct {
 // newIndex builds the adjacency lists; labels that name no step are
 // returned as missing.
 func newIndex(steps []*Step) (*index, []string) {
-	x := &index{steps: steps, at: make(map[string]int, len(steps)),
-		deps: make([][]int, len(steps)), users: make([][]int, len(steps))}
+	x := &index{steps: steps, at: make(map[string]int, len(steps)), deps: make([][]int, len(steps))}
+	edges := 0
 	for i, s := range steps {
 		x.at[s.Label] = i
+		edges += len(s.DependsOn)
 	}
+	flat := make([]int, 0, edges) // every step's deps, cut from one block
 	var missing []string
 	for i, s := range steps {
+		start := len(flat)
 		for _, d := range s.DependsOn {
 			j, ok := x.at[d]
 			if !ok {
 				missing = append(missing, d)
 				continue
 			}
-			x.deps[i] = append(x.deps[i], j)
-			x.users[j] = append(x.users[j], i)
+			flat = append(flat, j)
+		}
+		x.deps[i] = flat[start:len(flat):len(flat)]
+	}
+	x.users = usersOf(x.deps)
+	return x, missing
+}
+
+// usersOf inverts deps: users[j] lists, in increasing order, each i with j
+// in deps[i] (as often as it is there).
+func usersOf(deps [][]int) [][]int {
+	n := len(deps)
+	off := make([]int, n+1) // users[j] is flat[off[j]:off[j+1]]
+	for _, ds := range deps {
+		for _, j := range ds {
+			off[j+1]++
 		}
 	}
-	return x, missing
+	for j := range n {
+		off[j+1] += off[j]
+	}
+	flat := make([]int, off[n])
+	next := slices.Clone(off[:n])
+	for i, ds := range deps {
+		for _, j := range ds {
+			flat[next[j]] = i
+			next[j]++
+		}
+	}
+	users := make([][]int, n)
+	for j := range n {
+		users[j] = flat[off[j]:off[j+1]:off[j+1]]
+	}
+	return users
 }
 
 // order is Kahn's algorithm; among ready steps the earliest in the file goes
@@ -46,33 +75,83 @@ func (x *index) order() []int {
 	ready := make(intHeap, 0, len(x.steps))
 	for i := range x.steps {
 		if pending[i] = len(x.deps[i]); pending[i] == 0 {
-			ready = append(ready, i)
+			ready = append(ready, i) // increasing: already a heap
 		}
 	}
 	out := make([]int, 0, len(x.steps))
 	for len(ready) > 0 {
-		i := heap.Pop(&ready).(int)
+		i := ready.pop()
 		out = append(out, i)
 		for _, u := range x.users[i] {
 			if pending[u]--; pending[u] == 0 {
-				heap.Push(&ready, u)
+				ready.push(u)
 			}
 		}
 	}
 	return out
 }
 
+// acyclic reports whether the steps can be ordered: Kahn's algorithm
+// without order's tie breaks.
+func (x *index) acyclic() bool {
+	pending := make([]int, len(x.steps))
+	ready := make([]int, 0, len(x.steps))
+	for i := range x.steps {
+		if pending[i] = len(x.deps[i]); pending[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	done := 0
+	for len(ready) > 0 {
+		i := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		done++
+		for _, u := range x.users[i] {
+			if pending[u]--; pending[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	return done == len(x.steps)
+}
+
 // intHeap is a min-heap of step indices.
 type intHeap []int
 
-func (h intHeap) Len() int           { return len(h) }
-func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *intHeap) Push(v any)        { *h = append(*h, v.(int)) }
-func (h *intHeap) Pop() any {
-	old := *h
-	v := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *intHeap) push(v int) {
+	*h = append(*h, v)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *intHeap) pop() int {
+	a := *h
+	v := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		m := i
+		if l := 2*i + 1; l < n && a[l] < a[m] {
+			m = l
+		}
+		if r := 2*i + 2; r < n && a[r] < a[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
 	return v
 }
 

@@ -14,6 +14,7 @@ type fsChecker struct {
 	workDir string // absolute
 	real    string // workDir with symlinks resolved
 	infos   map[string]fsInfo
+	dests   map[string]checkedDest // parseArtifact's answers by dest
 }
 
 // fsInfo is what the checker knows of one absolute path.
@@ -27,7 +28,7 @@ func newFSChecker(workDir string) (*fsChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fsChecker{workDir: workDir, real: real, infos: map[string]fsInfo{}}, nil
+	return &fsChecker{workDir: workDir, real: real, infos: map[string]fsInfo{}, dests: map[string]checkedDest{}}, nil
 }
 
 // info stats abs (following symlinks) and resolves its real path.
@@ -126,12 +127,24 @@ func (c *fsChecker) parseArtifact(spec string) (Artifact, string) {
 	if dest == "" {
 		dest = "."
 	}
-	abs, msg := c.join(c.workDir, filepath.FromSlash(dest), "artifact dest")
-	if msg != "" {
-		return Artifact{}, msg
+	d, ok := c.dests[dest]
+	if !ok {
+		abs, msg := c.join(c.workDir, filepath.FromSlash(dest), "artifact dest")
+		if d.msg = msg; msg == "" {
+			rel, _ := filepath.Rel(c.workDir, abs)
+			d.rel = filepath.ToSlash(rel)
+		}
+		c.dests[dest] = d
 	}
-	rel, _ := filepath.Rel(c.workDir, abs)
-	return Artifact{Source: path.Clean(src), Dest: filepath.ToSlash(rel)}, ""
+	if d.msg != "" {
+		return Artifact{}, d.msg
+	}
+	return Artifact{Source: path.Clean(src), Dest: d.rel}, ""
+}
+
+// checkedDest is what parseArtifact finds for one dest.
+type checkedDest struct {
+	rel, msg string
 }
 
 // checkSecretFile makes a file secret's path absolute and checks that it is

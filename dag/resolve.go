@@ -3,21 +3,32 @@ package dag
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/weld-build/weld/internal/dockerfile"
 )
 
-// resolver turns names, depends_on and FROM lines into edges.
+// resolver turns names, depends_on and FROM lines into edges. Steps are
+// known by their index in steps (file order).
 type resolver struct {
 	l       *loader
 	steps   []*rawStep
-	byLabel map[string]*Step
-	byName  map[string]*Step // normalized image name → step
-	labels  []string
+	byLabel map[string]int
+	byName  map[string]int        // normalized image name → step
+	labels  []string              // for did-you-mean hints; made when first needed
 	files   map[string]parsedFile // Dockerfiles by absolute path
-	norms   map[string]string     // NormalizeName results
+	named   map[string]int        // image name as written → step, or -1: byName[NormalizeName(name)], memoized
+	deps    [][]int               // resolved dependencies per step, ordered as DependsOn
+
+	// Blocks the small per-step slices are cut from, each cut with its own
+	// capacity so that appending to one never writes into another.
+	strs  []string
+	ints  []int
+	bases []Base
 }
 
 // parsedFile is a Dockerfile read once, shared by the steps that use it.
@@ -27,32 +38,66 @@ type parsedFile struct {
 }
 
 func newResolver(l *loader, steps []*rawStep) *resolver {
-	r := &resolver{l: l, steps: steps, byLabel: make(map[string]*Step, len(steps)),
-		byName: make(map[string]*Step, len(steps)), files: map[string]parsedFile{}, norms: map[string]string{}}
-	for _, rs := range steps {
-		r.byLabel[rs.step.Label] = rs.step
-		r.labels = append(r.labels, rs.step.Label)
+	r := &resolver{l: l, steps: steps, byLabel: make(map[string]int, len(steps)),
+		byName: make(map[string]int, len(steps)), files: map[string]parsedFile{}, named: map[string]int{},
+		deps: make([][]int, len(steps))}
+	for i, rs := range steps {
+		r.byLabel[rs.step.Label] = i
 	}
 	return r
 }
 
-// resolve fills in DependsOn, FromSteps, Bases and FinalBase.
+// resolve fills in DependsOn, FromSteps, Bases and FinalBase, and r.deps.
 func (r *resolver) resolve() {
 	r.indexNames()
-	for _, rs := range r.steps {
-		deps := r.dependsOn(rs)
-		r.readDockerfile(rs.step)
-		deps = append(deps, rs.step.FromSteps...)
-		if len(deps) > 0 {
-			slices.Sort(deps)
-			rs.step.DependsOn = slices.Compact(deps)
+	r.readDockerfiles()
+	var deps []int
+	for i, rs := range r.steps {
+		deps = r.dependsOn(deps[:0], i, rs)
+		deps = r.readDockerfile(deps, i, rs.step)
+		if len(deps) == 0 {
+			continue
 		}
+		// DependsOn is sorted by label, without duplicates (labels are
+		// unique, so equal labels are equal indices).
+		slices.SortFunc(deps, func(a, b int) int { return strings.Compare(r.steps[a].step.Label, r.steps[b].step.Label) })
+		deps = slices.Compact(deps)
+		r.deps[i] = r.cutInts(deps)
+		labels := r.cutStrings(len(deps))
+		for _, d := range deps {
+			labels = append(labels, r.steps[d].step.Label)
+		}
+		rs.step.DependsOn = labels
 	}
+}
+
+// blockSize is how many items to allocate at a time for k per step.
+func (r *resolver) blockSize(k int) int { return min(k*len(r.steps), 4096) }
+
+// cutStrings returns an empty slice with room for n strings.
+func (r *resolver) cutStrings(n int) []string {
+	if cap(r.strs)-len(r.strs) < n {
+		r.strs = make([]string, 0, max(n, r.blockSize(3)))
+	}
+	l := len(r.strs)
+	r.strs = r.strs[:l+n]
+	return r.strs[l : l : l+n]
+}
+
+// cutInts returns a copy of v.
+func (r *resolver) cutInts(v []int) []int {
+	n := len(v)
+	if cap(r.ints)-len(r.ints) < n {
+		r.ints = make([]int, 0, max(n, r.blockSize(3)))
+	}
+	l := len(r.ints)
+	r.ints = append(r.ints, v...)
+	return r.ints[l : l+n : l+n]
 }
 
 // indexNames checks image names and reports duplicates.
 func (r *resolver) indexNames() {
-	for _, rs := range r.steps {
+	for i, rs := range r.steps {
 		s := rs.step
 		if s.Name == "" {
 			continue
@@ -63,83 +108,155 @@ func (r *resolver) indexNames() {
 		}
 		key := dockerfile.NormalizeName(s.Name)
 		if prev, ok := r.byName[key]; ok {
-			r.l.errorf(s.Keys["name"], "name %q is also the name of step %s (line %d); give each step its own image name", s.Name, prev.Label, prev.Pos.Line)
+			p := r.steps[prev].step
+			r.l.errorf(s.Keys["name"], "name %q is also the name of step %s (line %d); give each step its own image name", s.Name, p.Label, p.Pos.Line)
 			continue
 		}
-		r.byName[key] = s
+		r.byName[key] = i
 	}
 }
 
-// norm is dockerfile.NormalizeName, memoized: bases repeat a lot.
-func (r *resolver) norm(name string) string {
-	n, ok := r.norms[name]
+// stepNamed returns the step whose image name is name (normalized), or -1;
+// memoized: bases repeat a lot.
+func (r *resolver) stepNamed(name string) int {
+	i, ok := r.named[name]
 	if !ok {
-		n = dockerfile.NormalizeName(name)
-		r.norms[name] = n
+		if i, ok = r.byName[dockerfile.NormalizeName(name)]; !ok {
+			i = -1
+		}
+		r.named[name] = i
 	}
-	return n
+	return i
 }
 
-// dependsOn resolves depends_on entries to labels.
-func (r *resolver) dependsOn(rs *rawStep) []string {
+// dependsOn appends the steps step i's depends_on entries name to deps.
+func (r *resolver) dependsOn(deps []int, i int, rs *rawStep) []int {
 	s := rs.step
-	deps := make([]string, 0, len(rs.dependsOn)+1)
 	for _, d := range rs.dependsOn {
 		switch dep := r.lookup(d.value); {
-		case d.value == s.Label || dep == s:
+		case d.value == s.Label || dep == i:
 			r.l.errorf(d.pos, "step %s depends on itself; remove %q from depends_on", s.Label, d.value)
-		case dep == nil:
-			r.l.errorf(d.pos, "depends_on names %q, which is not a step%s", d.value, didYouMean(d.value, r.labels))
+		case dep < 0:
+			r.l.errorf(d.pos, "depends_on names %q, which is not a step%s", d.value, didYouMean(d.value, r.allLabels()))
 		default:
-			if dep.Label != d.value {
-				r.l.warnf(d.pos, "depends_on names the image %q; write the step label %s instead", d.value, dep.Label)
+			if label := r.steps[dep].step.Label; label != d.value {
+				r.l.warnf(d.pos, "depends_on names the image %q; write the step label %s instead", d.value, label)
 			}
-			deps = append(deps, dep.Label)
+			deps = append(deps, dep)
 		}
 	}
 	return deps
 }
 
-// lookup finds a step by label, or else by image name.
-func (r *resolver) lookup(v string) *Step {
-	if s, ok := r.byLabel[v]; ok {
-		return s
+func (r *resolver) allLabels() []string {
+	if r.labels == nil {
+		r.labels = make([]string, len(r.steps))
+		for i, rs := range r.steps {
+			r.labels[i] = rs.step.Label
+		}
 	}
-	return r.byName[r.norm(v)]
+	return r.labels
 }
 
-// readDockerfile reads a step's FROM lines: edges to other steps, external
-// bases and the final base.
-func (r *resolver) readDockerfile(s *Step) {
+// lookup finds a step by label, or else by image name; -1 when none.
+func (r *resolver) lookup(v string) int {
+	if i, ok := r.byLabel[v]; ok {
+		return i
+	}
+	return r.stepNamed(v)
+}
+
+// readDockerfile reads the FROM lines of step i: edges to other steps
+// (appended to deps), external bases and the final base.
+func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 	if s.Dockerfile == "" {
-		return // already reported
+		return deps // already reported
 	}
 	at := keyPos(s.Keys["dockerfile"], s.Pos)
 	stages, err := r.stages(s)
 	if err != nil {
 		r.l.errorf(at, "reading %s: %v; fix the Dockerfile", r.rel(s.Dockerfile), err)
-		return
+		return deps
 	}
+	nBases := 0
 	for _, st := range stages {
-		r.from(s, st)
+		if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
+			continue
+		}
+		if dep := r.stepNamed(st.Base); dep >= 0 && dep != i {
+			label := r.steps[dep].step.Label
+			if !slices.Contains(s.FromSteps, label) {
+				s.FromSteps = append(s.FromSteps, label)
+				deps = append(deps, dep)
+			}
+			continue
+		}
+		nBases++
+	}
+	if nBases > 0 {
+		s.Bases = r.cutBases(nBases)
+		for _, st := range stages {
+			if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
+				continue
+			}
+			if dep := r.stepNamed(st.Base); dep < 0 || dep == i {
+				s.Bases = append(s.Bases, Base{Ref: st.Base, Pos: Pos{File: s.Dockerfile, Line: st.Line}})
+			}
+		}
 	}
 	t, ok := dockerfile.Target(stages, s.Target)
 	if !ok {
 		r.l.errorf(keyPos(s.Keys["target"], at), "target %q is not a stage of %s; stages: %s", s.Target, r.rel(s.Dockerfile), stageNames(stages))
-		return
+		return deps
 	}
-	s.FinalBase = r.finalBase(s, dockerfile.Root(stages, t))
+	s.FinalBase = r.finalBase(i, dockerfile.Root(stages, t))
+	return deps
 }
 
-// stages reads a Dockerfile once per Load and expands it for s's args.
+// cutBases returns an empty slice with room for n bases.
+func (r *resolver) cutBases(n int) []Base {
+	if cap(r.bases)-len(r.bases) < n {
+		r.bases = make([]Base, 0, max(n, r.blockSize(2)))
+	}
+	l := len(r.bases)
+	r.bases = r.bases[:l+n]
+	return r.bases[l : l : l+n]
+}
+
+// readDockerfiles reads and parses every Dockerfile the steps use, a few
+// at a time, before the steps are resolved one by one in file order.
+func (r *resolver) readDockerfiles() {
+	var paths []string
+	for _, rs := range r.steps {
+		if p := rs.step.Dockerfile; p != "" {
+			if _, ok := r.files[p]; !ok {
+				r.files[p] = parsedFile{}
+				paths = append(paths, p)
+			}
+		}
+	}
+	parsed := make([]parsedFile, len(paths))
+	parallel(len(paths), func(i int) { parsed[i] = parseDockerfile(paths[i]) })
+	for i, p := range paths {
+		r.files[p] = parsed[i]
+	}
+}
+
+func parseDockerfile(path string) parsedFile {
+	var pf parsedFile
+	data, err := os.ReadFile(path)
+	if err == nil {
+		pf.f, err = dockerfile.ParseBytes(data)
+	}
+	pf.err = err
+	return pf
+}
+
+// stages returns the Dockerfile's stages expanded for s's args.
 func (r *resolver) stages(s *Step) ([]dockerfile.Stage, error) {
 	pf, ok := r.files[s.Dockerfile]
 	if !ok {
-		data, err := os.ReadFile(s.Dockerfile)
-		if err == nil {
-			pf.f, err = dockerfile.ParseBytes(data)
-		}
-		pf.err = err
+		pf = parseDockerfile(s.Dockerfile)
 		r.files[s.Dockerfile] = pf
 	}
 	if pf.err != nil {
@@ -148,27 +265,13 @@ func (r *resolver) stages(s *Step) ([]dockerfile.Stage, error) {
 	return pf.f.Stages(s.Args)
 }
 
-// from records one stage's base: a stage, scratch, a step, or external.
-func (r *resolver) from(s *Step, st dockerfile.Stage) {
-	if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
-		return
-	}
-	if dep := r.byName[r.norm(st.Base)]; dep != nil && dep != s {
-		if !slices.Contains(s.FromSteps, dep.Label) {
-			s.FromSteps = append(s.FromSteps, dep.Label)
-		}
-		return
-	}
-	s.Bases = append(s.Bases, Base{Ref: st.Base, Pos: Pos{File: s.Dockerfile, Line: st.Line}})
-}
-
-// finalBase describes the root of the built stage.
-func (r *resolver) finalBase(s *Step, root dockerfile.Stage) FinalBase {
-	switch dep := r.byName[r.norm(root.Base)]; {
+// finalBase describes the root of the built stage of step i.
+func (r *resolver) finalBase(i int, root dockerfile.Stage) FinalBase {
+	switch dep := r.stepNamed(root.Base); {
 	case root.Base == dockerfile.Scratch:
 		return FinalBase{Scratch: true}
-	case dep != nil && dep != s:
-		return FinalBase{Step: dep.Label}
+	case dep >= 0 && dep != i:
+		return FinalBase{Step: r.steps[dep].step.Label}
 	}
 	return FinalBase{Ref: root.Base}
 }
@@ -192,4 +295,25 @@ func stageNames(stages []dockerfile.Stage) string {
 		return "none has a name (FROM ... AS name)"
 	}
 	return strings.Join(names, ", ")
+}
+
+// parallel calls f(0) … f(n-1), on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,12 +18,14 @@ const maxAliases = 10000
 // decoder walks yaml.v3 nodes, reporting problems at their original
 // positions.
 type decoder struct {
-	file    string
-	pm      *posMap
-	errs    ErrorList
-	warns   []*Error
-	aliases int
-	lines   int // lines in the text
+	file     string
+	pm       *posMap
+	errs     ErrorList
+	warns    []*Error
+	aliases  int
+	refBlock []ref // newRefs cuts lists from it
+	refHint  int   // how many refs to make room for at a time
+	lines    int   // lines in the text
 }
 
 // pos is the original position of a node.
@@ -78,41 +81,76 @@ func kindName(n *yaml.Node) string {
 	return "a document"
 }
 
+// what names a value in messages: "build.steps", "step s1.args.VERSION".
+// It is a value built without allocating, and turned into a string only
+// when a message needs it.
+type what struct {
+	head  string    // "build.steps", or "step " before a step's label
+	parts [4]string // joined by "."
+	n     int
+}
+
+func named(s string) what { return what{head: s} }
+
+// stepWhat is "step LABEL".
+func stepWhat(label string) what { return what{head: "step ", parts: [4]string{label}, n: 1} }
+
+// dot is w.key.
+func (w what) dot(key string) what {
+	if w.n == len(w.parts) {
+		return named(w.String() + "." + key)
+	}
+	w.parts[w.n] = key
+	w.n++
+	return w
+}
+
+func (w what) String() string {
+	switch {
+	case w.n == 0:
+		return w.head
+	case w.head == "step ":
+		return w.head + strings.Join(w.parts[:w.n], ".")
+	}
+	return w.head + "." + strings.Join(w.parts[:w.n], ".")
+}
+
 // pair is one key: value of a mapping.
 type pair struct {
 	key, val *yaml.Node
 }
 
-// mapping returns a mapping's pairs. It reports a node that is not a map,
-// duplicate keys, non-string keys, and (when known is not nil) unknown keys
-// with a did-you-mean hint; those pairs are left out.
-func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
+// mapping returns a mapping's pairs, appended to buf. It reports a node
+// that is not a map, duplicate keys, non-string keys, and (when known is
+// not nil) unknown keys with a did-you-mean hint; those pairs are left out.
+func (d *decoder) mapping(n *yaml.Node, w what, known []string, buf []pair) []pair {
 	n = d.resolve(n)
 	if n == nil || isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "%s must be a map, not %s", what, kindName(n))
+		d.errorf(n, "%s must be a map, not %s", w, kindName(n))
 		return nil
 	}
-	seen := newKeySet(len(n.Content) / 2)
-	pairs := make([]pair, 0, len(n.Content)/2)
+	var seen keySet
+	seen.init(len(n.Content) / 2)
+	pairs := slices.Grow(buf[:0], len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			d.errorf(n.Content[i], "%s has a key that is not a string; write key: value", what)
+			d.errorf(n.Content[i], "%s has a key that is not a string; write key: value", w)
 			continue
 		}
 		if k.Tag == "!!merge" {
-			d.errorf(k, "merge keys (<<) are not supported in %s; write the keys out", what)
+			d.errorf(k, "merge keys (<<) are not supported in %s; write the keys out", w)
 			continue
 		}
 		if prev := seen.add(k); prev != nil {
-			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, what, d.pos(prev).Line)
+			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, w, d.pos(prev).Line)
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			d.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
+			d.errorf(k, "unknown key %q in %s%s", k.Value, w, didYouMean(k.Value, known))
 			continue
 		}
 		pairs = append(pairs, pair{key: k, val: v})
@@ -121,7 +159,7 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
 }
 
 // str decodes a scalar as a string; null is "".
-func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
+func (d *decoder) str(n *yaml.Node, w what) (string, bool) {
 	n = d.resolve(n)
 	switch {
 	case n == nil:
@@ -129,14 +167,14 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	case isNull(n):
 		return "", true
 	case n.Kind != yaml.ScalarNode:
-		d.errorf(n, "%s must be a string, not %s", what, kindName(n))
+		d.errorf(n, "%s must be a string, not %s", w, kindName(n))
 		return "", false
 	}
 	return n.Value, true
 }
 
 // boolean decodes a YAML bool (true or false).
-func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
+func (d *decoder) boolean(n *yaml.Node, w what) (bool, bool) {
 	n = d.resolve(n)
 	if n == nil {
 		return false, false
@@ -145,34 +183,35 @@ func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 		b, err := strconv.ParseBool(strings.ToLower(n.Value))
 		return b, err == nil
 	}
-	d.errorf(n, "%s must be true or false, not %s", what, kindName(n))
+	d.errorf(n, "%s must be true or false, not %s", w, kindName(n))
 	return false, false
 }
 
-// list returns the items of a sequence of scalars; null is empty. A single
-// item of the wrong kind is reported and left out.
-func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
+// list calls f with the items of a sequence of scalars, numbered from 0;
+// null is empty. A single item of the wrong kind is reported and left out
+// (and not counted).
+func (d *decoder) list(n *yaml.Node, w what, f func(i int, item *yaml.Node)) {
 	n = d.resolve(n)
 	if n == nil || isNull(n) {
-		return nil
+		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, "%s must be a list, not %s; write it as [a, b] or one \"- item\" per line", what, kindName(n))
-		return nil
+		d.errorf(n, "%s must be a list, not %s; write it as [a, b] or one \"- item\" per line", w, kindName(n))
+		return
 	}
-	items := make([]*yaml.Node, 0, len(n.Content))
+	k := 0
 	for i, item := range n.Content {
 		item = d.resolve(item)
 		if item == nil {
 			continue
 		}
 		if item.Kind != yaml.ScalarNode || isNull(item) {
-			d.errorf(item, "%s[%d] must be a string, not %s", what, i, kindName(item))
+			d.errorf(item, "%s[%d] must be a string, not %s", w, i, kindName(item))
 			continue
 		}
-		items = append(items, item)
+		f(k, item)
+		k++
 	}
-	return items
 }
 
 func contains(list []string, s string) bool {
@@ -230,17 +269,18 @@ func firstCol(data []byte, line int) int {
 }
 
 // keySet finds duplicate keys: by linear search in small maps (most of
-// them), by a map in large ones.
+// them), by a map in large ones. Its zero value is ready for small maps.
 type keySet struct {
-	small []*yaml.Node
+	small [16]*yaml.Node
+	n     int
 	large map[string]*yaml.Node
 }
 
-func newKeySet(n int) *keySet {
-	if n > 16 {
-		return &keySet{large: make(map[string]*yaml.Node, n)}
+// init prepares the set for n keys.
+func (s *keySet) init(n int) {
+	if n > len(s.small) {
+		s.large = make(map[string]*yaml.Node, n)
 	}
-	return &keySet{small: make([]*yaml.Node, 0, n)}
 }
 
 // add records k and returns the earlier key with the same value, if any.
@@ -252,11 +292,20 @@ func (s *keySet) add(k *yaml.Node) *yaml.Node {
 		s.large[k.Value] = k
 		return nil
 	}
-	for _, prev := range s.small {
+	for _, prev := range s.small[:s.n] {
 		if prev.Value == k.Value {
 			return prev
 		}
 	}
-	s.small = append(s.small, k)
+	if s.n == len(s.small) { // more keys than init was told of
+		s.large = make(map[string]*yaml.Node, 2*s.n)
+		for _, prev := range s.small[:s.n] {
+			s.large[prev.Value] = prev
+		}
+		s.large[k.Value] = k
+		return nil
+	}
+	s.small[s.n] = k
+	s.n++
 	return nil
 }
