@@ -1,9 +1,9 @@
 package dag
 
 import (
-	"bytes"
+	"github.com/weld-build/weld/internal/yamlx"
+
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,30 +56,10 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 }
 
 // isNull reports whether n is absent or an explicit null.
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
+func isNull(n *yaml.Node) bool { return yamlx.IsNull(n) }
 
 // kindName describes a node's type for messages.
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a bool"
-		case "!!int", "!!float":
-			return "a number"
-		}
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return "a document"
-}
+func kindName(n *yaml.Node) string { return yamlx.KindName(n) }
 
 // what names a value in messages: "build.steps", "step s1.args.VERSION".
 // It is a value built without allocating, and turned into a string only
@@ -223,49 +203,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// yamlLine finds the line in a yaml.v3 syntax error message.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// parserProblems are the messages of libyaml's parser (not scanner)
-// errors, whose line yaml.v3 reports one too low.
-var parserProblems = map[string]bool{
-	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
-	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
-	"did not find expected <stream-start>": true, "did not find expected key": true,
-	"did not find expected node content": true, "found duplicate %TAG directive": true,
-	"found duplicate %YAML directive": true, "found incompatible YAML document": true,
-	"found undefined tag handle": true,
-}
-
 // syntaxError turns a yaml.v3 error into an Error at its original line,
 // pointing at the line's first non-blank column.
 func syntaxError(file string, data []byte, pm *posMap, err error) *Error {
-	msg := err.Error()
-	line := 1
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-		if parserProblems[msg] {
-			line++ // yaml.v3 reports parser errors' lines 0-based
-		}
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	line = max(1, min(line, bytes.Count(data, []byte("\n"))+1))
-	col := firstCol(data, line)
+	line, col, msg := yamlx.SyntaxPos(data, err)
 	l, c := pm.orig(line, col)
 	return &Error{Pos: Pos{File: file, Line: l, Col: c}, Msg: "YAML syntax: " + msg}
-}
-
-// firstCol is the 1-based column of the first rune of a line that is not a
-// space (a tab counts: YAML forbids it in indentation).
-func firstCol(data []byte, line int) int {
-	lines := strings.SplitN(string(data), "\n", line+1)
-	if line < 1 || line > len(lines) {
-		return 1
-	}
-	l := lines[line-1]
-	return len([]rune(l)) - len([]rune(strings.TrimLeft(l, " "))) + 1
 }
 
 // keySet finds duplicate keys: by linear search in small maps (most of

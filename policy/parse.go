@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/weld-build/weld/internal/yamlx"
+
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -269,48 +271,6 @@ func hasKey(n *yaml.Node, key string) bool {
 	return false
 }
 
-func isNull(n *yaml.Node) bool { return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") }
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	switch n.Tag {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		return "a bool"
-	case "!!int", "!!float":
-		return "a number"
-	}
-	return fmt.Sprintf("the string %q", n.Value)
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError places a yaml.v3 syntax error at its line's first column.
-// yaml.v3 reports the lines of parser (not scanner) errors 0-based.
-func syntaxError(file string, data []byte, err error) *dag.Error {
-	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 1
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-		if strings.HasPrefix(msg, "did not find expected") {
-			line++
-		}
-	}
-	lines := strings.Split(string(data), "\n")
-	line = max(1, min(line, len(lines)))
-	text := lines[line-1]
-	col := len(text) - len(strings.TrimLeft(text, " ")) + 1
-	return &dag.Error{Pos: dag.Pos{File: file, Line: line, Col: col}, Msg: "YAML syntax: " + msg}
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -320,36 +280,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// didYouMean suggests the closest of known, by edit distance.
-func didYouMean(s string, known []string) string {
-	best, bestD := "", 4
-	for _, k := range known {
-		if dd := distance(strings.ToLower(s), strings.ToLower(k)); dd < bestD {
-			best, bestD = k, dd
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
+func isNull(n *yaml.Node) bool                      { return yamlx.IsNull(n) }
+func kindName(n *yaml.Node) string                  { return yamlx.KindName(n) }
+func didYouMean(word string, known []string) string { return yamlx.DidYouMean(word, known) }
 
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+// syntaxError places a yaml.v3 syntax error at its line's first column.
+func syntaxError(file string, data []byte, err error) *dag.Error {
+	line, col, msg := yamlx.SyntaxPos(data, err)
+	return &dag.Error{Pos: dag.Pos{File: file, Line: line, Col: col}, Msg: "YAML syntax: " + msg}
 }
