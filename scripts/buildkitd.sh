@@ -37,14 +37,7 @@ pidfile="$dir/buildkitd.pid"
 logfile="$dir/buildkitd.log"
 
 # running prints the daemon's pid when the pid file names a live buildkitd.
-running() {
-  local pid
-  [ -s "$pidfile" ] || return 1
-  pid=$(cat "$pidfile")
-  [ -d "/proc/$pid" ] || return 1
-  grep -q buildkitd "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running() { pid_from "$pidfile" buildkitd; }
 
 answers() { buildctl --addr "$addr" debug workers >/dev/null 2>&1; }
 
@@ -99,31 +92,14 @@ start() {
 }
 
 stop() {
-  local pid i
+  local pid
   if ! pid=$(running); then
     rm -f "$pidfile"
     echo "no buildkitd running for $dir" >&2
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    [ -d "/proc/$pid" ] || break
-    sleep 0.1
-  done
-  if [ -d "/proc/$pid" ]; then
-    echo "buildkitd (pid $pid) still running after 20 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      [ -d "/proc/$pid" ] || break
-      sleep 0.1
-    done
-  fi
-  # A killed daemon can leave overlay mounts under its state; unmount them so
-  # that DIR can be removed.
-  local m
-  while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done < <(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
+  end_pid "$pid" buildkitd 20
+  unmount_under "$dir"
   rm -f "$pidfile" "$sock"
   echo "buildkitd (pid $pid) stopped" >&2
 }

@@ -33,14 +33,7 @@ pidfile="$dir/docker.pid"
 logfile="$dir/dockerd.log"
 
 # running prints the engine's pid when the pid file names a live dockerd.
-running() {
-  local pid
-  [ -s "$pidfile" ] || return 1
-  pid=$(cat "$pidfile")
-  [ -d "/proc/$pid" ] || return 1
-  grep -q dockerd "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running() { pid_from "$pidfile" dockerd; }
 
 answers() { [ "$(curl -sS --max-time 2 --unix-socket "$sock" http://docker/_ping 2>/dev/null)" = OK ]; }
 
@@ -112,15 +105,7 @@ start() {
 stop() {
   local pid i p
   if pid=$(running); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-      [ -d "/proc/$pid" ] || break
-      sleep 0.1
-    done
-    if [ -d "/proc/$pid" ]; then
-      echo "dockerd (pid $pid) still running after 20 s; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
+    end_pid "$pid" dockerd 20
     echo "dockerd (pid $pid) stopped" >&2
   else
     echo "no dockerd running for $dir" >&2
@@ -137,11 +122,7 @@ stop() {
   done
   mapfile -t pids < <(owned_pids)
   [ ${#pids[@]} -eq 0 ] || die "processes of $dir still running: ${pids[*]}"
-  # Unmount what a killed engine can leave under DIR, so that DIR can be removed.
-  local m
-  while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done < <(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
+  unmount_under "$dir"
   rm -f "$pidfile" "$sock"
 }
 

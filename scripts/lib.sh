@@ -40,3 +40,40 @@ free_port() {
   done
   die "no free port found in 20000-31999"
 }
+
+# pid_from PIDFILE NAME prints the pid the file names when that process is
+# alive and its command line holds NAME.
+pid_from() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -d "/proc/$pid" ] || return 1
+  grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+# end_pid PID NAME SECONDS sends TERM, waits up to SECONDS, then KILLs and
+# waits a little more.
+end_pid() {
+  local pid=$1 name=$2 secs=$3 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < secs * 10; i++)); do
+    [ -d "/proc/$pid" ] || return 0
+    sleep 0.1
+  done
+  echo "$name (pid $pid) still running after $secs s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    [ -d "/proc/$pid" ] || return 0
+    sleep 0.1
+  done
+}
+
+# unmount_under DIR lazily unmounts whatever a killed daemon left mounted
+# under DIR, so that DIR can be removed.
+unmount_under() {
+  local m
+  while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done < <(awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
+}

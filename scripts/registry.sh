@@ -36,14 +36,7 @@ config="$dir/config.yml"
 addrfile="$dir/addr"
 
 # running prints the registry's pid when the pid file names a live docker-registry.
-running() {
-  local pid
-  [ -s "$pidfile" ] || return 1
-  pid=$(cat "$pidfile")
-  [ -d "/proc/$pid" ] || return 1
-  grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running() { pid_from "$pidfile" docker-registry; }
 
 # answers ADDR succeeds when the registry's API root answers 200.
 answers() { curl -fsS -o /dev/null --max-time 2 "http://$1/v2/" 2>/dev/null; }
@@ -130,25 +123,13 @@ start() {
 }
 
 stop() {
-  local pid i
+  local pid
   if ! pid=$(running); then
     rm -f "$pidfile" "$addrfile"
     echo "no docker-registry running for $dir" >&2
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    [ -d "/proc/$pid" ] || break
-    sleep 0.1
-  done
-  if [ -d "/proc/$pid" ]; then
-    echo "docker-registry (pid $pid) still running after 10 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      [ -d "/proc/$pid" ] || break
-      sleep 0.1
-    done
-  fi
+  end_pid "$pid" docker-registry 10
   [ ! -d "/proc/$pid" ] || die "docker-registry (pid $pid) did not end"
   rm -f "$pidfile" "$addrfile"
   echo "docker-registry (pid $pid) stopped" >&2
