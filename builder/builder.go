@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -90,10 +91,22 @@ type run struct {
 	startedAt time.Time
 }
 
-// future is closed when its step ends; err says how.
+// future tells the steps that wait on a step (under --jobs) when it has
+// built, and whether it failed. A published step's session only ends after
+// the publish phase, which waits for every step: so dependents wait for
+// built, never for the session's end.
 type future struct {
-	done chan struct{}
-	err  error
+	built  chan struct{}
+	once   sync.Once
+	failed atomic.Bool
+}
+
+// markBuilt releases the step's waiters; failed says whether it failed.
+func (f *future) markBuilt(failed bool) {
+	if failed {
+		f.failed.Store(true)
+	}
+	f.once.Do(func() { close(f.built) })
 }
 
 func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run, error) {
@@ -115,7 +128,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		explicit[l] = true
 	}
 	for _, s := range steps {
-		r.futures[s.Label] = &future{done: make(chan struct{})}
+		r.futures[s.Label] = &future{built: make(chan struct{})}
 		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s)}
 		// Steps built only because a selection needs them are not published.
 		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
@@ -159,7 +172,6 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 	res := r.results[s.Label]
 	f := r.futures[s.Label]
-	f.err = err
 	switch {
 	case err == nil:
 		res.Status = StatusDone
@@ -188,7 +200,7 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 			r.gate.fail()
 		}
 	}
-	close(f.done)
+	f.markBuilt(err != nil)
 }
 
 // result assembles the Result and the run's error: the first real failure,
@@ -283,8 +295,8 @@ func (r *run) emit(e Event) {
 	r.o.events(e)
 }
 
-// waitDeps waits until the step's direct dependencies have ended and reports
-// whether they all built. It is used when --jobs caps concurrency: a capped
+// waitDeps waits until the step's direct dependencies have built and
+// reports whether they all did. It is used when --jobs caps concurrency: a capped
 // step then holds a slot only while it really works.
 func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
 	for _, d := range s.DependsOn {
@@ -293,8 +305,8 @@ func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
 			continue
 		}
 		select {
-		case <-f.done:
-			if f.err != nil {
+		case <-f.built:
+			if f.failed.Load() {
 				return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, d)
 			}
 		case <-ctx.Done():

@@ -140,3 +140,22 @@ func TestRunCancelReportsCanceled(t *testing.T) {
 		t.Fatalf("Run() = %v with status %q, want an error and canceled", err, res.Step("long").Status)
 	}
 }
+
+// TestRunJobsWithPublishedChain: under --jobs, a dependent waits for its
+// published dependency to build, not for its session to end (which waits
+// for the publish phase, which waits for the dependent): no deadlock.
+func TestRunJobsWithPublishedChain(t *testing.T) {
+	deps := map[string][]string{"child": {"parent"}}
+	p := testPlan(t, deps, "parent", "child")
+	f := &fakeSolver{deps: deps}
+	b, _ := New(f, WithJobs(1), WithOutputs(Output{Type: OutputOCI, Dest: t.TempDir()}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.Run(ctx, p); err != nil {
+		t.Fatalf("Run() = %v, want success (a deadlock ends in the timeout)", err)
+	}
+	sort.Strings(f.exported)
+	if !slices.Equal(f.exported, []string{"child", "parent"}) {
+		t.Errorf("exported %v, want [child parent]", f.exported)
+	}
+}

@@ -205,6 +205,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	}
 	release()
 	ss.gate.built()
+	ss.futures[s.Label].markBuilt(false)
 	ss.emit(Event{Step: s.Label, Type: EventBuilt})
 	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
