@@ -68,7 +68,15 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	r.tidyOutputs(s, err == nil)
 	<-drained
 	res := r.results[s.Label]
-	res.Duration = Duration(time.Since(start))
+	// A step's duration is its build, checks included, not the wait for the
+	// others before publishing.
+	r.mu.Lock()
+	end := res.builtAt
+	r.mu.Unlock()
+	if end.IsZero() {
+		end = time.Now()
+	}
+	res.Duration = Duration(end.Sub(start))
 	res.Vertices, res.CachedVertices = tr.counts()
 	if err != nil {
 		r.mu.Lock()
@@ -204,6 +212,9 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	release()
+	ss.mu.Lock()
+	ss.results[s.Label].builtAt = time.Now()
+	ss.mu.Unlock()
 	ss.gate.built()
 	ss.futures[s.Label].markBuilt(false)
 	ss.emit(Event{Step: s.Label, Type: EventBuilt})

@@ -81,7 +81,8 @@ type StepResult struct {
 	Source string `json:"source,omitempty"`
 	// Outputs are where the image was written or pushed.
 	Outputs []string `json:"outputs,omitempty"`
-	// Duration is the wall time of the step's session.
+	// Duration is the wall time of the step's build and checks (not the
+	// wait for the other steps before publishing, nor the publish).
 	Duration Duration `json:"duration"`
 	// Vertices and CachedVertices count the BuildKit vertices the session
 	// ran and the ones answered from the cache.
@@ -94,7 +95,8 @@ type StepResult struct {
 	ExporterResponse map[string]string `json:"exporter_response,omitempty"`
 
 	err        error
-	publishing bool // the step passed the publish gate
+	publishing bool      // the step passed the publish gate
+	builtAt    time.Time // when the step had built and passed its checks
 }
 
 // Err returns the step's error, or nil.
