@@ -118,6 +118,16 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	if err != nil {
 		return nil, err
 	}
+	for _, o := range b.o.outputs {
+		if o.Type != OutputDocker {
+			continue
+		}
+		// Checked before anything builds: a missing engine is found now,
+		// not after every step has built.
+		if err := docker.Ping(context.Background(), docker.Host(o.DockerHost)); err != nil {
+			return nil, fmt.Errorf("%w: %v (set DOCKER_HOST, or publish with --push or --output instead)", ErrNoDocker, err)
+		}
+	}
 	r := &run{
 		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
@@ -129,7 +139,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	}
 	for _, s := range steps {
 		r.futures[s.Label] = &future{built: make(chan struct{})}
-		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s)}
+		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s), Outputs: []string{}}
 		// Steps built only because a selection needs them are not published.
 		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
 			r.publish[s.Label] = true
@@ -143,7 +153,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 }
 
 func artifactPaths(s *dag.Step) []string {
-	var out []string
+	out := []string{}
 	for _, a := range s.Artifacts {
 		out = append(out, a.Path())
 	}
@@ -180,7 +190,7 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 	case context.Cause(ctx) != nil && errors.Is(err, context.Canceled):
 		res.Status = StatusCanceled
 	case errors.Is(err, ErrNotPublished):
-		res.Status = StatusCanceled
+		res.Status = StatusHeldBack
 	case errors.As(err, new(*PublishError)):
 		// Other images go on publishing: the report then says exactly
 		// which were published and which were not.
@@ -275,7 +285,11 @@ type PublishFailure struct {
 // Error implements error.
 func (e *PublishFailure) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "publishing failed partway: published %d, not published %d", len(e.Published), len(e.NotPublished))
+	if len(e.Published) == 0 {
+		fmt.Fprintf(&b, "publishing failed: nothing was published (%d not published)", len(e.NotPublished))
+	} else {
+		fmt.Fprintf(&b, "publishing failed partway: published %d, not published %d", len(e.Published), len(e.NotPublished))
+	}
 	if len(e.Published) > 0 {
 		fmt.Fprintf(&b, "\n  published: %s", strings.Join(e.Published, ", "))
 	}

@@ -63,6 +63,10 @@ type ImageSource struct {
 	Digest digest.Digest
 	// Image is the replacement ref, for docker-image:// sources.
 	Image string
+	// Name is the image the replacement stands for, when it is not Image
+	// (a policy replaces node:10.4.8 with node:10.4.9, which --image maps to
+	// an OCI layout): the base's name in the image's labels.
+	Name string
 }
 
 // String formats the source as given on the command line.

@@ -137,7 +137,7 @@ func TestGateBlocksPublish(t *testing.T) {
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		b := e.runBuild(t, ctxTimeout(t, 3*time.Minute), dir,
-			builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}), builder.WithGates(tc.gate))
+			builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}), builder.WithGates(builder.Gate{Run: tc.gate, Source: "test.yml:1:1"}))
 		if tc.pass {
 			b.mustPass(t)
 			if dt, _ := os.ReadFile(seen); strings.TrimSpace(string(dt)) != "app" {

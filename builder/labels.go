@@ -18,13 +18,19 @@ const (
 // and digest when weld knows it: a base replaced by an OCI layout), and the
 // caller's labels (the source revision).
 func (r *run) imageLabels(s *dag.Step) map[string]string {
-	l := map[string]string{LabelStep: s.Label}
+	// Every label weld owns is set on every image, empty when unknown, so
+	// none is inherited from the base image (a base's revision or digest
+	// would be a false claim about this image).
+	l := map[string]string{LabelStep: s.Label, LabelBaseName: "", LabelBaseDigest: "", LabelRevision: ""}
 	fb := s.FinalBase
 	switch {
 	case fb.Ref != "":
 		l[LabelBaseName] = fb.Ref
 		if key, err := ContextKey(fb.Ref); err == nil {
 			if src, ok := r.o.images[key]; ok {
+				if src.Name != "" {
+					l[LabelBaseName] = src.Name
+				}
 				switch named, err := reference.ParseNormalizedNamed(src.Image); {
 				case src.Layout != "":
 					l[LabelBaseDigest] = src.Digest.String()

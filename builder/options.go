@@ -31,7 +31,7 @@ type options struct {
 	cacheTo      []client.CacheOptionsEntry
 	cacheFrom    []client.CacheOptionsEntry
 	auth         session.Attachable
-	gates        []string
+	gates        []Gate
 	labels       map[string]string
 	provenance   string
 }
@@ -139,12 +139,21 @@ func WithRegistryAuth(a session.Attachable) Option {
 	return func(o *options) error { o.auth = a; return nil }
 }
 
-// WithGates runs each command on every image about to be published, in the
-// work dir, with {{oci_dir}} replaced by an OCI layout of the image (also in
-// $WELD_OCI_DIR). A non-zero exit blocks publishing (a scanner such as trivy
-// or grype).
-func WithGates(commands ...string) Option {
-	return func(o *options) error { o.gates = append(o.gates, commands...); return nil }
+// Gate is a command run on every image about to be published (a scanner
+// such as trivy or grype), in the work dir, with {{oci_dir}} replaced by an
+// OCI layout of the image (also in $WELD_OCI_DIR, beside $WELD_IMAGE and
+// $WELD_STEP). A non-zero exit blocks publishing.
+type Gate struct {
+	// Run is the shell command.
+	Run string
+	// Source says where the gate is defined (weld.policy.yml:4:5), for
+	// messages.
+	Source string
+}
+
+// WithGates runs the gates on every image about to be published.
+func WithGates(gates ...Gate) Option {
+	return func(o *options) error { o.gates = append(o.gates, gates...); return nil }
 }
 
 // WithLabels adds image labels to every step (e.g. the source revision,

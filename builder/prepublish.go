@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,8 +19,9 @@ import (
 // with: it is never published.
 var ErrSecretLeak = leakscan.ErrLeak
 
-// ErrGateFailed marks an image that a --gate command refused.
-var ErrGateFailed = fmt.Errorf("gate refused the image")
+// ErrGateFailed marks an image that a gate refused, or whose gate could
+// not run: it is never published.
+var ErrGateFailed = errors.New("not published")
 
 // prepublish checks an image the step is about to publish, before anything
 // is published: it exports the image exactly as it will ship (with its
@@ -27,7 +29,7 @@ var ErrGateFailed = fmt.Errorf("gate refused the image")
 // secrets the session served, then runs each gate command on the layout.
 func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	s := ss.step
-	secrets := sessionSecrets(append(ss.plan.Deps(s.Label), s.Label), ss.perStep, ss.global).values()
+	secrets := sessionSecrets(append(ss.plan.Deps(s.Label), s.Label), ss.perStep, ss.global)
 	if !ss.publish[s.Label] || (len(secrets) == 0 && len(ss.o.gates) == 0) {
 		return nil
 	}
@@ -51,20 +53,37 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 		}
 	}
 	for _, g := range ss.o.gates {
-		cmdline := strings.ReplaceAll(g, "{{oci_dir}}", dir)
-		v := ss.tr.vertex("gate: " + g)
-		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
-		cmd.Dir = ss.workDir()
-		cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
-		cmd.Stdout, cmd.Stderr = v, v
-		err := cmd.Run()
-		if err != nil {
-			err = fmt.Errorf("gate %q: %w: %v", g, ErrGateFailed, err)
+		if err := ss.runGate(ctx, g, dir); err != nil {
+			return err
 		}
-		v.complete(err)
-		if err != nil {
-			return &StepError{Step: s.Label, Err: err, Tail: lastLines(v.output(), tailLines)}
-		}
+	}
+	return nil
+}
+
+// runGate runs one gate on the image's OCI layout in dir.
+func (ss *stepSession) runGate(ctx context.Context, g Gate, dir string) error {
+	s := ss.step
+	name := g.Run
+	if g.Source != "" {
+		name = g.Source + " (" + g.Run + ")"
+	}
+	v := ss.tr.vertex("gate " + name)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", strings.ReplaceAll(g.Run, "{{oci_dir}}", dir))
+	cmd.Dir = ss.workDir()
+	cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
+	cmd.Stdout, cmd.Stderr = v, v
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127):
+		err = fmt.Errorf("gate %s could not run (exit %d: is the scanner installed and on PATH?): %w", name, ee.ExitCode(), ErrGateFailed)
+	default:
+		err = fmt.Errorf("gate %s refused image %s (%v): %w", name, s.Name, err, ErrGateFailed)
+	}
+	v.complete(err)
+	if err != nil {
+		return &StepError{Step: s.Label, Err: err, Tail: lastLines(v.output(), tailLines)}
 	}
 	return nil
 }
@@ -87,7 +106,7 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 	}
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}
 	if mode := ss.provenanceMode(); mode != "" {
-		opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + mode}
+		opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
 	}
 	ch := make(chan *client.SolveStatus)
 	go ss.tr.drainQuiet(ch)

@@ -2,6 +2,8 @@ package builder
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +195,10 @@ func (v *vertex) complete(err error) {
 	now := time.Now()
 	done := *v.v
 	done.Completed = &now
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		done.Error = context.Canceled.Error() // shown as CANCELED, not as an error
+	case err != nil:
 		done.Error = err.Error()
 	}
 	v.t.sink(&client.SolveStatus{Vertexes: []*client.Vertex{&done}})

@@ -103,15 +103,6 @@ func sessionSecrets(labels []string, perStep map[string]secretStore, global secr
 	return out
 }
 
-// values lists every secret value, for leak checks.
-func (s secretStore) values() [][]byte {
-	out := make([][]byte, 0, len(s))
-	for _, v := range s {
-		out = append(out, v)
-	}
-	return out
-}
-
 func secretAttachable(s secretStore) session.Attachable {
 	return secretsprovider.NewSecretProvider(s)
 }

@@ -136,6 +136,8 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		LocalMounts: mounts,
 		OCIStores:   r.bases.stores,
 		Session:     attach,
+		// Never nil: BuildKit's client adds its cache-imports to it.
+		FrontendAttrs: map[string]string{},
 	}
 	opt.CacheImports = r.cacheImports(closure)
 	if !own { // a helper session: no exports of its own
@@ -149,7 +151,7 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		}
 		opt.Exports = exports
 		if mode := r.provenanceMode(); mode != "" {
-			opt.FrontendAttrs = map[string]string{"attest:provenance": "mode=" + mode}
+			opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
 		}
 	}
 	return opt, nil

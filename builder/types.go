@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// ErrNoDocker says that loading into Docker was asked for but no Docker
+// engine answers; it is found before anything builds.
+var ErrNoDocker = errors.New("no Docker engine to load into")
+
 // ErrDependencyFailed marks a step that did not build because a step it
 // needs failed; the failure is reported once, against that step.
 var ErrDependencyFailed = errors.New("dependency failed")
@@ -23,6 +27,9 @@ const (
 	StatusFailed           Status = "failed"
 	StatusDependencyFailed Status = "dependency failed"
 	StatusCanceled         Status = "canceled"
+	// StatusHeldBack: built and verified, but not published because
+	// another step, command, test or check failed.
+	StatusHeldBack Status = "built, not published"
 	// StatusPublishFailed: built and verified, but not published because
 	// publishing failed (this step's or, for a held-back one, another's).
 	StatusPublishFailed Status = "publish failed"
@@ -80,7 +87,7 @@ type StepResult struct {
 	// Source is the Dockerfile FILE:LINE of a failing instruction.
 	Source string `json:"source,omitempty"`
 	// Outputs are where the image was written or pushed.
-	Outputs []string `json:"outputs,omitempty"`
+	Outputs []string `json:"outputs"`
 	// Duration is the wall time of the step's build and checks (not the
 	// wait for the other steps before publishing, nor the publish).
 	Duration Duration `json:"duration"`
@@ -90,7 +97,7 @@ type StepResult struct {
 	CachedVertices int `json:"cached_vertices"`
 	// Artifacts are the paths, relative to the work dir, of the artifacts
 	// the step hands on.
-	Artifacts []string `json:"artifacts,omitempty"`
+	Artifacts []string `json:"artifacts"`
 	// ExporterResponse is BuildKit's raw exporter response.
 	ExporterResponse map[string]string `json:"exporter_response,omitempty"`
 

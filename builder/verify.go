@@ -93,6 +93,10 @@ func (ss *stepSession) exec(ctx context.Context, sv *solved, img ocispecs.Image,
 	}
 	v := ss.tr.vertex(name)
 	err := ss.execIn(ctx, sv, img, argv, v)
+	if err != nil && ctx.Err() != nil {
+		v.complete(context.Canceled) // another step failed; this one did not
+		return context.Cause(ctx)
+	}
 	if err != nil {
 		code := -1
 		var ee *gwpb.ExitError

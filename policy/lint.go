@@ -34,7 +34,7 @@ func Lint(ctx context.Context, in Input, p *Policy) (Findings, error) {
 		}
 		bk := buildkitFindings(ctx, src, in.BuildKit[s.Label])
 		var weld Findings
-		if s.Publish {
+		if in.publishes(s) {
 			weld = r.weldFindings(src, p)
 		}
 		out = append(out, dedupe(bk, weld)...)

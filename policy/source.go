@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"slices"
+
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 
 	"bytes"
@@ -31,6 +33,15 @@ type Input struct {
 	// docker build --check runs, with the bases' real configs. A step without
 	// one is checked by the same linter in-process.
 	BuildKit map[string]*lint.LintResults
+	// Selected are the step labels the command line named; nil for all.
+	// weld's rules judge only the images a run publishes: a step built only
+	// because a selected one needs it is not published.
+	Selected []string
+}
+
+// publishes reports whether the run publishes the step's image.
+func (in Input) publishes(s *dag.Step) bool {
+	return s.Publish && (len(in.Selected) == 0 || slices.Contains(in.Selected, s.Label))
 }
 
 // source is one step's Dockerfile, read and expanded for its args.

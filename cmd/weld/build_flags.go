@@ -141,15 +141,19 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		}
 		cacheFrom = append(cacheFrom, e)
 	}
-	var gates []string
+	var gates []builder.Gate
 	if bo.pol != nil {
 		for _, g := range bo.pol.Gates {
-			gates = append(gates, g.Run)
+			gates = append(gates, builder.Gate{Run: g.Run, Source: g.Pos.String()})
 		}
 	}
 	prov := bo.provenance
-	if prov == "none" || prov == "false" {
+	switch prov {
+	case "none", "false":
 		prov = ""
+	case "min", "max":
+	default:
+		return nil, fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
 	}
 	if !validProgress(bo.progress) {
 		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
@@ -279,7 +283,7 @@ func (bo *buildOptions) policyInput(p *dag.Plan, labels []string) (policy.Input,
 	if err != nil {
 		return policy.Input{}, err
 	}
-	return policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args}, nil
+	return policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args, Selected: labels}, nil
 }
 
 // lint runs the Dockerfile checks, BuildKit's through the daemon's lint

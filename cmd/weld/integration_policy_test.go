@@ -305,7 +305,7 @@ func TestPolicyGates(t *testing.T) {
 				}
 				return
 			}
-			w.expect(t, code, 1, "gate refused the image", "scanner found CVE-1")
+			w.expect(t, code, 1, "gate weld.policy.yml:2:", "refused image weld-gated", "scanner found CVE-1")
 			if _, err := os.Stat(filepath.Join(dir, "out", "app")); !os.IsNotExist(err) {
 				t.Errorf("out/app exists (err %v): a refused image must not be published", err)
 			}

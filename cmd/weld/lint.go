@@ -76,5 +76,5 @@ func (lo *lintOptions) input(o *rootOptions, args []string) (policy.Input, *poli
 	if err != nil {
 		return in, nil, err
 	}
-	return policy.Input{Build: plan.Build(), Steps: steps, BuildArgs: buildArgs}, p, nil
+	return policy.Input{Build: plan.Build(), Steps: steps, BuildArgs: buildArgs, Selected: args}, p, nil
 }

@@ -57,6 +57,7 @@ func policyImages(o *rootOptions, p *policy.Policy, uses []policy.BaseUse, flags
 		if !r.IsLayout() {
 			if key, err := builder.ContextKey(src.Image); err == nil {
 				if via, ok := flags[key]; ok {
+					via.Name = src.Image // the labels name the replacement, not the layout's stand-in
 					src = via
 				}
 			}

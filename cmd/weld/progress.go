@@ -78,6 +78,10 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "\nINTERRUPTED: every solve was canceled; nothing was published")
+		return
+	}
 	var pf *builder.PublishFailure
 	if errors.As(err, &pf) {
 		fmt.Fprintf(w, "\nFAILED: %v\n", pf)

@@ -30,10 +30,12 @@ const MinLen = 6
 
 // Finding is one place a secret was found.
 type Finding struct {
+	// Secret is the secret's id (never its value).
+	Secret string
 	// Blob is the digest of the layer, config, manifest or attestation.
 	Blob string
-	// Kind says what the blob is: "layer", or "blob" for a JSON document
-	// (config, history, manifest, attestation).
+	// Kind says what the blob is: "layer", "config" (with the history),
+	// "manifest", "index", "attestation", or "blob".
 	Kind string
 	// File is the path inside the layer, for layers.
 	File string
@@ -43,10 +45,14 @@ type Finding struct {
 
 // String names the place, never the secret.
 func (f Finding) String() string {
-	if f.File != "" {
-		return fmt.Sprintf("%s %s, file /%s (%s)", f.Kind, short(f.Blob), strings.TrimPrefix(f.File, "/"), f.Encoding)
+	what := ""
+	if f.Secret != "" {
+		what = fmt.Sprintf("secret %q in ", f.Secret)
 	}
-	return fmt.Sprintf("%s %s (%s)", f.Kind, short(f.Blob), f.Encoding)
+	if f.File != "" {
+		return fmt.Sprintf("%s%s %s, file /%s (%s)", what, f.Kind, short(f.Blob), strings.TrimPrefix(f.File, "/"), f.Encoding)
+	}
+	return fmt.Sprintf("%s%s %s (%s)", what, f.Kind, short(f.Blob), f.Encoding)
 }
 
 func short(d string) string {
@@ -78,20 +84,28 @@ func (e *Error) Unwrap() error { return ErrLeak }
 type pattern struct {
 	b        []byte
 	encoding string
+	id       string
 }
 
-// patterns returns every form of the secrets that is searched for.
-func patterns(secrets [][]byte) []pattern {
+// patterns returns every form of the secrets (by id) that is searched for.
+func patterns(secrets map[string][]byte) []pattern {
 	var out []pattern
 	seen := map[string]bool{}
+	var id string
 	add := func(b []byte, enc string) {
 		if len(b) < MinLen || seen[string(b)] {
 			return
 		}
 		seen[string(b)] = true
-		out = append(out, pattern{b: b, encoding: enc})
+		out = append(out, pattern{b: b, encoding: enc, id: id})
 	}
-	for _, s := range secrets {
+	ids := make([]string, 0, len(secrets))
+	for k := range secrets {
+		ids = append(ids, k)
+	}
+	sort.Strings(ids)
+	for _, id = range ids {
+		s := secrets[id]
 		s = bytes.TrimRight(s, "\r\n")
 		add(s, "raw")
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
@@ -114,8 +128,9 @@ func patterns(secrets [][]byte) []pattern {
 	return out
 }
 
-// ScanLayout scans every blob of the OCI layout at dir.
-func ScanLayout(dir string, secrets [][]byte) ([]Finding, error) {
+// ScanLayout scans every blob of the OCI layout at dir for the secrets,
+// given by id.
+func ScanLayout(dir string, secrets map[string][]byte) ([]Finding, error) {
 	pats := patterns(secrets)
 	if len(pats) == 0 {
 		return nil, nil
@@ -169,7 +184,7 @@ func scanBlob(path, blob string, pats []pattern) ([]Finding, error) {
 	case n >= 262 && string(head[257:262]) == "ustar":
 		r = f
 	default:
-		return matches(f, pats, Finding{Blob: blob, Kind: "blob"})
+		return matches(f, pats, Finding{Blob: blob, Kind: jsonKind(head)})
 	}
 	return scanTar(r, blob, pats)
 }
@@ -189,7 +204,7 @@ func scanTar(r io.Reader, blob string, pats []pattern) ([]Finding, error) {
 		for _, p := range pats {
 			if bytes.Contains([]byte(h.Name+"\x00"+h.Linkname), p.b) {
 				w := where
-				w.Encoding = p.encoding
+				w.Encoding, w.Secret = p.encoding, p.id
 				out = append(out, w)
 			}
 		}
@@ -199,6 +214,22 @@ func scanTar(r io.Reader, blob string, pats []pattern) ([]Finding, error) {
 		}
 		out = append(out, f...)
 	}
+}
+
+// jsonKind names an image JSON document by what its start holds.
+func jsonKind(head []byte) string {
+	h := string(head)
+	switch {
+	case strings.Contains(h, `"rootfs"`) || strings.Contains(h, `"architecture"`) && strings.Contains(h, `"config"`):
+		return "config"
+	case strings.Contains(h, "in-toto") || strings.Contains(h, `"predicateType"`):
+		return "attestation"
+	case strings.Contains(h, `"manifests"`):
+		return "index"
+	case strings.Contains(h, `"layers"`):
+		return "manifest"
+	}
+	return "blob"
 }
 
 // redact replaces every form of a secret in a file name, so that a report
@@ -225,10 +256,11 @@ func matches(r io.Reader, pats []pattern, where Finding) ([]Finding, error) {
 		n, err := r.Read(chunk)
 		buf = append(buf, chunk[:n]...)
 		for _, p := range pats {
-			if !found[p.encoding] && bytes.Contains(buf, p.b) {
-				found[p.encoding] = true
+			key := p.id + "\x00" + p.encoding
+			if !found[key] && bytes.Contains(buf, p.b) {
+				found[key] = true
 				w := where
-				w.Encoding = p.encoding
+				w.Encoding, w.Secret = p.encoding, p.id
 				out = append(out, w)
 			}
 		}

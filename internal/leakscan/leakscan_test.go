@@ -65,11 +65,11 @@ func TestScanLayout(t *testing.T) {
 		{name: "shifted base64", layers: []map[string]string{{"s": "prefix" + shifted}}, want: []string{"file /s (base64)"}},
 		{name: "across a chunk boundary", layers: []map[string]string{{"big": big}}, want: []string{"file /big (raw)"}},
 		{name: "file name", layers: []map[string]string{{"x/" + string(secret): "nothing"}}, want: []string{"file /x/<secret> (raw)"}},
-		{name: "config history", docs: []string{`{"history":[{"created_by":"RUN echo ` + string(secret) + `"}]}`}, want: []string{"blob sha256:cccccccccccc (raw)"}},
+		{name: "config history", docs: []string{`{"architecture":"amd64","config":{},"history":[{"created_by":"RUN echo ` + string(secret) + `"}],"rootfs":{}}`}, want: []string{`secret "tok" in config sha256:cccccccccccc (raw)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := layout(t, tc.layers, tc.docs...)
-			got, err := ScanLayout(dir, [][]byte{secret})
+			got, err := ScanLayout(dir, map[string][]byte{"tok": secret})
 			if err != nil {
 				t.Fatalf("ScanLayout: %v", err)
 			}
@@ -90,7 +90,7 @@ func TestScanLayout(t *testing.T) {
 
 func TestShortSecretsAreSkipped(t *testing.T) {
 	dir := layout(t, []map[string]string{{"f": "abc abc abc"}})
-	got, err := ScanLayout(dir, [][]byte{[]byte("abc")})
+	got, err := ScanLayout(dir, map[string][]byte{"short": []byte("abc")})
 	if err != nil || len(got) != 0 {
 		t.Fatalf("ScanLayout(short secret) = %v, %v; want nothing (shorter than MinLen)", got, err)
 	}
