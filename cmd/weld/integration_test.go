@@ -248,3 +248,25 @@ func TestSIGINTExits130(t *testing.T) {
 	w.expect(t, code, 130)
 	waitNoProcess(t, n, 10*time.Second)
 }
+
+// TestCacheFlags: weld build takes --cache-to and --cache-from together (the
+// CLI's Dockerfile checks run sessions of their own that import the cache
+// too), writes a scope per step, and reads it back.
+func TestCacheFlags(t *testing.T) {
+	e := testEnv(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    one:\n      name: weld-cache-one\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + nonce(t) + " > /x\nUSER 1000\n",
+	})
+	cache := filepath.Join(t.TempDir(), "cache")
+	for i, args := range [][]string{
+		{"--cache-to", "type=local,dest=" + cache},
+		{"--cache-from", "type=local,src=" + cache, "--cache-to", "type=local,dest=" + cache},
+	} {
+		w := e.command(dir, e.host, append(args, "--output", "oci:out")...)
+		w.expect(t, w.run(t, 3*time.Minute), 0)
+		if _, err := os.Stat(filepath.Join(cache, "one", "index.json")); err != nil {
+			t.Fatalf("run %d: no cache scope for step one: %v", i, err)
+		}
+	}
+}
