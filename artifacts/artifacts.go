@@ -47,7 +47,7 @@ func Layer(from llb.State, placed []Placement, label string) llb.State {
 				CreateDestPath: true,
 				FollowSymlinks: true,
 			}),
-			llb.WithCustomName(fmt.Sprintf("[%s] artifact %s → %s", label, p.Artifact.Source, path.Clean(p.Path))),
+			llb.WithCustomName(fmt.Sprintf("artifact %s from %s → %s", p.Artifact.Source, label, path.Clean(p.Path))),
 		)
 	}
 	return st

@@ -216,6 +216,7 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 // result assembles the Result and the run's error: the first real failure,
 // or the interruption.
 func (r *run) result(ctx context.Context) (*Result, error) {
+	r.markDependencyFailures()
 	out := &Result{}
 	var failed []error
 	pe := &PublishFailure{}
@@ -246,6 +247,25 @@ func (r *run) result(ctx context.Context) (*Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// markDependencyFailures gives the steps that were stopped or held back
+// because a step they need failed the status that says so.
+func (r *run) markDependencyFailures() {
+	for _, s := range r.steps { // build order: a dependency is marked first
+		res := r.results[s.Label]
+		if res.Status != StatusCanceled && res.Status != StatusHeldBack {
+			continue
+		}
+		for _, d := range s.DependsOn {
+			if st := r.results[d].Status; st == StatusFailed || st == StatusDependencyFailed {
+				res.Status = StatusDependencyFailed
+				res.err = fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, d)
+				res.Error = res.err.Error()
+				break
+			}
+		}
+	}
 }
 
 // BuildError lists the steps that failed, each once.

@@ -159,3 +159,21 @@ func TestRunJobsWithPublishedChain(t *testing.T) {
 		t.Errorf("exported %v, want [child parent]", f.exported)
 	}
 }
+
+// TestRunDependentOfFailedStepSaysSo: a step stopped because a step it
+// needs failed ends as "dependency failed", not as canceled.
+func TestRunDependentOfFailedStepSaysSo(t *testing.T) {
+	p := testPlan(t, map[string][]string{"dep": {"failing"}}, "failing", "dep", "other")
+	f := &fakeSolver{fail: map[string]error{"failing": errBoom},
+		delay: map[string]time.Duration{"dep": time.Minute, "other": time.Minute}}
+	b, _ := New(f)
+	res, err := b.Run(context.Background(), p)
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Run() = %v, want boom", err)
+	}
+	for label, want := range map[string]Status{"failing": StatusFailed, "dep": StatusDependencyFailed, "other": StatusCanceled} {
+		if got := res.Step(label).Status; got != want {
+			t.Errorf("%s: status %q, want %q", label, got, want)
+		}
+	}
+}

@@ -60,7 +60,11 @@ func (t *tracker) observe(st *client.SolveStatus) {
 		// A vertex of a dependency that this session re-solves carries the
 		// dependency's label, and is not counted as this step's work.
 		owner := t.ownerLocked(v.Digest)
-		v.Name = "[" + owner + "] " + name
+		if prefix := "[" + owner + "] "; !strings.HasPrefix(name, prefix) {
+			v.Name = prefix + name
+		} else {
+			v.Name = name
+		}
 		if v.Completed != nil && owner == t.label {
 			t.done[v.Digest] = v.Cached
 		}
@@ -106,6 +110,9 @@ func (t *tracker) tail(d digest.Digest) []string {
 }
 
 func lastLines(s string, n int) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +14,10 @@ import (
 
 	"github.com/weld-build/weld/dag"
 )
+
+// ErrSecret marks a secret that cannot be read: a bad input, found before
+// anything builds.
+var ErrSecret = errors.New("unreadable secret")
 
 // secretStore serves secret values from memory, read once before the build.
 type secretStore map[string][]byte
@@ -29,16 +34,25 @@ func (s secretStore) GetSecret(_ context.Context, id string) ([]byte, error) {
 }
 
 // readSecrets reads every secret of the selected steps and of the command
-// line, so an unreadable secret fails before anything builds. Step secrets of
-// type env fall back to HABITUS_<value>, as Habitus did.
+// line, so an unreadable secret fails before anything builds. A --secret
+// replaces a step's secret of the same id, whose own source is then not
+// read. Step secrets of type env fall back to HABITUS_<value>, as Habitus
+// did. Every error wraps ErrSecret.
 func readSecrets(steps []*dag.Step, global []SecretSpec, lookup func(string) (string, bool)) (map[string]secretStore, secretStore, error) {
+	overridden := map[string]bool{}
+	for _, sp := range global {
+		overridden[sp.ID] = true
+	}
 	perStep := map[string]secretStore{}
 	for _, s := range steps {
 		st := secretStore{}
 		for _, sec := range s.Secrets {
+			if overridden[sec.ID] {
+				continue // --secret with this id replaces it
+			}
 			v, err := readStepSecret(sec, lookup)
 			if err != nil {
-				return nil, nil, fmt.Errorf("step %q: %w", s.Label, err)
+				return nil, nil, fmt.Errorf("%w: step %q: %w", ErrSecret, s.Label, err)
 			}
 			st[sec.ID] = v
 		}
@@ -62,7 +76,7 @@ func readSecrets(steps []*dag.Step, global []SecretSpec, lookup func(string) (st
 			}
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%w: %w", ErrSecret, err)
 		}
 		glob[sp.ID] = v
 	}

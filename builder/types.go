@@ -1,9 +1,13 @@
 package builder
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 )
 
 // ErrNoDocker says that loading into Docker was asked for but no Docker
@@ -98,8 +102,10 @@ type StepResult struct {
 	// Artifacts are the paths, relative to the work dir, of the artifacts
 	// the step hands on.
 	Artifacts []string `json:"artifacts"`
-	// ExporterResponse is BuildKit's raw exporter response.
-	ExporterResponse map[string]string `json:"exporter_response,omitempty"`
+	// ExporterResponse is BuildKit's exporter response. In JSON its keys
+	// stand at the top level, as in buildx's metadata file, with
+	// containerimage.descriptor decoded.
+	ExporterResponse map[string]string `json:"-"`
 
 	err        error
 	publishing bool      // the step passed the publish gate
@@ -115,4 +121,38 @@ type Duration time.Duration
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', 3, 64), nil
+}
+
+// MarshalJSON writes the step in buildx's metadata shape: the exporter
+// response's keys at the top level (containerimage.descriptor decoded from
+// base64), then weld's own fields.
+func (s *StepResult) MarshalJSON() ([]byte, error) {
+	type plain StepResult
+	own, err := json.Marshal((*plain)(s))
+	if err != nil {
+		return nil, err
+	}
+	if len(s.ExporterResponse) == 0 {
+		return own, nil
+	}
+	m := map[string]json.RawMessage{}
+	for k, v := range s.ExporterResponse {
+		if k == exptypes.ExporterImageDescriptorKey {
+			if dt, err := base64.StdEncoding.DecodeString(v); err == nil && json.Valid(dt) {
+				m[k] = dt
+				continue
+			}
+		}
+		if m[k], err = json.Marshal(v); err != nil {
+			return nil, err
+		}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(own, &fields); err != nil {
+		return nil, err
+	}
+	for k, v := range fields {
+		m[k] = v
+	}
+	return json.Marshal(m)
 }

@@ -82,7 +82,10 @@ func buildkitFindings(ctx context.Context, src *source, remote *lint.LintResults
 	}
 	// With "# check=error=true" the linter also fails the conversion
 	// ("lint violation found for rules: …"): the findings say it already.
-	if res.Error != nil && !strings.HasPrefix(res.Error.Message, "lint violation found") {
+	// From the daemon, a conversion error is most often a base that cannot
+	// be resolved (a registry down, a wrong --image): not a Dockerfile
+	// problem, and the build reports it in full, so it is left to the build.
+	if res.Error != nil && remote == nil && !strings.HasPrefix(res.Error.Message, "lint violation found") {
 		line := 0
 		if len(res.Error.Location.Ranges) > 0 {
 			line = int(res.Error.Location.Ranges[0].Start.Line)

@@ -103,11 +103,18 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	var secrets []builder.SecretSpec
 	for _, s := range bo.secrets {
 		sp, err := builder.ParseSecret(s)
+		if err == nil {
+			err = checkSecretSource(sp)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errBadInput, err)
 		}
 		secrets = append(secrets, sp)
 	}
+	if err := bo.checkConnectFlags(); err != nil {
+		return nil, err
+	}
+	warnUnusedImages(o, p, images)
 	var outs []builder.Output
 	for _, s := range bo.outputs {
 		out, err := builder.ParseOutput(s)
@@ -121,10 +128,6 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	}
 	if bo.load {
 		outs = append(outs, builder.Output{Type: builder.OutputDocker})
-	}
-	if len(outs) == 0 {
-		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
-		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
 	}
 	var cacheTo, cacheFrom []client.CacheOptionsEntry
 	for _, s := range bo.cacheTo {
@@ -158,6 +161,10 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if !validProgress(bo.progress) {
 		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
 	}
+	if len(outs) == 0 {
+		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
+		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
+	}
 	return []builder.Option{
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
@@ -178,6 +185,63 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
 	}, nil
+}
+
+// checkSecretSource fails for a --secret whose file or variable is missing,
+// before any daemon is contacted.
+func checkSecretSource(sp builder.SecretSpec) error {
+	if sp.Env != "" {
+		if _, ok := os.LookupEnv(sp.Env); !ok {
+			return fmt.Errorf("--secret id=%s: environment variable %s is not set", sp.ID, sp.Env)
+		}
+		return nil
+	}
+	f, err := os.Open(sp.Src)
+	if err != nil {
+		return fmt.Errorf("--secret id=%s: %w", sp.ID, err)
+	}
+	return f.Close()
+}
+
+// checkConnectFlags checks --jobs, --addr and --ssh before any daemon is
+// contacted.
+func (bo *buildOptions) checkConnectFlags() error {
+	if bo.jobs < 0 {
+		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
+	}
+	if a := bo.connect.Addr; a != "" {
+		ok := false
+		for _, scheme := range []string{"unix://", "tcp://", "docker-container://", "kube-pod://", "podman-container://", "ssh://", "npipe://"} {
+			ok = ok || strings.HasPrefix(a, scheme)
+		}
+		if !ok {
+			return fmt.Errorf("%w: --addr %q: use unix://PATH, tcp://HOST:PORT or docker-container://NAME", errBadInput, a)
+		}
+	}
+	for _, spec := range bo.ssh {
+		if id, paths, _ := strings.Cut(spec, "="); paths == "" && os.Getenv("SSH_AUTH_SOCK") == "" {
+			return fmt.Errorf("%w: --ssh %s: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent) && ssh-add) or name a key: --ssh %s=$HOME/.ssh/id_ed25519", errBadInput, spec, id)
+		}
+	}
+	return nil
+}
+
+// warnUnusedImages warns about --image mappings no FROM of the build uses:
+// most often a typo in the ref.
+func warnUnusedImages(o *rootOptions, p *dag.Plan, images map[string]builder.ImageSource) {
+	used := map[string]bool{}
+	for _, s := range p.Order() {
+		for _, b := range s.Bases {
+			if key, err := builder.ContextKey(b.Ref); err == nil {
+				used[key] = true
+			}
+		}
+	}
+	for ref := range images {
+		if !used[ref] {
+			o.log.Warn(fmt.Sprintf("--image %s: no FROM in the build names %s", ref, ref))
+		}
+	}
 }
 
 // revisionLabel labels images with the work dir's git revision, when it is

@@ -46,6 +46,10 @@ func newDaemonCmd(_ *rootOptions) *cobra.Command {
 			return nil
 		}),
 		run("stop", "Stop the local daemon", func(cmd *cobra.Command, d *builder.Daemon) error {
+			if d.PID() == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "buildkitd is not running")
+				return nil
+			}
 			if err := d.Stop(cmd.Context()); err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
+	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 )
 
@@ -91,7 +92,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput):
+	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrSecret):
 		return exitBadInput
 	}
 	return exitFailed

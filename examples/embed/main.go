@@ -3,7 +3,7 @@
 // own progress and event sinks. It prints a JSON line per event and the
 // result; it never lets the library print or exit.
 //
-//	go run ./examples/embed -f examples/secretapp/build.yml \
+//	SECRETAPP_TOKEN_FILE=/path/to/token go run ./examples/embed -f examples/secretapp/build.yml \
 //	    -image golang:1.26=oci-layout://DIR -image alpine:3.20=oci-layout://DIR \
 //	    -output oci:.weld/embed
 package main
