@@ -17,6 +17,9 @@ var (
 	secretKeys  = []string{"type", "value"}
 )
 
+// topWhat names the file's top-level map in messages.
+var topWhat = named("the file")
+
 // rawBuild is a decoded build file before validation against the disk.
 type rawBuild struct {
 	version     string
@@ -28,6 +31,7 @@ type rawBuild struct {
 // rawStep is a decoded step plus what validation needs of its source.
 type rawStep struct {
 	step       *Step
+	name       ref // pos is the value's, for messages about the name itself
 	dockerfile ref // as written; value "" when absent
 	context    ref
 	dependsOn  []ref
@@ -61,7 +65,7 @@ func (d *decoder) decodeFile(doc *yaml.Node) *rawBuild {
 		return nil
 	}
 	var build *yaml.Node
-	for _, p := range d.mapping(top, named("the file"), topKeys, nil) {
+	for _, p := range d.mapping(top, topWhat, topKeys, nil) {
 		build = p.val
 	}
 	if build == nil {
@@ -189,6 +193,7 @@ func (d *decoder) decodeStepKey(rs *rawStep, k string, at Pos, v *yaml.Node, w w
 	switch k {
 	case "name":
 		s.Name, _ = d.str(v, w)
+		rs.name = ref{value: s.Name, pos: d.pos(v)}
 	case "dockerfile":
 		rs.dockerfile = ref{pos: at}
 		rs.dockerfile.value, _ = d.str(v, w)

@@ -18,6 +18,8 @@ func fixture(t *testing.T) string {
 	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM alpine:3.20\n")
 	writeFile(t, filepath.Join(dir, "Dockerfile.app"), "FROM app-base\nRUN true\n")
 	writeFile(t, filepath.Join(dir, "Dockerfile.bad"), "FROM\n")
+	writeFile(t, filepath.Join(dir, "Dockerfile.bad3"), "FROM alpine\nRUN true\nFROM a b c d\n")
+	writeFile(t, filepath.Join(dir, "Dockerfile.empty"), "")
 	writeFile(t, filepath.Join(dir, "Dockerfile.stages"), "FROM golang AS build\nFROM scratch AS out\n")
 	writeFile(t, filepath.Join(dir, "sub", "Dockerfile"), "FROM scratch\n")
 	writeFile(t, filepath.Join(dir, "token.txt"), "secret\n")
@@ -43,7 +45,9 @@ func TestParseErrors(t *testing.T) {
 		{"tab indentation", head + "    a:\n\tname: x\n", []string{"5:1: YAML syntax"}},
 		{"empty file", "", []string{"1:1: the file is empty"}},
 		{"not a map", "- a\n- b\n", []string{"1:1: must be a map with a build: key, not a list"}},
-		{"missing build", "steps: {}\n", []string{`1:1: unknown key "steps" in the file`, "1:1: missing build: key"}},
+		{"missing build", "steps: {}\n", []string{`1:1: unknown key "steps" in the file; steps belongs under build: (indent it under a build: key, as build.steps)`, "1:1: missing build: key"}},
+		{"top-level version", "version: 2016-03-14\nbuild:\n  steps:\n    a: {}\n", []string{`1:1: unknown key "version" in the file; version belongs under build: (indent it under a build: key, as build.version)`, "1:1: build.version is missing"}},
+		{"top-level work_dir", head + "    a: {}\nwork_dir: .\n", []string{`5:1: unknown key "work_dir" in the file; work_dir belongs under build: (indent it under a build: key, as build.work_dir)`}},
 		{"unknown top key", "build:\n  version: 2016-03-14\n  steps:\n    a: {}\nbuidl: 1\n", []string{`5:1: unknown key "buidl" in the file; did you mean "build"?`}},
 		{"build is a list", "build:\n  - a\n", []string{"2:3: build must be a map, not a list"}},
 		{"build empty", "build:\n", []string{"1:1: build: is empty"}},
@@ -68,23 +72,31 @@ func TestParseErrors(t *testing.T) {
 		{"cycle", head + "    a:\n      depends_on: [b]\n    b:\n      depends_on: [c]\n    c:\n      depends_on: [d]\n    d:\n      depends_on: [b]\n", []string{"7:20: dependency cycle b → c → d → b"}},
 		{"two cycles", head + "    a:\n      depends_on: [b]\n    b:\n      depends_on: [a]\n    c:\n      depends_on: [d]\n    d:\n      depends_on: [c]\n", []string{"5:20: dependency cycle a → b → a", "9:20: dependency cycle c → d → c"}},
 		{"cycle through FROM", head + "    base:\n      name: app-base\n      depends_on: [app]\n    app:\n      dockerfile: Dockerfile.app\n", []string{"6:20: dependency cycle base → app → base"}},
-		{"duplicate image name", head + "    a:\n      name: app\n    b:\n      name: app:latest\n", []string{`7:7: name "app:latest" is also the name of step a (line 4)`}},
-		{"invalid image name", head + "    a:\n      name: App\n", []string{`5:7: name "App" is not a valid image name`}},
+		{"duplicate image name", head + "    a:\n      name: app\n    b:\n      name: app:latest\n", []string{`7:13: name "app:latest" is also the name of step a (its name: "app", the same image, at 5:13); give each step its own image name`}},
+		{"duplicate image name spelled alike", head + "    a:\n      name: app\n    b:\n      context: .\n      name:   'app'\n", []string{`8:15: name "app" is also the name of step a (its name: at 5:13); give each step its own image name`}},
+		{"invalid image name", head + "    a:\n      name: App\n", []string{`5:7: name "App" is not a valid image name (invalid reference format: repository name (library/App) must be lowercase); use lower case: "app"`}},
+		{"invalid image name characters", head + "    a:\n      name: \"x<y>|z\"\n", []string{`5:7: name "x<y>|z" is not a valid image name (invalid reference format); an image name cannot hold "<", ">", "|"; write it like registry/repo:tag`}},
+		{"invalid image name not only case", head + "    a:\n      name: My App\n", []string{`5:7: name "My App" is not a valid image name (invalid reference format: repository name (library/My App) must be lowercase); an image name cannot hold " "; write it like registry/repo:tag`}},
+		{"invalid image name shape", head + "    a:\n      name: -app\n", []string{`5:7: name "-app" is not a valid image name (invalid reference format); write it like registry/repo:tag: lower-case letters and digits`}},
 		{"missing dockerfile", head + "    a:\n      dockerfile: Dockerfile.nope\n", []string{`5:7: dockerfile "Dockerfile.nope" does not exist`}},
 		{"context is a file", head + "    a:\n      context: out/..\n    b:\n      context: token.txt\n", []string{"7:7: context \"token.txt\" is a file"}},
 		{"missing default dockerfile", head + "    a:\n      context: empty\n", []string{`4:5: dockerfile "Dockerfile" does not exist`}},
 		{"missing context", head + "    a:\n      context: nope\n", []string{`5:7: context "nope" does not exist`}},
 		{"context escapes", head + "    a:\n      context: ../x\n", []string{`5:7: context "../x" escapes the work dir`}},
-		{"context absolute", head + "    a:\n      context: /tmp\n", []string{`5:7: context "/tmp" is absolute`}},
+		{"context absolute", head + "    a:\n      context: /tmp\n", []string{`5:7: context "/tmp" is absolute; write it relative to the work dir`}},
+		{"dockerfile absolute", head + "    a:\n      dockerfile: /etc/passwd\n", []string{`5:7: dockerfile "/etc/passwd" is absolute; write it relative to the step's context`}},
+		{"dockerfile absolute in a context", head + "    a:\n      context: sub\n      dockerfile: /etc/passwd\n", []string{`6:7: dockerfile "/etc/passwd" is absolute; write it relative to the step's context`}},
 		{"context symlink out", head + "    a:\n      context: out\n", []string{`5:7: context "out" leads through a symlink`}},
 		{"dockerfile escapes", head + "    a:\n      context: sub\n      dockerfile: ../../Dockerfile\n", []string{`6:7: dockerfile "../../Dockerfile" escapes the work dir`}},
 		{"dockerfile is a folder", head + "    a:\n      dockerfile: sub\n", []string{`5:7: dockerfile "sub" is a folder`}},
-		{"bad Dockerfile", head + "    a:\n      dockerfile: Dockerfile.bad\n", []string{"5:7: reading Dockerfile.bad: line 1"}},
+		{"bad Dockerfile", head + "    a:\n      dockerfile: Dockerfile.bad\n", []string{"5:7: reading Dockerfile.bad: dockerfile parse error on line 1: FROM requires"}},
+		{"bad Dockerfile line 3", head + "    a:\n      dockerfile: Dockerfile.bad3\n", []string{"5:7: reading Dockerfile.bad3: dockerfile parse error on line 3: FROM requires either one or three arguments; fix the Dockerfile"}},
+		{"empty Dockerfile", head + "    a:\n      dockerfile: Dockerfile.empty\n", []string{"5:7: reading Dockerfile.empty: file with no instructions; fix the Dockerfile"}},
 		{"unknown target", head + "    a:\n      dockerfile: Dockerfile.stages\n      target: test\n", []string{`6:7: target "test" is not a stage of Dockerfile.stages; stages: build, out`}},
 		{"artifact not absolute", head + "    a:\n      artifacts:\n        - usr/bin/app\n", []string{`6:11: artifact source "usr/bin/app" is not absolute`}},
 		{"artifact root", head + "    a:\n      artifacts: [\"/:dist\"]\n", []string{`5:19: artifact source "/" is the whole image`}},
 		{"artifact dest escapes", head + "    a:\n      artifacts: [/app:../x]\n", []string{`5:19: artifact dest "../x" escapes the work dir`}},
-		{"artifact dest absolute", head + "    a:\n      artifacts: [/app:/tmp]\n", []string{`5:19: artifact dest "/tmp" is absolute`}},
+		{"artifact dest absolute", head + "    a:\n      artifacts: [/app:/tmp]\n", []string{`5:19: artifact dest "/tmp" is absolute; write it relative to the work dir`}},
 		{"artifact dest symlink out", head + "    a:\n      artifacts: [/app:out/x]\n", []string{`5:19: artifact dest "out/x" leads through a symlink`}},
 		{"secret type", head + "    a:\n      secrets:\n        t:\n          type: vault\n          value: x\n", []string{`7:17: step a.secrets.t.type is "vault"; use file or env`}},
 		{"secret file missing", head + "    a:\n      secrets:\n        t:\n          type: file\n          value: nope.txt\n", []string{"8:11: secret t: file"}},

@@ -57,11 +57,12 @@ func inside(root, p string) bool {
 }
 
 // join resolves rel (written in build.yml as what) against base, a folder in
-// the work dir. It returns "" and a message when rel is absolute or leaves
-// the work dir, literally or through a symlink.
-func (c *fsChecker) join(base, rel, what string) (string, string) {
+// the work dir that baseName names for messages ("the work dir", "the
+// step's context"). It returns "" and a message when rel is absolute or
+// leaves the work dir, literally or through a symlink.
+func (c *fsChecker) join(base, baseName, rel, what string) (string, string) {
 	if filepath.IsAbs(rel) {
-		return "", fmt.Sprintf("%s %q is absolute; write it relative to the %s", what, rel, relTo(base, c.workDir))
+		return "", fmt.Sprintf("%s %q is absolute; write it relative to %s", what, rel, baseName)
 	}
 	abs := filepath.Join(base, rel)
 	if !inside(c.workDir, abs) {
@@ -73,17 +74,9 @@ func (c *fsChecker) join(base, rel, what string) (string, string) {
 	return abs, ""
 }
 
-// relTo names the folder a path is relative to, for messages.
-func relTo(base, workDir string) string {
-	if base == workDir {
-		return "work dir"
-	}
-	return "context"
-}
-
 // checkContext resolves a step's context; it must be a folder.
 func (c *fsChecker) checkContext(rel string) (string, string) {
-	abs, msg := c.join(c.workDir, rel, "context")
+	abs, msg := c.join(c.workDir, "the work dir", rel, "context")
 	if msg != "" {
 		return "", msg
 	}
@@ -96,10 +89,10 @@ func (c *fsChecker) checkContext(rel string) (string, string) {
 	return abs, ""
 }
 
-// checkDockerfile resolves a step's Dockerfile against its context; it must
-// be a file.
+// checkDockerfile resolves a step's Dockerfile against its context (as
+// Habitus does, not against the work dir); it must be a file.
 func (c *fsChecker) checkDockerfile(context, rel string) (string, string) {
-	abs, msg := c.join(context, rel, "dockerfile")
+	abs, msg := c.join(context, "the step's context", rel, "dockerfile")
 	if msg != "" {
 		return "", msg
 	}
@@ -129,7 +122,7 @@ func (c *fsChecker) parseArtifact(spec string) (Artifact, string) {
 	}
 	d, ok := c.dests[dest]
 	if !ok {
-		abs, msg := c.join(c.workDir, filepath.FromSlash(dest), "artifact dest")
+		abs, msg := c.join(c.workDir, "the work dir", filepath.FromSlash(dest), "artifact dest")
 		if d.msg = msg; msg == "" {
 			rel, _ := filepath.Rel(c.workDir, abs)
 			d.rel = filepath.ToSlash(rel)

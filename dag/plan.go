@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/dominikbraun/graph"
+
+	"github.com/weld-build/weld/internal/dockerfile"
 )
 
 // Plan is a Build's dependency graph and the queries over it. Edges point
@@ -93,21 +95,57 @@ func (p *Plan) steps(idx []int) []*Step {
 }
 
 // Select returns the steps labels name plus everything they need, in build
-// order; no labels selects every step. An unknown label is an *Error
-// (wrapping ErrInvalid) with a did-you-mean hint.
+// order; no labels selects every step. Unknown labels are an ErrorList
+// (wrapping ErrInvalid) with one positionless *Error per unknown label, in
+// the order given, each with a did-you-mean hint against the step labels
+// and image names.
 func (p *Plan) Select(labels ...string) ([]*Step, error) {
 	if len(labels) == 0 {
 		return p.Order(), nil
 	}
 	var roots []int
+	var errs ErrorList
+	var unknown []string
 	for _, l := range labels {
 		i, ok := p.x.at[l]
 		if !ok {
-			return nil, &Error{Msg: fmt.Sprintf("no step %q in %s%s", l, p.build.File, didYouMean(l, p.labels()))}
+			if !slices.Contains(unknown, l) {
+				unknown = append(unknown, l)
+				errs = append(errs, &Error{Msg: fmt.Sprintf("no step %q in %s%s", l, p.build.File, p.stepHint(l))})
+			}
+			continue
 		}
 		roots = append(roots, i)
 	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
 	return p.steps(p.closure(roots, p.x.deps, true)), nil
+}
+
+// stepHint is the did-you-mean hint for an unknown label: the closest step
+// label, or the step whose image name is closest (saying so), or the labels
+// that contain it.
+func (p *Plan) stepHint(l string) string {
+	labels := p.labels()
+	label := suggest(l, labels)
+	var names []string
+	var owners []*Step
+	for _, s := range p.x.steps {
+		if s.Name == "" {
+			continue
+		}
+		if dockerfile.NormalizeName(s.Name) == dockerfile.NormalizeName(l) {
+			return fmt.Sprintf("; %q is the image name of step %s; select the step by its label, %q", l, s.Label, s.Label)
+		}
+		names = append(names, s.Name)
+		owners = append(owners, s)
+	}
+	if name := suggest(l, names); name != "" && (label == "" || editDistance(strings.ToLower(l), strings.ToLower(name)) < editDistance(strings.ToLower(l), strings.ToLower(label))) {
+		s := owners[slices.Index(names, name)]
+		return fmt.Sprintf("; did you mean %q, the step whose image name is %q?", s.Label, s.Name)
+	}
+	return didYouMean(l, labels)
 }
 
 func (p *Plan) labels() []string {

@@ -93,18 +93,43 @@ func TestQueries(t *testing.T) {
 
 func TestSelectUnknown(t *testing.T) {
 	p := diamond(t, "compile", "runtime_minimal:compile", "runtime_alpine:compile")
+	p.x.steps[1].Name = "secretapp"
+	p.x.steps[2].Name = "myorg/secretapp-alpine:1.0"
 	tests := []struct {
-		label, want string
+		labels []string
+		want   []string
 	}{
-		{"compiel", `no step "compiel" in build.yml; did you mean "compile"?`},
-		{"runtime", `no step "runtime" in build.yml; did you mean one of runtime_minimal, runtime_alpine?`},
-		{"zzz", `no step "zzz" in build.yml`},
+		{[]string{"compiel"}, []string{`no step "compiel" in build.yml; did you mean "compile"?`}},
+		{[]string{"runtime"}, []string{`no step "runtime" in build.yml; did you mean one of runtime_minimal, runtime_alpine?`}},
+		{[]string{"zzz"}, []string{`no step "zzz" in build.yml`}},
+		{[]string{"secretapp"}, []string{`no step "secretapp" in build.yml; "secretapp" is the image name of step runtime_minimal; select the step by its label, "runtime_minimal"`}},
+		{[]string{"docker.io/library/secretapp:latest"}, []string{`no step "docker.io/library/secretapp:latest" in build.yml; "docker.io/library/secretapp:latest" is the image name of step runtime_minimal; select the step by its label, "runtime_minimal"`}},
+		{[]string{"myorg/secretapp-alpin:1.0"}, []string{`no step "myorg/secretapp-alpin:1.0" in build.yml; did you mean "runtime_alpine", the step whose image name is "myorg/secretapp-alpine:1.0"?`}},
+		{[]string{"nosuch", "compile", "runtime_alpin", "nosuch"}, []string{
+			`no step "nosuch" in build.yml`,
+			`no step "runtime_alpin" in build.yml; did you mean "runtime_alpine"?`,
+		}},
 	}
 	for _, tc := range tests {
-		_, err := p.Select(tc.label)
+		steps, err := p.Select(tc.labels...)
+		var list ErrorList
 		var e *Error
-		if !errors.As(err, &e) || !errors.Is(err, ErrInvalid) || err.Error() != tc.want {
-			t.Errorf("Select(%q) = %v, want *Error %q wrapping ErrInvalid", tc.label, err, tc.want)
+		if steps != nil || !errors.As(err, &list) || !errors.As(err, &e) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("Select(%q) = %v, %v; want nil and an ErrorList wrapping ErrInvalid", tc.labels, labelsOf(steps), err)
+			continue
+		}
+		var got []string
+		for _, e := range list {
+			got = append(got, e.Error())
+			if e.Pos != (Pos{}) {
+				t.Errorf("Select(%q): error %q has position %v, want none", tc.labels, e.Msg, e.Pos)
+			}
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("Select(%q) errors mismatch (-want +got):\n%s", tc.labels, diff)
+		}
+		if want := strings.Join(tc.want, "\n"); err.Error() != want {
+			t.Errorf("Select(%q).Error() = %q, want %q", tc.labels, err.Error(), want)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package dag
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,17 +106,43 @@ func (r *resolver) indexNames() {
 			continue
 		}
 		if err := dockerfile.ValidName(s.Name); err != nil {
-			r.l.errorf(s.Keys["name"], "name %q is not a valid image name (%v); use lower case, like registry/repo:tag", s.Name, err)
+			r.l.errorf(s.Keys["name"], "name %q is not a valid image name (%v); %s", s.Name, err, nameHint(s.Name))
 			continue
 		}
 		key := dockerfile.NormalizeName(s.Name)
 		if prev, ok := r.byName[key]; ok {
-			p := r.steps[prev].step
-			r.l.errorf(s.Keys["name"], "name %q is also the name of step %s (line %d); give each step its own image name", s.Name, p.Label, p.Pos.Line)
+			p := r.steps[prev]
+			same := ""
+			if p.step.Name != s.Name {
+				same = fmt.Sprintf(" %q, the same image,", p.step.Name)
+			}
+			r.l.errorf(keyPos(rs.name.pos, s.Keys["name"]), "name %q is also the name of step %s (its name:%s at %d:%d); give each step its own image name",
+				s.Name, p.step.Label, same, p.name.pos.Line, p.name.pos.Col)
 			continue
 		}
 		r.byName[key] = i
 	}
+}
+
+// nameHint says how to fix an invalid image name: lower case when that is
+// all it takes, else what a valid name looks like (and which characters no
+// name may hold).
+func nameHint(name string) string {
+	if lower := strings.ToLower(name); lower != name && dockerfile.ValidName(lower) == nil {
+		return fmt.Sprintf("use lower case: %q", lower)
+	}
+	var bad []string
+	for _, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/:@", c)
+		if q := strconv.Quote(string(c)); !ok && !slices.Contains(bad, q) {
+			bad = append(bad, q)
+		}
+	}
+	hint := "write it like registry/repo:tag: lower-case letters and digits, separated by . _ or -, in parts joined by /, then an optional :tag"
+	if len(bad) > 0 {
+		return "an image name cannot hold " + strings.Join(bad, ", ") + "; " + hint
+	}
+	return hint
 }
 
 // stepNamed returns the step whose image name is name (normalized), or -1;
@@ -175,7 +204,7 @@ func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 	at := keyPos(s.Keys["dockerfile"], s.Pos)
 	stages, err := r.stages(s)
 	if err != nil {
-		r.l.errorf(at, "reading %s: %v; fix the Dockerfile", r.rel(s.Dockerfile), err)
+		r.l.errorf(at, "reading %s: %s; fix the Dockerfile", r.rel(s.Dockerfile), dockerfileError(err))
 		return deps
 	}
 	nBases := 0
@@ -282,6 +311,25 @@ func (r *resolver) rel(p string) string {
 		return rel
 	}
 	return p
+}
+
+// lineNumber is the "line N: " prefix internal/dockerfile puts on an error.
+var lineNumber = regexp.MustCompile(`^line (\d+): `)
+
+// dockerfileError is a Dockerfile's parse error for a message: the "line N: "
+// prefix is dropped when the rest already names line N (BuildKit's parser
+// says "dockerfile parse error on line N") or when N is 0 (no line).
+func dockerfileError(err error) string {
+	msg := err.Error()
+	m := lineNumber.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	rest := msg[len(m[0]):]
+	if m[1] == "0" || regexp.MustCompile(`\bline `+m[1]+`\b`).MatchString(rest) {
+		return rest
+	}
+	return msg
 }
 
 func stageNames(stages []dockerfile.Stage) string {

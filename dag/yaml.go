@@ -130,12 +130,21 @@ func (d *decoder) mapping(n *yaml.Node, w what, known []string, buf []pair) []pa
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			d.errorf(k, "unknown key %q in %s%s", k.Value, w, didYouMean(k.Value, known))
+			d.errorf(k, "unknown key %q in %s%s", k.Value, w, unknownKeyHint(w, k.Value, known))
 			continue
 		}
 		pairs = append(pairs, pair{key: k, val: v})
 	}
 	return pairs
+}
+
+// unknownKeyHint is the hint for an unknown key: a key of build: written at
+// the top of the file belongs under build:; any other gets a did-you-mean.
+func unknownKeyHint(w what, key string, known []string) string {
+	if w == topWhat && contains(buildKeys, key) {
+		return fmt.Sprintf("; %s belongs under build: (indent it under a build: key, as build.%s)", key, key)
+	}
+	return didYouMean(key, known)
 }
 
 // str decodes a scalar as a string; null is "".
