@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 func TestParseSecret(t *testing.T) {
@@ -104,5 +106,25 @@ func TestSplitWords(t *testing.T) {
 	}
 	if _, err := splitWords(`echo "open`); err == nil {
 		t.Error(`splitWords("echo \"open") = nil error, want unterminated quote`)
+	}
+}
+
+func TestChaseFollowsReplacementChains(t *testing.T) {
+	layout := ImageSource{Layout: "/l", Digest: digest.Digest("sha256:" + strings.Repeat("a", 64))}
+	images := map[string]ImageSource{
+		"foo:1":     {Image: "busybox:1"},
+		"busybox:1": layout,
+		"loop":      {Image: "loop2"},
+		"loop2":     {Image: "loop"},
+		"plain":     {Image: "other"},
+	}
+	if got := chase(images, "foo:1"); got.Layout != "/l" || got.Name != "busybox:1" {
+		t.Errorf("chase(foo:1) = %+v, want the busybox:1 layout, named busybox:1", got)
+	}
+	if got := chase(images, "plain"); got.Image != "other" {
+		t.Errorf("chase(plain) = %+v, want docker-image://other", got)
+	}
+	if got := chase(images, "loop"); got.Image == "" {
+		t.Errorf("chase(loop) = %+v, want it to stop at the cycle", got)
 	}
 }

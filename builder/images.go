@@ -28,7 +28,7 @@ func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
 	sort.Strings(keys)
 	storeIDs := map[string]string{}
 	for _, key := range keys {
-		src := images[key]
+		src := chase(images, key)
 		if src.Image != "" {
 			b.attrs["context:"+key] = "docker-image://" + src.Image
 			b.states[key] = func(string) llb.State { return llb.Image(src.Image) }
@@ -71,4 +71,29 @@ func (b *baseImages) state(ref, sessionID string) (llb.State, error) {
 		return st(sessionID), nil
 	}
 	return llb.Image(ref), nil
+}
+
+// chase follows a docker-image replacement whose target is itself replaced
+// (--image foo=docker-image://busybox:1 --image busybox:1=oci-layout://...),
+// so that the chain ends where the user pointed it; a cycle stops where it
+// closes.
+func chase(images map[string]ImageSource, key string) ImageSource {
+	src := images[key]
+	seen := map[string]bool{key: true}
+	for src.Image != "" {
+		next, err := ContextKey(src.Image)
+		if err != nil || seen[next] {
+			break
+		}
+		to, ok := images[next]
+		if !ok {
+			break
+		}
+		seen[next] = true
+		if to.Name == "" {
+			to.Name = src.Image
+		}
+		src = to
+	}
+	return src
 }

@@ -27,7 +27,8 @@ func (r *run) imageLabels(s *dag.Step) map[string]string {
 	case fb.Ref != "":
 		l[LabelBaseName] = fb.Ref
 		if key, err := ContextKey(fb.Ref); err == nil {
-			if src, ok := r.o.images[key]; ok {
+			if _, ok := r.o.images[key]; ok {
+				src := chase(r.o.images, key)
 				if src.Name != "" {
 					l[LabelBaseName] = src.Name
 				}

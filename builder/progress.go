@@ -23,6 +23,10 @@ type tracker struct {
 	sink  func(*client.SolveStatus)
 	// elsewhere finds the dependency whose own session holds a vertex.
 	elsewhere func(digest.Digest) string
+	// dockerfiles maps a Dockerfile's base name to the step that reads it,
+	// for the frontend's "load build definition" vertices (names that are
+	// not unique in the session are left out).
+	dockerfiles map[string]string
 
 	mu     sync.Mutex
 	done   map[digest.Digest]bool // completed vertices: cached or not
@@ -146,6 +150,11 @@ func (t *tracker) owner(d digest.Digest) string {
 func (t *tracker) ownerLocked(d digest.Digest) string {
 	if o := t.owners[d]; o != "" {
 		return o
+	}
+	if df, ok := strings.CutPrefix(t.names[d], "[internal] load build definition from "); ok {
+		if o := t.dockerfiles[df]; o != "" {
+			return o
+		}
 	}
 	if t.elsewhere != nil {
 		if o := t.elsewhere(d); o != "" {

@@ -50,6 +50,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	}
 	ch := make(chan *client.SolveStatus)
 	tr := newTracker(s.Label, r.o.progress, func(d digest.Digest) string { return r.failedIn(s, d) })
+	tr.dockerfiles = r.dockerfileOwners(s)
 	drained := make(chan struct{})
 	go func() { tr.drain(ch); close(drained) }()
 	start := time.Now()
@@ -155,6 +156,24 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		}
 	}
 	return opt, nil
+}
+
+// dockerfileOwners maps the base names of the Dockerfiles a step's session
+// reads (its own and its dependencies') to their steps, when unique.
+func (r *run) dockerfileOwners(s *dag.Step) map[string]string {
+	out := map[string]string{}
+	dup := map[string]bool{}
+	for _, l := range append(r.plan.Deps(s.Label), s.Label) {
+		name := filepath.Base(r.stepByLabel(l).Dockerfile)
+		if o, ok := out[name]; ok && o != l {
+			dup[name] = true
+		}
+		out[name] = l
+	}
+	for name := range dup {
+		delete(out, name)
+	}
+	return out
 }
 
 func contextLocal(label string) string    { return "ctx-" + label }

@@ -237,6 +237,11 @@ func warnUnusedImages(o *rootOptions, p *dag.Plan, images map[string]builder.Ima
 			}
 		}
 	}
+	for _, src := range images { // a mapping another one leads to is used too
+		if key, err := builder.ContextKey(src.Image); src.Image != "" && err == nil {
+			used[key] = true
+		}
+	}
 	for ref := range images {
 		if !used[ref] {
 			o.log.Warn(fmt.Sprintf("--image %s: no FROM in the build names %s", ref, ref))
