@@ -1,6 +1,11 @@
 package dag
 
 import (
+	"os"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -86,25 +91,67 @@ func (p *Plan) AffectedByBase(q BaseQuery) []string {
 }
 
 // AffectedByPaths returns, in build order, the steps whose build context
-// holds one of paths, or whose Dockerfile is one of them, plus everything
-// that depends on them. Paths are relative to the work dir, or absolute; a
-// folder affects every step whose context is in it. .dockerignore is not
-// consulted: a change to an ignored file still counts.
+// holds one of paths (unless the step's .dockerignore leaves it out), or
+// whose Dockerfile or .dockerignore is one of them, plus everything that
+// depends on them. Paths are relative to the work dir, or absolute; a folder
+// affects every step whose context is in it.
 func (p *Plan) AffectedByPaths(paths ...string) []string {
 	var roots []string
 	for _, s := range p.Order() {
+		var ignore *patternmatcher.PatternMatcher
 		for _, path := range paths {
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(p.build.WorkDir, path)
 			}
 			path = filepath.Clean(path)
-			if within(path, s.Context) || within(s.Context, path) || path == s.Dockerfile {
-				roots = append(roots, s.Label)
-				break
+			switch {
+			case path == s.Dockerfile || within(s.Context, path):
+			case within(path, s.Context):
+				if ignore == nil {
+					ignore = dockerignore(s)
+				}
+				rel, _ := filepath.Rel(s.Context, path)
+				if isIgnoreFile(s, path) {
+					break
+				}
+				if ok, err := ignore.MatchesOrParentMatches(filepath.ToSlash(rel)); err == nil && ok {
+					continue
+				}
+			default:
+				continue
 			}
+			roots = append(roots, s.Label)
+			break
 		}
 	}
 	return p.WithDependents(roots...)
+}
+
+// dockerignore reads the exclude patterns that apply to a step's context:
+// <Dockerfile>.dockerignore, else the context's .dockerignore.
+func dockerignore(s *Step) *patternmatcher.PatternMatcher {
+	for _, f := range []string{s.Dockerfile + ".dockerignore", filepath.Join(s.Context, ".dockerignore")} {
+		r, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		patterns, err := ignorefile.ReadAll(r)
+		r.Close()
+		if err != nil {
+			break
+		}
+		if m, err := patternmatcher.New(patterns); err == nil {
+			return m
+		}
+		break
+	}
+	m, _ := patternmatcher.New(nil)
+	return m
+}
+
+// isIgnoreFile reports whether path is one of the step's .dockerignore files.
+func isIgnoreFile(s *Step, path string) bool {
+	return path == s.Dockerfile+".dockerignore" || path == filepath.Join(s.Context, ".dockerignore")
 }
 
 // within reports whether path is dir or inside it.

@@ -85,6 +85,9 @@ func TestAffectedByPaths(t *testing.T) {
 		{"outside every context", []string{"build.yml", "README.md"}, nil},
 		{"a sibling with a shared prefix", []string{"src2/x"}, nil},
 		{"none", nil, nil},
+		{"left out by the context's .dockerignore", []string{"src/notes/todo.txt", "src/README.md"}, nil},
+		{"the .dockerignore itself", []string{"src/.dockerignore"}, []string{"compile", "runtime"}},
+		{"the Dockerfile, even when ignored", []string{"src/Dockerfile.compile"}, []string{"compile", "runtime"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

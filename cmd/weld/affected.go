@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,6 +43,14 @@ func newAffectedCmd(o *rootOptions) *cobra.Command {
 			p, err := ao.loadPlan(o)
 			if err != nil {
 				return err
+			}
+			for _, c := range changed {
+				if !filepath.IsAbs(c) {
+					c = filepath.Join(p.Build().WorkDir, c)
+				}
+				if _, err := os.Lstat(c); err != nil {
+					o.log.Warn(fmt.Sprintf("--changed %s: no such file; taken as deleted", c))
+				}
 			}
 			labels := p.AffectedByPaths(changed...)
 			if ao.base != "" {
