@@ -10,7 +10,6 @@ import (
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/patternmatcher/ignorefile"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/artifacts"
@@ -159,26 +158,6 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 	}, ch)
 	if err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("writing artifacts to %s: %w", ss.o.artifactsDir, err)}
-	}
-	return nil
-}
-
-// dockerignore reads the exclude patterns of a step's context: the
-// Dockerfile's own <Dockerfile>.dockerignore first, else the context's
-// .dockerignore. The Dockerfile frontend reads neither when the context is
-// given as an input, as weld gives it.
-func dockerignore(s *dag.Step) []string {
-	for _, p := range []string{s.Dockerfile + ".dockerignore", filepath.Join(s.Context, ".dockerignore")} {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		defer f.Close()
-		patterns, err := ignorefile.ReadAll(f)
-		if err != nil {
-			continue
-		}
-		return patterns
 	}
 	return nil
 }

@@ -312,9 +312,15 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 	// A fixed unique ID makes the step's ops the same bytes in every
 	// session, so the daemon shares them by digest and a failure inside
 	// them carries a digest every session knows.
+	// The frontend reads no .dockerignore from a context given as an
+	// input, so weld applies it here.
+	excludes, err := s.IgnorePatterns()
+	if err != nil {
+		return gateway.SolveRequest{}, fmt.Errorf("step %q: %w", s.Label, err)
+	}
 	local := llb.Local(contextLocal(s.Label),
 		llb.LocalUniqueID("weld-"+s.Label),
-		llb.ExcludePatterns(dockerignore(s)),
+		llb.ExcludePatterns(excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
 	layers := []llb.State{local}

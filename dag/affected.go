@@ -127,26 +127,36 @@ func (p *Plan) AffectedByPaths(paths ...string) []string {
 	return p.WithDependents(roots...)
 }
 
-// dockerignore reads the exclude patterns that apply to a step's context:
-// <Dockerfile>.dockerignore, else the context's .dockerignore.
+// dockerignore is a matcher for the step's ignore patterns.
 func dockerignore(s *Step) *patternmatcher.PatternMatcher {
+	patterns, _ := s.IgnorePatterns()
+	m, err := patternmatcher.New(patterns)
+	if err != nil {
+		m, _ = patternmatcher.New(nil)
+	}
+	return m
+}
+
+// IgnorePatterns reads the exclude patterns of the step's build context:
+// <Dockerfile>.dockerignore when there is one, else the context's
+// .dockerignore, else none.
+func (s *Step) IgnorePatterns() ([]string, error) {
 	for _, f := range []string{s.Dockerfile + ".dockerignore", filepath.Join(s.Context, ".dockerignore")} {
 		r, err := os.Open(f)
-		if err != nil {
+		if os.IsNotExist(err) {
 			continue
 		}
-		patterns, err := ignorefile.ReadAll(r)
-		r.Close()
 		if err != nil {
-			break
+			return nil, err
 		}
-		if m, err := patternmatcher.New(patterns); err == nil {
-			return m
+		defer r.Close()
+		patterns, err := ignorefile.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
-		break
+		return patterns, nil
 	}
-	m, _ := patternmatcher.New(nil)
-	return m
+	return nil, nil
 }
 
 // isIgnoreFile reports whether path is one of the step's .dockerignore files.
