@@ -243,7 +243,7 @@ func (r *run) result(ctx context.Context) (*Result, error) {
 	}
 	for _, res := range out.Steps {
 		if res.Status != StatusDone {
-			return out, fmt.Errorf("step %q: %w", res.Label, res.err)
+			return out, res.err
 		}
 	}
 	return out, nil
@@ -344,7 +344,7 @@ func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
 				return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, d)
 			}
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
 		}
 	}
 	return nil

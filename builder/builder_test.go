@@ -177,3 +177,38 @@ func TestRunDependentOfFailedStepSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestRunJobsWaitingStepIsNotBlamed: under --jobs, a step waiting for a
+// failed dependency is a dependency failure, and the failure is reported
+// once.
+func TestRunJobsWaitingStepIsNotBlamed(t *testing.T) {
+	deps := map[string][]string{"c": {"a"}}
+	p := testPlan(t, deps, "a", "b", "c")
+	f := &fakeSolver{fail: map[string]error{"a": errBoom}, delay: map[string]time.Duration{"b": 200 * time.Millisecond}}
+	b, _ := New(f, WithJobs(2))
+	res, err := b.Run(context.Background(), p)
+	var be *BuildError
+	if !errors.As(err, &be) || len(be.Failed) != 1 {
+		t.Fatalf("Run() = %v, want one failure", err)
+	}
+	if got := res.Step("c").Status; got != StatusDependencyFailed {
+		t.Errorf("c: status %q, want %q", got, StatusDependencyFailed)
+	}
+}
+
+// TestRunNothingPublishedBeforeEverySessionEnded: a step that publishes
+// nothing counts as built only when its session ended well (its cache
+// export included), so its failure there still holds every publish back.
+func TestRunNothingPublishedBeforeEverySessionEnded(t *testing.T) {
+	p := testPlan(t, nil, "p", "n")
+	p.Build().Step("n").Publish = false
+	f := &fakeSolver{failAfter: map[string]error{"n": errors.New("cache export: 500")},
+		delay: map[string]time.Duration{"n": 50 * time.Millisecond}}
+	b, _ := New(f, WithOutputs(Output{Type: OutputOCI, Dest: t.TempDir()}))
+	if _, err := b.Run(context.Background(), p); err == nil {
+		t.Fatal("Run() = nil, want the cache export's failure")
+	}
+	if len(f.exported) != 0 {
+		t.Errorf("exported %v, want nothing", f.exported)
+	}
+}

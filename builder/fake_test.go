@@ -22,6 +22,9 @@ type fakeSolver struct {
 	delay map[string]time.Duration // by Dockerfile name (= step label in tests)
 	fail  map[string]error
 	deps  map[string][]string // a step's evaluation includes its dependencies'
+	// failAfter fails a step's session after its build function succeeded
+	// (as a failing --cache-to export would).
+	failAfter map[string]error
 
 	running, maxRunning atomic.Int32
 	mu                  sync.Mutex
@@ -37,6 +40,11 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 	res, err := fn(ctx, &fakeClient{f: f})
 	if err != nil {
 		return nil, err
+	}
+	if res != nil && res.Ref != nil {
+		if err := f.failAfter[res.Ref.(*fakeRef).label]; err != nil {
+			return nil, err
+		}
 	}
 	if len(opt.Exports) > 0 && res != nil && res.Ref != nil {
 		f.mu.Lock()

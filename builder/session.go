@@ -32,7 +32,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		select {
 		case r.sem <- struct{}{}:
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
 		}
 		var done bool
 		release = func() {
@@ -88,7 +88,11 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		}
 		return r.explain(ctx, s, tr, err)
 	}
-	if err := r.joinStores(s); err != nil && r.publish[s.Label] {
+	if !r.publish[s.Label] {
+		r.stepBuilt(s)
+		return nil
+	}
+	if err := r.joinStores(s); err != nil {
 		return &PublishError{Step: s.Label, Err: err}
 	}
 	if resp != nil && r.publish[s.Label] {
@@ -233,18 +237,16 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	release()
-	ss.mu.Lock()
-	ss.results[s.Label].builtAt = time.Now()
-	ss.mu.Unlock()
-	ss.gate.built()
-	ss.futures[s.Label].markBuilt(false)
-	ss.emit(Event{Step: s.Label, Type: EventBuilt})
 	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
-		// The ref is returned only so that --cache-to exports its cache.
+		// The ref is returned only so that --cache-to exports its cache;
+		// the step counts as built when its session has ended well
+		// (runStep), cache export included, so that nothing is published
+		// before that is known.
 		res.SetRef(sv.ref)
 		return res, nil
 	}
+	ss.stepBuilt(s)
 	if err := ss.gate.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -254,6 +256,17 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	res.SetRef(sv.ref)
 	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
 	return res, nil
+}
+
+// stepBuilt records that a step has built and passed its checks: it may
+// release the steps waiting on it, and counts towards the publish gate.
+func (r *run) stepBuilt(s *dag.Step) {
+	r.mu.Lock()
+	r.results[s.Label].builtAt = time.Now()
+	r.mu.Unlock()
+	r.gate.built()
+	r.futures[s.Label].markBuilt(false)
+	r.emit(Event{Step: s.Label, Type: EventBuilt})
 }
 
 // ErrMissingArtifact marks an artifact path that the step's image lacks.

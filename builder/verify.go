@@ -42,7 +42,10 @@ func (ss *stepSession) verify(ctx context.Context, sv *solved) error {
 			return &StepError{Step: s.Label, Source: s.Keys["command"].String(), Err: err, Tail: tailOf(err)}
 		}
 	}
-	_, shErr := sv.ref.StatFile(ctx, gateway.StatRequest{Path: "/bin/sh"})
+	var shErr error
+	if len(s.Tests) > 0 {
+		_, shErr = sv.ref.StatFile(ctx, gateway.StatRequest{Path: "/bin/sh"})
+	}
 	for i, t := range s.Tests {
 		argv := []string{"/bin/sh", "-c", t}
 		if shErr != nil {
@@ -74,7 +77,13 @@ func (e *execError) Error() string {
 	return fmt.Sprintf("%s: %v", e.name, e.err)
 }
 
-func (e *execError) Unwrap() error { return ErrCommandFailed }
+// Unwrap returns ErrCommandFailed for a non-zero exit, and the cause.
+func (e *execError) Unwrap() []error {
+	if e.code >= 0 {
+		return []error{ErrCommandFailed, e.err}
+	}
+	return []error{e.err}
+}
 
 func tailOf(err error) []string {
 	var ee *execError
