@@ -43,6 +43,7 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 	}
 	if res != nil && res.Ref != nil {
 		if err := f.failAfter[res.Ref.(*fakeRef).label]; err != nil {
+			time.Sleep(50 * time.Millisecond) // an export takes a while
 			return nil, err
 		}
 	}
