@@ -85,10 +85,38 @@ type run struct {
 	gate      *publishGate
 	mu        sync.Mutex
 	results   map[string]*StepResult
+	closure   map[string][]string // per step: its dependencies, in build order, then itself
+	byLabel   map[string]*dag.Step
+	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
+	storeMu   sync.Mutex                        // serialises joining OCI layout stores
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
+}
+
+// checkOutputs finds, before anything builds, the outputs that cannot
+// work: two that each write an OCI layout folder (a session has one store
+// for them), and a push of a step that has no image name.
+func (r *run) checkOutputs() error {
+	dirs := 0
+	for _, o := range r.o.outputs {
+		if (o.Type == OutputOCI && !o.Tar) || o.Type == OutputStore {
+			dirs++
+		}
+		if o.Type != OutputRegistry {
+			continue
+		}
+		for _, s := range r.steps {
+			if r.publish[s.Label] && s.Name == "" {
+				return fmt.Errorf("%w: step %q has no name: to push it, give it one", ErrOutput, s.Label)
+			}
+		}
+	}
+	if dirs > 1 {
+		return fmt.Errorf("%w: only one output can write an OCI layout folder; make the others tar=true", ErrOutput)
+	}
+	return nil
 }
 
 // future tells the steps that wait on a step (under --jobs) when it has
@@ -132,6 +160,11 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
+		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(b.o.progress),
+	}
+	for _, s := range steps {
+		r.closure[s.Label] = append(p.Deps(s.Label), s.Label)
+		r.byLabel[s.Label] = s
 	}
 	explicit := map[string]bool{}
 	for _, l := range labels {
@@ -144,6 +177,9 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
 			r.publish[s.Label] = true
 		}
+	}
+	if err := r.checkOutputs(); err != nil {
+		return nil, err
 	}
 	if b.o.jobs > 0 {
 		r.sem = make(chan struct{}, b.o.jobs)
@@ -270,6 +306,7 @@ func (r *run) markDependencyFailures() {
 
 // BuildError lists the steps that failed, each once.
 type BuildError struct {
+	// Failed are the failures, one per failed step, in build order.
 	Failed []error
 }
 
@@ -284,8 +321,10 @@ func (e *BuildError) Unwrap() []error { return e.Failed }
 // PublishError is a step that built and passed every check but whose image
 // could not be published.
 type PublishError struct {
+	// Step is the step's label.
 	Step string
-	Err  error
+	// Err is what the exporter said.
+	Err error
 }
 
 // Error implements error.
@@ -298,7 +337,8 @@ func (e *PublishError) Unwrap() error { return e.Err }
 // were published and which were not.
 type PublishFailure struct {
 	// Published are the published steps, as "label (image name)".
-	Published    []string
+	Published []string
+	// NotPublished are the publish errors (*PublishError), one per step.
 	NotPublished []error
 }
 

@@ -15,12 +15,14 @@ import (
 // StepError is a step's failure: which step, where in its Dockerfile, and
 // the last lines of the failing instruction's output.
 type StepError struct {
+	// Step is the failing step's label.
 	Step string
 	// Source is the Dockerfile FILE:LINE of the failing instruction.
 	Source string
 	// Tail is the last lines of the failing instruction's output.
 	Tail []string
-	Err  error
+	// Err is the cause.
+	Err error
 }
 
 // Error implements error.

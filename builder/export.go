@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,6 @@ import (
 // exports are the exporters of a published step.
 func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, error) {
 	var out []client.ExportEntry
-	dirs := 0
 	for _, o := range r.o.outputs {
 		attrs := map[string]string{}
 		if s.Name != "" {
@@ -42,15 +40,9 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 				e.Output = func(map[string]string) (io.WriteCloser, error) { return os.Create(path) }
 				break
 			}
-			if dirs++; dirs > 1 {
-				return nil, errors.New("only one output can write an OCI layout folder; make the others tar=true")
-			}
 			attrs["tar"] = "false"
 			e.OutputDir = dir
 		case OutputRegistry:
-			if s.Name == "" {
-				return nil, fmt.Errorf("step %q has no name: to push it, give it one", s.Label)
-			}
 			e.Type = client.ExporterImage
 			attrs["push"] = "true"
 		case OutputDocker:
@@ -151,11 +143,9 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 		return err
 	}
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: ss.o.artifactsDir}}
-	ch := make(chan *client.SolveStatus)
-	go ss.tr.drainQuiet(ch)
-	_, err = ss.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	err = ss.tr.helperBuild(ctx, ss.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		return c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
-	}, ch)
+	})
 	if err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("writing artifacts to %s: %w", ss.o.artifactsDir, err)}
 	}

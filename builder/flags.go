@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"github.com/weld-build/weld/internal/dockerfile"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,8 +17,11 @@ import (
 // SecretSpec is a secret given on the command line, in buildx syntax:
 // id=ID,src=FILE or id=ID,env=VAR.
 type SecretSpec struct {
-	ID  string
+	// ID is the id RUN --mount=type=secret,id=ID asks for.
+	ID string
+	// Src is the file that holds the value.
 	Src string
+	// Env is the environment variable that holds the value.
 	Env string
 }
 
@@ -121,13 +126,13 @@ func ParseImage(s string) (ref string, src ImageSource, err error) {
 }
 
 // ContextKey normalizes an image ref the way BuildKit's Dockerfile frontend
-// keys named contexts: the familiar name, without ":latest".
+// keys named contexts: the familiar name, without ":latest". It is the same
+// normalization dag uses to match FROM lines to steps.
 func ContextKey(ref string) (string, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
-	if err != nil {
+	if err := dockerfile.ValidName(ref); err != nil {
 		return "", fmt.Errorf("parsing image ref %q: %w", ref, err)
 	}
-	return strings.TrimSuffix(reference.FamiliarString(named), ":latest"), nil
+	return dockerfile.NormalizeName(ref), nil
 }
 
 // layoutDigest picks the image of an OCI layout: the only one, or the one

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"golang.org/x/sync/errgroup"
@@ -51,11 +50,9 @@ func (r *run) lintStep(ctx context.Context, s *dag.Step) (*lint.LintResults, err
 	if err != nil {
 		return nil, fmt.Errorf("step %q: %w", s.Label, err)
 	}
-	ch := make(chan *client.SolveStatus)
-	tr := newTracker(s.Label, r.o.progress, nil)
-	go tr.drainQuiet(ch)
+	tr := newTracker(s.Label, r.sink, nil)
 	var out lint.LintResults
-	_, err = r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	err = tr.helperBuild(ctx, r.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr}
 		req, err := ss.request(ctx, s)
 		if err != nil {
@@ -74,7 +71,7 @@ func (r *run) lintStep(ctx context.Context, s *dag.Step) (*lint.LintResults, err
 			return nil, fmt.Errorf("parsing the lint result: %w", err)
 		}
 		return gateway.NewResult(), nil
-	}, ch)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("step %q: checking its Dockerfile: %w", s.Label, err)
 	}

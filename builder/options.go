@@ -27,7 +27,6 @@ type options struct {
 	outputs      []Output
 	artifactsDir string
 	afterBuild   bool
-	attachables  []session.Attachable
 	cacheTo      []client.CacheOptionsEntry
 	cacheFrom    []client.CacheOptionsEntry
 	auth         session.Attachable
@@ -41,9 +40,11 @@ func WithLogger(l *log.Logger) Option {
 	return func(o *options) error { o.log = l; return nil }
 }
 
-// WithProgress receives every BuildKit status update of every step, with
-// vertex names prefixed by "[label] ". It is called from many goroutines, one
-// at a time per step; it must not block for long.
+// WithProgress receives the BuildKit status updates of every step, with
+// vertex names prefixed by "[label] " (the label of the step a vertex
+// belongs to) and what several sessions report about a shared vertex sent
+// once. Calls come from many goroutines but one at a time; the sink must not
+// block for long.
 func WithProgress(f func(*client.SolveStatus)) Option {
 	return func(o *options) error { o.progress = f; return nil }
 }
@@ -179,11 +180,6 @@ func WithProvenance(mode string) Option {
 		}
 		return fmt.Errorf("provenance mode %q: use min, max or none", mode)
 	}
-}
-
-// withAttachables adds session attachables to every session (a test seam).
-func withAttachables(a ...session.Attachable) Option {
-	return func(o *options) error { o.attachables = append(o.attachables, a...); return nil }
 }
 
 func makeOptions(opts []Option) (*options, error) {

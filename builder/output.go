@@ -50,7 +50,7 @@ func (o Output) String() string {
 func ParseOutput(s string) (Output, error) {
 	if t, dest, ok := strings.Cut(s, ":"); ok && !strings.Contains(t, "=") {
 		if t != OutputOCI || dest == "" {
-			return Output{}, fmt.Errorf("--output %q: want oci:DIR, or type=oci|registry|docker,...", s)
+			return Output{}, fmt.Errorf("--output %q: want oci:DIR, or type=oci|registry|docker with its fields", s)
 		}
 		return Output{Type: t, Dest: dest}, nil
 	}

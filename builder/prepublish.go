@@ -29,8 +29,11 @@ var ErrGateFailed = errors.New("not published")
 // secrets the session served, then runs each gate command on the layout.
 func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	s := ss.step
-	secrets := sessionSecrets(append(ss.plan.Deps(s.Label), s.Label), ss.perStep, ss.global)
-	if !ss.publish[s.Label] || (len(secrets) == 0 && len(ss.o.gates) == 0) {
+	if !ss.publish[s.Label] {
+		return nil
+	}
+	secrets := sessionSecrets(ss.closure[s.Label], ss.perStep, ss.global)
+	if len(secrets) == 0 && len(ss.o.gates) == 0 {
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "weld-prepublish-")
@@ -108,15 +111,12 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 	if mode := ss.provenanceMode(); mode != "" {
 		opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
 	}
-	ch := make(chan *client.SolveStatus)
-	go ss.tr.drainQuiet(ch)
-	_, err = ss.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	return ss.tr.helperBuild(ctx, ss.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
 		if err != nil {
 			return nil, err
 		}
 		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
 		return res, nil
-	}, ch)
-	return err
+	})
 }

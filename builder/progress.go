@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
+
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
@@ -33,26 +37,32 @@ type tracker struct {
 	logs   map[digest.Digest]*bytes.Buffer
 	owners map[digest.Digest]string
 	names  map[digest.Digest]string // vertex names as BuildKit gave them
+	// lookedUp caches elsewhere's answers, "" included: it is asked about
+	// every vertex of every status update.
+	lookedUp map[digest.Digest]string
 }
 
 func newTracker(label string, sink func(*client.SolveStatus), elsewhere func(digest.Digest) string) *tracker {
 	return &tracker{
 		label: label, sink: sink, elsewhere: elsewhere,
-		done:   map[digest.Digest]bool{},
-		logs:   map[digest.Digest]*bytes.Buffer{},
-		owners: map[digest.Digest]string{},
-		names:  map[digest.Digest]string{},
+		done:     map[digest.Digest]bool{},
+		logs:     map[digest.Digest]*bytes.Buffer{},
+		owners:   map[digest.Digest]string{},
+		names:    map[digest.Digest]string{},
+		lookedUp: map[digest.Digest]string{},
 	}
 }
 
-func (t *tracker) drain(ch <-chan *client.SolveStatus) {
+// drain forwards a session's statuses; count says whether its vertices are
+// the step's own work (not a helper session's replay of cached work).
+func (t *tracker) drain(ch <-chan *client.SolveStatus, count bool) {
 	for st := range ch {
-		t.observe(st)
+		t.observe(st, count)
 		t.sink(st)
 	}
 }
 
-func (t *tracker) observe(st *client.SolveStatus) {
+func (t *tracker) observe(st *client.SolveStatus, count bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, v := range st.Vertexes {
@@ -69,7 +79,7 @@ func (t *tracker) observe(st *client.SolveStatus) {
 		} else {
 			v.Name = name
 		}
-		if v.Completed != nil && owner == t.label {
+		if count && v.Completed != nil && owner == t.label {
 			t.done[v.Digest] = v.Cached
 		}
 	}
@@ -157,7 +167,12 @@ func (t *tracker) ownerLocked(d digest.Digest) string {
 		}
 	}
 	if t.elsewhere != nil {
-		if o := t.elsewhere(d); o != "" {
+		o, ok := t.lookedUp[d]
+		if !ok {
+			o = t.elsewhere(d)
+			t.lookedUp[d] = o
+		}
+		if o != "" {
 			return o
 		}
 	}
@@ -220,16 +235,63 @@ func (v *vertex) complete(err error) {
 	v.t.sink(&client.SolveStatus{Vertexes: []*client.Vertex{&done}})
 }
 
-// drainQuiet forwards a helper solve's statuses to the sink without
-// counting them as the step's own.
-func (t *tracker) drainQuiet(ch <-chan *client.SolveStatus) {
-	prefix := "[" + t.label + "] "
-	for st := range ch {
-		for _, v := range st.Vertexes {
-			if !strings.HasPrefix(v.Name, prefix) {
-				v.Name = prefix + v.Name
+// helperBuild runs a helper session of a step (an export of its image or
+// artifacts, a lint subrequest): its progress goes to the step's display,
+// and it returns only once that progress is drained.
+func (t *tracker) helperBuild(ctx context.Context, s Solver, opt client.SolveOpt, fn gateway.BuildFunc) error {
+	ch := make(chan *client.SolveStatus)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		t.drain(ch, false)
+	}()
+	_, err := s.Build(ctx, opt, "weld", fn, ch)
+	<-drained
+	return err
+}
+
+// dedupe wraps a progress sink so that what several sessions report about
+// a vertex they share (a dependency each of them re-solves) reaches it once:
+// updates that repeat a state or a log line already sent are dropped. It
+// also serialises the calls.
+func dedupe(sink func(*client.SolveStatus)) func(*client.SolveStatus) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	first := func(key string) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		return true
+	}
+	return func(s *client.SolveStatus) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := &client.SolveStatus{}
+		for _, v := range s.Vertexes {
+			if first(fmt.Sprintf("v %s %t %t %t %s %s", v.Digest, v.Started != nil, v.Completed != nil, v.Cached, v.Error, v.Name)) {
+				out.Vertexes = append(out.Vertexes, v)
 			}
 		}
-		t.sink(st)
+		for _, st := range s.Statuses {
+			if first(fmt.Sprintf("s %s %s %d %d %t", st.Vertex, st.ID, st.Current, st.Total, st.Completed != nil)) {
+				out.Statuses = append(out.Statuses, st)
+			}
+		}
+		for _, l := range s.Logs {
+			h := fnv.New64a()
+			h.Write(l.Data)
+			if first(fmt.Sprintf("l %s %d %d %x", l.Vertex, l.Stream, l.Timestamp.UnixNano(), h.Sum64())) {
+				out.Logs = append(out.Logs, l)
+			}
+		}
+		for _, w := range s.Warnings {
+			if first(fmt.Sprintf("w %s %s", w.Vertex, w.Short)) {
+				out.Warnings = append(out.Warnings, w)
+			}
+		}
+		if len(out.Vertexes)+len(out.Statuses)+len(out.Logs)+len(out.Warnings) > 0 {
+			sink(out)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -13,7 +14,6 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
@@ -49,10 +49,10 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		return fmt.Errorf("step %q: %w", s.Label, err)
 	}
 	ch := make(chan *client.SolveStatus)
-	tr := newTracker(s.Label, r.o.progress, func(d digest.Digest) string { return r.failedIn(s, d) })
+	tr := newTracker(s.Label, r.sink, func(d digest.Digest) string { return r.failedIn(s, d) })
 	tr.dockerfiles = r.dockerfileOwners(s)
 	drained := make(chan struct{})
-	go func() { tr.drain(ch); close(drained) }()
+	go func() { tr.drain(ch, true); close(drained) }()
 	start := time.Now()
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
@@ -110,7 +110,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 // and, for the step's own session (own), its cache exports and, when it
 // publishes, its exporters and attestations.
 func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.SolveOpt, error) {
-	closure := append(r.plan.Deps(s.Label), s.Label)
+	closure := r.closure[s.Label]
 	mounts := map[string]fsutil.FS{}
 	for _, l := range closure {
 		st := r.stepByLabel(l)
@@ -136,7 +136,6 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 	if r.o.auth != nil {
 		attach = append(attach, r.o.auth)
 	}
-	attach = append(attach, r.o.attachables...)
 	opt := client.SolveOpt{
 		LocalMounts: mounts,
 		OCIStores:   r.bases.stores,
@@ -167,7 +166,7 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 func (r *run) dockerfileOwners(s *dag.Step) map[string]string {
 	out := map[string]string{}
 	dup := map[string]bool{}
-	for _, l := range append(r.plan.Deps(s.Label), s.Label) {
+	for _, l := range r.closure[s.Label] {
 		name := filepath.Base(r.stepByLabel(l).Dockerfile)
 		if o, ok := out[name]; ok && o != l {
 			dup[name] = true
@@ -183,14 +182,7 @@ func (r *run) dockerfileOwners(s *dag.Step) map[string]string {
 func contextLocal(label string) string    { return "ctx-" + label }
 func dockerfileLocal(label string) string { return "df-" + label }
 
-func (r *run) stepByLabel(label string) *dag.Step {
-	for _, s := range r.steps {
-		if s.Label == label {
-			return s
-		}
-	}
-	panic("builder: step " + label + " is not in the selection") // Select guarantees it.
-}
+func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
 
 // stepSession is the client side of one step's session.
 type stepSession struct {
@@ -351,7 +343,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 			}
 			layers = append(layers, layer)
 		}
-		if !contains(s.FromSteps, d) {
+		if !slices.Contains(s.FromSteps, d) {
 			continue
 		}
 		def, err := dv.state.Marshal(ctx)
@@ -383,74 +375,6 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 	return gateway.SolveRequest{Frontend: "dockerfile.v0", FrontendOpt: attrs, FrontendInputs: inputs}, nil
 }
 
-// own records the vertices of st as belonging to the step label, unless an
-// earlier step already owns them.
-func (ss *stepSession) own(ctx context.Context, st llb.State, label string) error {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return err
-	}
-	for _, dt := range def.Def {
-		ss.tr.own(digest.FromBytes(dt), label)
-	}
-	return nil
-}
-
-// recordOwnDef remembers the vertex digests of the step as solved in its own
-// session. Sources that carry a session ID (OCI layouts) give a step's ops
-// other digests in other sessions; the daemon still shares the work by cache
-// key, and a shared vertex fails everywhere with the digest of the session
-// that registered it first, often the dependency's own.
-func (ss *stepSession) recordOwnDef(ctx context.Context, st llb.State) error {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return err
-	}
-	set := make(map[digest.Digest]bool, len(def.Def))
-	for _, dt := range def.Def {
-		set[digest.FromBytes(dt)] = true
-	}
-	lines := map[string]int{}
-	for d, md := range def.Metadata {
-		name := md.Description["llb.customname"]
-		if name == "" || def.Source == nil {
-			continue
-		}
-		if locs, ok := def.Source.Locations[d.String()]; ok {
-			for _, l := range locs.Locations {
-				if len(l.Ranges) > 0 && l.Ranges[0].Start != nil {
-					lines[name] = int(l.Ranges[0].Start.Line)
-				}
-			}
-		}
-	}
-	ss.mu.Lock()
-	ss.ownDefs[ss.step.Label] = set
-	ss.ownLines[ss.step.Label] = lines
-	ss.mu.Unlock()
-	return nil
-}
-
-// lineOf finds the Dockerfile line of a vertex by its name in the step's own
-// definition, for failures whose error carries another session's source map.
-func (r *run) lineOf(label, vertexName string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ownLines[label][vertexName]
-}
-
-// failedIn returns the dependency of s whose own build holds the vertex d.
-func (r *run) failedIn(s *dag.Step, d digest.Digest) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, dep := range r.plan.Deps(s.Label) {
-		if r.ownDefs[dep][d] {
-			return dep
-		}
-	}
-	return ""
-}
-
 func (ss *stepSession) workDir() string { return ss.plan.Build().WorkDir }
 
 // frontendAttrs are the Dockerfile frontend's options for a step.
@@ -478,49 +402,4 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 		attrs["label:"+k] = v
 	}
 	return attrs, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// explain turns a session's error into the step's error: a failure inside a
-// dependency's vertices is that dependency's (reported once, by its own
-// session); anything else gets the step's name, the Dockerfile line and the
-// tail of the failing vertex's output.
-func (r *run) explain(ctx context.Context, s *dag.Step, tr *tracker, err error) error {
-	if errors.Is(err, ErrNotPublished) || errors.Is(err, ErrDependencyFailed) {
-		return err
-	}
-	if cause := context.Cause(ctx); cause != nil {
-		return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
-	}
-	var ve *errdefs.VertexError
-	if errors.As(err, &ve) {
-		d := digest.Digest(ve.Digest)
-		owner := tr.owner(d)
-		if owner == "" {
-			owner = r.failedIn(s, d)
-		}
-		if owner != "" && owner != s.Label {
-			return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, owner)
-		}
-	}
-	var se *StepError
-	if errors.As(err, &se) {
-		return se
-	}
-	se = &StepError{Step: s.Label, Err: err, Source: sourceLocation(s, err)}
-	if ve != nil {
-		se.Tail = tr.tail(digest.Digest(ve.Digest))
-		if line := r.lineOf(s.Label, tr.name(digest.Digest(ve.Digest))); se.Source == "" && line > 0 {
-			se.Source = fmt.Sprintf("%s:%d", displayPath(s.Dockerfile), line)
-		}
-	}
-	return se
 }

@@ -21,8 +21,8 @@ func (r *run) storeTemp(o Output, s *dag.Step) string {
 
 // joinStores moves a published step's image into every OutputStore.
 func (r *run) joinStores(s *dag.Step) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.storeMu.Lock()
+	defer r.storeMu.Unlock()
 	for _, o := range r.o.outputs {
 		if o.Type != OutputStore {
 			continue

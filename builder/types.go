@@ -14,6 +14,10 @@ import (
 // engine answers; it is found before anything builds.
 var ErrNoDocker = errors.New("no Docker engine to load into")
 
+// ErrOutput marks outputs that cannot work together, found before anything
+// builds.
+var ErrOutput = errors.New("bad output")
+
 // ErrDependencyFailed marks a step that did not build because a step it
 // needs failed; the failure is reported once, against that step.
 var ErrDependencyFailed = errors.New("dependency failed")
@@ -53,15 +57,21 @@ const (
 
 // Event is one thing that happened to a step, for the caller's display or log.
 type Event struct {
-	Time    time.Time
-	Step    string
-	Type    EventType
+	// Time is when it happened.
+	Time time.Time
+	// Step is the step's label.
+	Step string
+	// Type says what happened.
+	Type EventType
+	// Message is a human-readable detail (a digest for EventPublished).
 	Message string
-	Err     error
+	// Err is the failure, for EventFailed.
+	Err error
 }
 
 // Result is the outcome of a run, per step in build order.
 type Result struct {
+	// Steps are the selected steps' outcomes, in build order.
 	Steps []*StepResult
 }
 
@@ -77,6 +87,7 @@ func (r *Result) Step(label string) *StepResult {
 
 // StepResult is what one step produced.
 type StepResult struct {
+	// Label is the step's key under steps: (the key of the metadata file).
 	Label string `json:"-"`
 	// ImageName is the step's name:, the name it is exported under.
 	ImageName string `json:"image.name,omitempty"`

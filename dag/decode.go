@@ -2,6 +2,7 @@ package dag
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,7 +93,7 @@ func (d *decoder) decodeBuild(top, n *yaml.Node) *rawBuild {
 		case "version":
 			haveVersion = true
 			rb.version, _ = d.str(p.val, named("build.version"))
-			if !contains(SupportedVersions, rb.version) {
+			if !slices.Contains(SupportedVersions, rb.version) {
 				d.errorf(p.val, "unsupported build.version %q; use one of %s", rb.version, strings.Join(SupportedVersions, ", "))
 			}
 		case "work_dir":

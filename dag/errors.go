@@ -11,7 +11,9 @@ var ErrInvalid = errors.New("invalid build file")
 
 // Error is one problem found in a build file, at a position.
 type Error struct {
+	// Pos is where the problem is; it may be empty.
 	Pos Pos
+	// Msg says what is wrong and how to fix it.
 	Msg string
 	// Err is an underlying cause callers may test for with errors.Is, such
 	// as graph.ErrEdgeCreatesCycle for a cycle; nil for most problems.

@@ -3,6 +3,7 @@ package dag
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -67,7 +68,7 @@ func (v *view) dependsText(s *Step) string {
 	parts := make([]string, len(s.DependsOn))
 	for i, d := range s.DependsOn {
 		parts[i] = d
-		if contains(s.FromSteps, d) {
+		if slices.Contains(s.FromSteps, d) {
 			parts[i] += " (FROM)"
 		}
 	}

@@ -1,8 +1,6 @@
 package dag
 
 import (
-	"strconv"
-
 	"github.com/weld-build/weld/internal/yamlx"
 )
 
@@ -12,8 +10,6 @@ func suggest(word string, candidates []string) string { return yamlx.Suggest(wor
 
 // didYouMean formats suggest's answer as a hint to append to a message.
 func didYouMean(word string, candidates []string) string { return yamlx.DidYouMean(word, candidates) }
-
-func quote(s string) string { return strconv.Quote(s) }
 
 // editDistance is the Levenshtein distance between a and b, in runes.
 func editDistance(a, b string) int { return yamlx.EditDistance(a, b) }

@@ -5,14 +5,17 @@ import (
 	"path"
 )
 
-// Supported build.version values.
+// SupportedVersions are the build.version values weld reads.
 var SupportedVersions = []string{"2016-02-13", "2016-03-14"}
 
 // Pos is a position in a file. Line and Col are 1-based; zero means unknown.
 type Pos struct {
+	// File is the file's path as the user gave it.
 	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
+	// Line is the 1-based line.
+	Line int `json:"line,omitempty"`
+	// Col is the 1-based column, in runes.
+	Col int `json:"col,omitempty"`
 }
 
 // String formats the position as FILE:LINE:COL (or less, when unknown).
@@ -141,12 +144,15 @@ const (
 
 // Secret is a build secret, served to RUN --mount=type=secret,id=ID.
 type Secret struct {
-	ID   string     `json:"id"`
+	// ID is the id RUN --mount=type=secret,id=ID asks for.
+	ID string `json:"id"`
+	// Type says where the value comes from.
 	Type SecretType `json:"type"`
 	// Value is a file path (absolute, or made absolute against the work dir)
 	// for file secrets, or a variable name for env secrets.
 	Value string `json:"-"`
-	Pos   Pos    `json:"-"`
+	// Pos is where the secret is declared.
+	Pos Pos `json:"-"`
 }
 
 // Base is an external base image named by a FROM.

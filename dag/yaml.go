@@ -129,7 +129,7 @@ func (d *decoder) mapping(n *yaml.Node, w what, known []string, buf []pair) []pa
 			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, w, d.pos(prev).Line)
 			continue
 		}
-		if known != nil && !contains(known, k.Value) {
+		if known != nil && !slices.Contains(known, k.Value) {
 			d.errorf(k, "unknown key %q in %s%s", k.Value, w, unknownKeyHint(w, k.Value, known))
 			continue
 		}
@@ -141,7 +141,7 @@ func (d *decoder) mapping(n *yaml.Node, w what, known []string, buf []pair) []pa
 // unknownKeyHint is the hint for an unknown key: a key of build: written at
 // the top of the file belongs under build:; any other gets a did-you-mean.
 func unknownKeyHint(w what, key string, known []string) string {
-	if w == topWhat && contains(buildKeys, key) {
+	if w == topWhat && slices.Contains(buildKeys, key) {
 		return fmt.Sprintf("; %s belongs under build: (indent it under a build: key, as build.%s)", key, key)
 	}
 	return didYouMean(key, known)
@@ -201,15 +201,6 @@ func (d *decoder) list(n *yaml.Node, w what, f func(i int, item *yaml.Node)) {
 		f(k, item)
 		k++
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // syntaxError turns a yaml.v3 error into an Error at its original line,

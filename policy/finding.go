@@ -49,7 +49,7 @@ func (fs Findings) Errors() int {
 
 // ErrLint is returned (wrapped) by callers that fail on error-severity
 // findings.
-var ErrLint = errors.New("Dockerfile checks failed")
+var ErrLint = errors.New("the Dockerfile checks found errors")
 
 // Err returns an error wrapping ErrLint when a finding has error severity.
 func (fs Findings) Err() error {

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"slices"
+
 	"github.com/weld-build/weld/internal/yamlx"
 
 	"fmt"
@@ -93,7 +95,7 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string) []pair {
 		case seen[k.Value] != nil:
 			d.errorf(k, "duplicate key %q in %s (first at line %d); remove one", k.Value, what, seen[k.Value].Line)
 			continue
-		case known != nil && !contains(known, k.Value):
+		case known != nil && !slices.Contains(known, k.Value):
 			d.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
 			continue
 		}
@@ -220,7 +222,7 @@ var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 func (d *decoder) rules(n *yaml.Node, into map[string]Rule) {
 	ids := RuleIDs()
 	for _, kv := range d.mapping(n, "rules", nil) {
-		if !contains(ids, kv.key.Value) {
+		if !slices.Contains(ids, kv.key.Value) {
 			d.errorf(kv.key, "rules: unknown check %q%s", kv.key.Value, didYouMean(kv.key.Value, ids))
 			continue
 		}
@@ -265,15 +267,6 @@ func (d *decoder) gates(n *yaml.Node) []Gate {
 func hasKey(n *yaml.Node, key string) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

@@ -80,14 +80,18 @@ const (
 
 // Rule is one entry of rules:.
 type Rule struct {
+	// Severity is the severity the policy sets.
 	Severity Severity
-	Pos      dag.Pos
+	// Pos is where the policy sets it.
+	Pos dag.Pos
 }
 
 // Gate is one scanner gate: Run, with {{oci_dir}} replaced by the folder of
 // an image's OCI layout, must exit 0 before the image is published.
 type Gate struct {
+	// Run is the shell command; {{oci_dir}} stands for the image's OCI layout.
 	Run string
+	// Pos is where the gate is written in the policy file.
 	Pos dag.Pos
 }
 

@@ -35,7 +35,7 @@ func newAffectedCmd(o *rootOptions) *cobra.Command {
 			}
 			changed := append(ao.changed, args...)
 			if (ao.base == "") == (len(changed) == 0) {
-				return fmt.Errorf("%w: give one of --base REF or --changed PATH...", errBadInput)
+				return fmt.Errorf("%w: give one of --base REF or --changed PATH (one or more)", errBadInput)
 			}
 			if ao.format != "text" && ao.format != "json" {
 				return fmt.Errorf("%w: --format %q: use text or json", errBadInput, ao.format)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -23,22 +21,17 @@ func validProgress(mode string) bool {
 	return false
 }
 
-// progress fans every step's status stream into one BuildKit display. A
-// vertex that several sessions share (a dependency each of them re-solves)
-// reaches it once: updates that repeat a state or a log line already shown
-// are dropped.
+// progress feeds every step's status stream (already merged and
+// de-duplicated by the builder) into one BuildKit display.
 type progress struct {
 	ch   chan *client.SolveStatus
 	done chan struct{}
-
-	mu   sync.Mutex
-	seen map[string]bool
 }
 
 // newProgress starts the display. It has its own context, so that it can
 // finish printing a failure after the build's context was canceled.
 func newProgress(_ context.Context, out io.Writer, mode string) *progress {
-	p := &progress{ch: make(chan *client.SolveStatus, 64), done: make(chan struct{}), seen: map[string]bool{}}
+	p := &progress{ch: make(chan *client.SolveStatus, 64), done: make(chan struct{})}
 	d, err := progressui.NewDisplay(out, progressui.DisplayMode(mode))
 	if err != nil {
 		d, _ = progressui.NewDisplay(out, progressui.PlainMode)
@@ -50,45 +43,7 @@ func newProgress(_ context.Context, out io.Writer, mode string) *progress {
 	return p
 }
 
-func (p *progress) write(s *client.SolveStatus) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := &client.SolveStatus{}
-	for _, v := range s.Vertexes {
-		if p.first(fmt.Sprintf("v %s %t %t %t %s", v.Digest, v.Started != nil, v.Completed != nil, v.Cached, v.Error)) {
-			out.Vertexes = append(out.Vertexes, v)
-		}
-	}
-	for _, st := range s.Statuses {
-		if p.first(fmt.Sprintf("s %s %s %d %d %t", st.Vertex, st.ID, st.Current, st.Total, st.Completed != nil)) {
-			out.Statuses = append(out.Statuses, st)
-		}
-	}
-	for _, l := range s.Logs {
-		h := fnv.New64a()
-		h.Write(l.Data)
-		if p.first(fmt.Sprintf("l %s %d %d %x", l.Vertex, l.Stream, l.Timestamp.UnixNano(), h.Sum64())) {
-			out.Logs = append(out.Logs, l)
-		}
-	}
-	for _, w := range s.Warnings {
-		if p.first(fmt.Sprintf("w %s %s", w.Vertex, w.Short)) {
-			out.Warnings = append(out.Warnings, w)
-		}
-	}
-	if len(out.Vertexes)+len(out.Statuses)+len(out.Logs)+len(out.Warnings) > 0 {
-		p.ch <- out
-	}
-}
-
-// first reports whether key is new, and remembers it.
-func (p *progress) first(key string) bool {
-	if p.seen[key] {
-		return false
-	}
-	p.seen[key] = true
-	return true
-}
+func (p *progress) write(s *client.SolveStatus) { p.ch <- s }
 
 // wait closes the stream and waits until the display has printed it all.
 func (p *progress) wait() {

@@ -64,7 +64,9 @@ func short(d string) string {
 
 // Error is a leak: the image and every place.
 type Error struct {
-	Image    string
+	// Image is the image's name.
+	Image string
+	// Findings are the places, never the values.
 	Findings []Finding
 }
 
