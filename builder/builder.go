@@ -57,8 +57,10 @@ func DefaultOutputs(ctx context.Context, dir string) []Output {
 
 // Run builds the steps with the given labels and everything they need (all
 // steps when none are given), runs their commands and tests, and then, only
-// if everything passed, publishes the selected named steps. The returned
-// Result holds every step's outcome, also when err is not nil.
+// if everything passed, publishes the selected named steps. Once the build
+// has started, the returned Result holds every step's outcome, also when err
+// is not nil; an error found before (a bad selection, an unreadable secret,
+// outputs that cannot work) comes with a nil Result.
 func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Result, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
@@ -86,42 +85,26 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if err != nil {
 		return nil, err
 	}
-	images := map[string]builder.ImageSource{}
-	for _, s := range bo.images {
-		ref, src, err := builder.ParseImage(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadInput, err)
-		}
-		images[ref] = src
+	images, err := bo.imageSources(o, p)
+	if err != nil {
+		return nil, err
 	}
-	if bo.pol != nil {
-		if images, err = policyImages(o, bo.pol, bo.uses, images); err != nil {
-			return nil, err
-		}
-	}
-	bo.baseImages = images
-	var secrets []builder.SecretSpec
-	for _, s := range bo.secrets {
+	secrets, err := parseEach(bo.secrets, "", func(s string) (builder.SecretSpec, error) {
 		sp, err := builder.ParseSecret(s)
 		if err == nil {
 			err = checkSecretSource(sp)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadInput, err)
-		}
-		secrets = append(secrets, sp)
+		return sp, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := bo.checkConnectFlags(); err != nil {
 		return nil, err
 	}
-	warnUnusedImages(o, p, images)
-	var outs []builder.Output
-	for _, s := range bo.outputs {
-		out, err := builder.ParseOutput(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadInput, err)
-		}
-		outs = append(outs, out)
+	outs, err := parseEach(bo.outputs, "", builder.ParseOutput)
+	if err != nil {
+		return nil, err
 	}
 	if bo.push {
 		outs = append(outs, builder.Output{Type: builder.OutputRegistry})
@@ -129,37 +112,17 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if bo.load {
 		outs = append(outs, builder.Output{Type: builder.OutputDocker})
 	}
-	var cacheTo, cacheFrom []client.CacheOptionsEntry
-	for _, s := range bo.cacheTo {
-		e, err := builder.ParseCache(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --cache-to: %v", errBadInput, err)
-		}
-		cacheTo = append(cacheTo, e)
+	cacheTo, err := parseEach(bo.cacheTo, "--cache-to: ", builder.ParseCache)
+	if err != nil {
+		return nil, err
 	}
-	for _, s := range bo.cacheFrom {
-		e, err := builder.ParseCache(s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --cache-from: %v", errBadInput, err)
-		}
-		cacheFrom = append(cacheFrom, e)
+	cacheFrom, err := parseEach(bo.cacheFrom, "--cache-from: ", builder.ParseCache)
+	if err != nil {
+		return nil, err
 	}
-	var gates []builder.Gate
-	if bo.pol != nil {
-		for _, g := range bo.pol.Gates {
-			gates = append(gates, builder.Gate{Run: g.Run, Source: g.Pos.String()})
-		}
-	}
-	prov := bo.provenance
-	switch prov {
-	case "none", "false":
-		prov = ""
-	case "min", "max":
-	default:
-		return nil, fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
-	}
-	if !validProgress(bo.progress) {
-		return nil, fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
+	prov, err := bo.provenanceMode()
+	if err != nil {
+		return nil, err
 	}
 	if len(outs) == 0 {
 		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
@@ -180,11 +143,71 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
 		builder.WithArtifactsDir(bo.artifactsDir),
 		builder.WithAfterBuildCommands(bo.afterBuild),
-		builder.WithGates(gates...),
+		builder.WithGates(bo.gates()...),
 		builder.WithProvenance(prov),
 		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
 	}, nil
+}
+
+// parseEach parses every value of a repeated flag; an error is bad input.
+func parseEach[T any](values []string, prefix string, parse func(string) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(values))
+	for _, v := range values {
+		x, err := parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s%v", errBadInput, prefix, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// imageSources are the --image replacements, with the policy's on top; it
+// warns about mappings no FROM uses.
+func (bo *buildOptions) imageSources(o *rootOptions, p *dag.Plan) (map[string]builder.ImageSource, error) {
+	images := map[string]builder.ImageSource{}
+	for _, s := range bo.images {
+		ref, src, err := builder.ParseImage(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadInput, err)
+		}
+		images[ref] = src
+	}
+	if bo.pol != nil {
+		var err error
+		if images, err = policyImages(o, bo.pol, bo.uses, images); err != nil {
+			return nil, err
+		}
+	}
+	bo.baseImages = images
+	warnUnusedImages(o, p, images)
+	return images, nil
+}
+
+// gates are the policy's scanner gates.
+func (bo *buildOptions) gates() []builder.Gate {
+	var gates []builder.Gate
+	if bo.pol != nil {
+		for _, g := range bo.pol.Gates {
+			gates = append(gates, builder.Gate{Run: g.Run, Source: g.Pos.String()})
+		}
+	}
+	return gates
+}
+
+// provenanceMode checks --provenance and --progress.
+func (bo *buildOptions) provenanceMode() (string, error) {
+	if !validProgress(bo.progress) {
+		return "", fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
+	}
+	switch bo.provenance {
+	case "none", "false":
+		return "", nil
+	case "min", "max":
+		return bo.provenance, nil
+	}
+	return "", fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
 }
 
 // checkSecretSource fails for a --secret whose file or variable is missing,
