@@ -15,17 +15,12 @@ import (
 // This file attributes failures: which step a failing vertex belongs to,
 // and where in its Dockerfile.
 
-// own records the vertices of st as belonging to the step label, unless an
+// own records the vertices of def as belonging to the step label, unless an
 // earlier step already owns them.
-func (ss *stepSession) own(ctx context.Context, st llb.State, label string) error {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return err
-	}
+func (ss *stepSession) own(def *llb.Definition, label string) {
 	for _, dt := range def.Def {
 		ss.tr.own(digest.FromBytes(dt), label)
 	}
-	return nil
 }
 
 // recordOwnDef remembers the vertex digests of the step as solved in its own
@@ -33,11 +28,7 @@ func (ss *stepSession) own(ctx context.Context, st llb.State, label string) erro
 // other digests in other sessions; the daemon still shares the work by cache
 // key, and a shared vertex fails everywhere with the digest of the session
 // that registered it first, often the dependency's own.
-func (ss *stepSession) recordOwnDef(ctx context.Context, st llb.State) error {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return err
-	}
+func (ss *stepSession) recordOwnDef(def *llb.Definition) {
 	set := make(map[digest.Digest]bool, len(def.Def))
 	for _, dt := range def.Def {
 		set[digest.FromBytes(dt)] = true
@@ -60,7 +51,6 @@ func (ss *stepSession) recordOwnDef(ctx context.Context, st llb.State) error {
 	ss.ownDefs[ss.step.Label] = set
 	ss.ownLines[ss.step.Label] = lines
 	ss.mu.Unlock()
-	return nil
 }
 
 // lineOf finds the Dockerfile line of a vertex by its name in the step's own

@@ -95,10 +95,7 @@ func (ss *stepSession) runGate(ctx context.Context, g Gate, dir string) error {
 // layout folder, through a helper session (everything is cached by then).
 func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) error {
 	s := ss.step
-	def, err := sv.state.Marshal(ctx)
-	if err != nil {
-		return err
-	}
+	def := sv.def
 	opt, err := ss.solveOpt(ctx, s, false)
 	if err != nil {
 		return err

@@ -195,8 +195,10 @@ type stepSession struct {
 
 // solved is one step's result inside a session.
 type solved struct {
-	ref    gateway.Reference
-	state  llb.State
+	ref   gateway.Reference
+	state llb.State
+	// def is state, marshalled once.
+	def    *llb.Definition
 	config []byte
 }
 
@@ -293,12 +295,13 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 			return nil, err
 		}
 	}
-	if s != ss.step {
-		if err := ss.own(ctx, sv.state, s.Label); err != nil {
-			return nil, err
-		}
-	} else if err := ss.recordOwnDef(ctx, sv.state); err != nil {
+	if sv.def, err = sv.state.Marshal(ctx); err != nil {
 		return nil, err
+	}
+	if s != ss.step {
+		ss.own(sv.def, s.Label)
+	} else {
+		ss.recordOwnDef(sv.def)
 	}
 	ss.solved[s.Label] = sv
 	return sv, nil
@@ -338,18 +341,17 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
 		if len(placed) > 0 {
 			layer := artifacts.Layer(dv.state, placed, dep.Label)
-			if err := ss.own(ctx, layer, dep.Label); err != nil {
+			ldef, err := layer.Marshal(ctx)
+			if err != nil {
 				return gateway.SolveRequest{}, err
 			}
+			ss.own(ldef, dep.Label)
 			layers = append(layers, layer)
 		}
 		if !slices.Contains(s.FromSteps, d) {
 			continue
 		}
-		def, err := dv.state.Marshal(ctx)
-		if err != nil {
-			return gateway.SolveRequest{}, err
-		}
+		def := dv.def
 		key, err := ContextKey(dep.Name)
 		if err != nil {
 			return gateway.SolveRequest{}, err
