@@ -237,6 +237,9 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 	default:
 		res.Status = StatusFailed
 		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
+		// The gate first: a step waiting to publish must learn that it is
+		// held back before it sees the cancel.
+		r.gate.fail()
 		if !r.o.keepGoing {
 			r.cancel(err)
 		}
@@ -287,12 +290,12 @@ func (r *run) result(ctx context.Context) (*Result, error) {
 	return out, nil
 }
 
-// markDependencyFailures gives the steps that were stopped or held back
-// because a step they need failed the status that says so.
+// markDependencyFailures gives the steps that were stopped because a step
+// they need failed the status that says so.
 func (r *run) markDependencyFailures() {
 	for _, s := range r.steps { // build order: a dependency is marked first
 		res := r.results[s.Label]
-		if res.Status != StatusCanceled && res.Status != StatusHeldBack {
+		if res.Status != StatusCanceled { // a held-back step did build
 			continue
 		}
 		for _, d := range s.DependsOn {
@@ -429,7 +432,12 @@ func (g *publishGate) wait(ctx context.Context) error {
 	case <-g.failed:
 		return ErrNotPublished
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		select {
+		case <-g.failed: // canceled because another step failed
+			return ErrNotPublished
+		default:
+			return context.Cause(ctx)
+		}
 	case <-g.ok:
 		// A failure may have raced with the last success.
 		select {

@@ -212,3 +212,17 @@ func TestRunNothingPublishedBeforeEverySessionEnded(t *testing.T) {
 		t.Errorf("exported %v, want nothing", f.exported)
 	}
 }
+
+// TestRunHeldBackWithoutKeepGoing: without --keep-going too, a step that
+// built and waits to publish when another fails is "built, not published",
+// not canceled.
+func TestRunHeldBackWithoutKeepGoing(t *testing.T) {
+	p := testPlan(t, nil, "good", "bad")
+	f := &fakeSolver{fail: map[string]error{"bad": errBoom},
+		delay: map[string]time.Duration{"bad": 30 * time.Millisecond}}
+	b, _ := New(f, WithOutputs(Output{Type: OutputOCI, Dest: t.TempDir()}))
+	res, _ := b.Run(context.Background(), p)
+	if got := res.Step("good").Status; got != StatusHeldBack {
+		t.Errorf("good: status %q, want %q", got, StatusHeldBack)
+	}
+}

@@ -279,7 +279,10 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	}
 	res, err := ss.c.Solve(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("step %q: %w", s.Label, err)
+		if s != ss.step { // a dependency's Dockerfile, in this session
+			return nil, fmt.Errorf("step %q: %w", s.Label, err)
+		}
+		return nil, err
 	}
 	ref, err := res.SingleRef()
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
@@ -14,6 +16,13 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 		Use:   "build [flags] [STEP...]",
 		Short: "Build the steps (all, or those named and what they need) on BuildKit",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A metadata file from an earlier run must not pass for this
+			// one's, whatever happens below.
+			if bo.metadataFile != "" {
+				if err := os.Remove(bo.metadataFile); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+			}
 			p, err := bo.loadPlan(o)
 			if err != nil {
 				return err

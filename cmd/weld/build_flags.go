@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
@@ -112,11 +114,11 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if bo.load {
 		outs = append(outs, builder.Output{Type: builder.OutputDocker})
 	}
-	cacheTo, err := parseEach(bo.cacheTo, "--cache-to: ", builder.ParseCache)
+	cacheTo, err := parseEach(bo.cacheTo, "--cache-to: ", cacheParser("dest"))
 	if err != nil {
 		return nil, err
 	}
-	cacheFrom, err := parseEach(bo.cacheFrom, "--cache-from: ", builder.ParseCache)
+	cacheFrom, err := parseEach(bo.cacheFrom, "--cache-from: ", cacheParser("src"))
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +152,24 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	}, nil
 }
 
+// cacheParser parses a --cache-to (a local cache needs dest=) or a
+// --cache-from (a local cache needs src=).
+func cacheParser(dirKey string) func(string) (client.CacheOptionsEntry, error) {
+	return func(v string) (client.CacheOptionsEntry, error) {
+		e, err := builder.ParseCache(v)
+		if err != nil {
+			return e, err
+		}
+		if e.Type == "local" && e.Attrs[dirKey] == "" {
+			return e, fmt.Errorf("%q: a local cache here needs %s=DIR", v, dirKey)
+		}
+		if m, ok := e.Attrs["mode"]; ok && m != "min" && m != "max" {
+			return e, fmt.Errorf("%q: mode must be min or max", v)
+		}
+		return e, nil
+	}
+}
+
 // parseEach parses every value of a repeated flag; an error is bad input.
 func parseEach[T any](values []string, prefix string, parse func(string) (T, error)) ([]T, error) {
 	out := make([]T, 0, len(values))
@@ -180,9 +200,34 @@ func (bo *buildOptions) imageSources(o *rootOptions, p *dag.Plan) (map[string]bu
 			return nil, err
 		}
 	}
+	if err := imageCycle(images); err != nil {
+		return nil, err
+	}
 	bo.baseImages = images
 	warnUnusedImages(o, p, images)
 	return images, nil
+}
+
+// imageCycle finds --image replacements that lead back to themselves.
+func imageCycle(images map[string]builder.ImageSource) error {
+	for start := range images {
+		seen := map[string]bool{start: true}
+		for ref := start; ; {
+			key, err := builder.ContextKey(images[ref].Image)
+			if images[ref].Image == "" || err != nil {
+				break
+			}
+			if _, ok := images[key]; !ok {
+				break
+			}
+			if seen[key] {
+				return fmt.Errorf("%w: --image: %s leads back to itself through %s; end the chain at an OCI layout or an image that is not replaced", errBadInput, start, key)
+			}
+			seen[key] = true
+			ref = key
+		}
+	}
+	return nil
 }
 
 // gates are the policy's scanner gates.
@@ -232,21 +277,38 @@ func (bo *buildOptions) checkConnectFlags() error {
 	if bo.jobs < 0 {
 		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
 	}
-	if a := bo.connect.Addr; a != "" {
-		ok := false
-		for _, scheme := range []string{"unix://", "tcp://", "docker-container://", "kube-pod://", "podman-container://", "ssh://", "npipe://"} {
-			ok = ok || strings.HasPrefix(a, scheme)
-		}
-		if !ok {
-			return fmt.Errorf("%w: --addr %q: use unix://PATH, tcp://HOST:PORT or docker-container://NAME", errBadInput, a)
-		}
+	if a := bo.connect.Addr; a != "" && !validAddr(a) {
+		return fmt.Errorf("%w: --addr %q: use unix://PATH, tcp://HOST:PORT or docker-container://NAME", errBadInput, a)
 	}
 	for _, spec := range bo.ssh {
-		if id, paths, _ := strings.Cut(spec, "="); paths == "" && os.Getenv("SSH_AUTH_SOCK") == "" {
+		id, paths, _ := strings.Cut(spec, "=")
+		if paths == "" && os.Getenv("SSH_AUTH_SOCK") == "" {
 			return fmt.Errorf("%w: --ssh %s: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent) && ssh-add) or name a key: --ssh %s=$HOME/.ssh/id_ed25519", errBadInput, spec, id)
+		}
+		for _, p := range strings.Split(paths, ",") {
+			if _, err := os.Stat(p); p != "" && err != nil {
+				return fmt.Errorf("%w: --ssh %s: %v", errBadInput, spec, err)
+			}
 		}
 	}
 	return nil
+}
+
+// validAddr checks that a BuildKit address has a scheme weld knows and
+// something after it (a socket path, a host:port, a container name).
+func validAddr(a string) bool {
+	scheme, rest, ok := strings.Cut(a, "://")
+	if !ok || rest == "" {
+		return false
+	}
+	switch scheme {
+	case "unix", "docker-container", "kube-pod", "podman-container", "ssh", "npipe":
+		return true
+	case "tcp":
+		_, port, err := net.SplitHostPort(rest)
+		return err == nil && port != ""
+	}
+	return false
 }
 
 // warnUnusedImages warns about --image mappings no FROM of the build uses:

@@ -70,7 +70,7 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 	}
 	fmt.Fprintln(w)
 	for _, s := range res.Steps {
-		line := fmt.Sprintf("  %-20s %-18s %6.1fs  %d/%d cached", s.Label, s.Status, timeSeconds(s.Duration), s.CachedVertices, s.Vertices)
+		line := fmt.Sprintf("  %-20s %-20s %6.1fs  %d/%d cached", s.Label, s.Status, timeSeconds(s.Duration), s.CachedVertices, s.Vertices)
 		if s.Digest != "" {
 			line += "  " + s.Digest
 		}
