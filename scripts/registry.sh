@@ -9,7 +9,8 @@
 #
 # DIR holds the config (DIR/config.yml), the storage (DIR/data), the log
 # (DIR/registry.log), the pid file (DIR/registry.pid) and the address
-# (DIR/addr). Plain HTTP, no auth, deletes enabled: for loopback tests only.
+# (DIR/addr). Plain HTTP, no auth unless REGISTRY_AUTH_HTPASSWD_REALM and
+# _PATH are set, deletes enabled: for loopback tests only.
 # buildkitd needs [registry."HOST:PORT"] http = true in its config to push here.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -38,8 +39,14 @@ addrfile="$dir/addr"
 # running prints the registry's pid when the pid file names a live docker-registry.
 running() { pid_from "$pidfile" docker-registry; }
 
-# answers ADDR succeeds when the registry's API root answers 200.
-answers() { curl -fsS -o /dev/null --max-time 2 "http://$1/v2/" 2>/dev/null; }
+# answers ADDR succeeds when the registry's API root answers: 200, or 401
+# when auth is on (REGISTRY_AUTH_HTPASSWD_* in the environment, which
+# docker-registry reads as config overrides).
+answers() {
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://$1/v2/" 2>/dev/null) || return 1
+  [ "$code" = 200 ] || [ "$code" = 401 ]
+}
 
 tail_log() {
   echo "--- last lines of $logfile:" >&2
