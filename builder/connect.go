@@ -22,7 +22,7 @@ type ConnectOptions struct {
 
 // Connect returns a client of the daemon o names, starting weld's local
 // daemon when no address is given. It checks that the daemon answers.
-func Connect(ctx context.Context, o ConnectOptions) (*client.Client, error) {
+func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	addr := o.Addr
 	if addr == "" {
 		addr = os.Getenv("BUILDKIT_HOST")
@@ -54,5 +54,5 @@ func Connect(ctx context.Context, o ConnectOptions) (*client.Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("connecting to BuildKit at %s: %w (is buildkitd running there? unset BUILDKIT_HOST and --addr to let weld start its own)", addr, err)
 	}
-	return c, nil
+	return &Client{Client: c, addr: addr}, nil
 }

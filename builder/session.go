@@ -63,7 +63,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		fnErr = err
 		return res, err
 	}, ch)
-	if err != nil && fnErr != nil {
+	if err != nil && fnErr != nil && !errors.Is(err, ErrDaemonLost) {
 		err = fnErr
 	}
 	r.tidyOutputs(s, err == nil)

@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -24,45 +23,12 @@ import (
 // certificate it fails with exit 1 and says where it tried to connect.
 func TestTCPWithTLS(t *testing.T) {
 	e := testEnv(t)
-	bin, err := exec.LookPath("buildkitd")
-	if err != nil {
-		t.Fatalf("buildkitd is not on PATH (scripts/test.sh puts $WELD_TOOLS/bin there): %v", err)
-	}
 	dir := t.TempDir()
 	certs := writeCerts(t, dir)
 	port := freePort(t)
 	addr := "tcp://127.0.0.1:" + strconv.Itoa(port)
-	d := exec.Command(bin, "--root", filepath.Join(dir, "state"), "--addr", addr,
-		"--tlscacert", certs["ca.pem"], "--tlscert", certs["server.pem"], "--tlskey", certs["server-key.pem"],
-		"--oci-worker=true", "--containerd-worker=false")
-	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Stdout, d.Stderr = logf, logf
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = d.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = d.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = d.Process.Kill()
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("buildkitd did not listen on %s within 30 s; its log:\n%s", addr, log)
-		}
-	}
+	startBuildkitd(t, dir, addr, "127.0.0.1:"+strconv.Itoa(port),
+		"--tlscacert", certs["ca.pem"], "--tlscert", certs["server.pem"], "--tlskey", certs["server-key.pem"])
 	project := writeProject(t, map[string]string{
 		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-tls\n",
 		"Dockerfile": "FROM busybox\nRUN echo " + nonce(t) + " > /x\nUSER 1000\n",

@@ -91,7 +91,7 @@ func exitCode(ctx context.Context, err error) int {
 	}
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		return exitInterrupted
+		return interruptedCode(ctx)
 	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
 		return exitBadInput
 	}
