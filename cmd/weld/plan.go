@@ -35,7 +35,15 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return p.Render(cmd.OutOrStdout(), po.format, steps)
+			var opts []dag.RenderOption
+			if po.format == "text" || po.format == "json" {
+				sizes, err := contextSizes(cmd.Context(), o, steps)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, dag.WithContextSizes(sizes))
+			}
+			return p.Render(cmd.OutOrStdout(), po.format, steps, opts...)
 		},
 	}
 	addFileFlags(cmd.Flags(), &po.fileOptions)
