@@ -39,7 +39,10 @@ func (r *run) ownPaths() []string {
 		switch o.Type {
 		case OutputStore:
 			add(o.Dest)
-		case OutputOCI: // Dest/<label>/ or Dest/<label>.tar, of this run or an earlier one
+		case OutputOCI:
+			// The whole folder; and, should it hold the context (oci:.),
+			// Dest/<label>/ or Dest/<label>.tar, of this run or an earlier one.
+			add(o.Dest)
 			for _, s := range r.plan.Build().Steps {
 				add(filepath.Join(o.Dest, s.Label))
 				add(filepath.Join(o.Dest, s.Label+".tar"))
