@@ -85,26 +85,25 @@ func (r *run) filterContexts() error {
 }
 
 // checkLandings refuses an artifact that would land, in a dependent's
-// context or under the artifacts folder, in weld's own state (the artifacts
-// folder itself excepted: artifacts go there).
+// context (under the work dir) or under the artifacts folder, in weld's own
+// state. A folder of weld's that holds the whole root it lands under (the
+// artifacts folder itself, an output at the work dir) does not count: it is
+// no more weld's than the root is.
 func (r *run) checkLandings(s *dag.Step, own []string) error {
-	arts := ""
+	roots := []string{r.plan.Build().WorkDir}
 	if r.o.artifactsDir != "" {
-		arts, _ = filepath.Abs(r.o.artifactsDir)
+		arts, _ := filepath.Abs(r.o.artifactsDir)
+		roots = append(roots, arts)
 	}
 	for _, a := range s.Artifacts {
-		rel := filepath.FromSlash(a.Path())
-		landings := []string{filepath.Join(r.plan.Build().WorkDir, rel)}
-		if arts != "" {
-			landings = append(landings, filepath.Join(arts, rel))
-		}
 		bad := ""
 		if dag.InStateDir(a.Path()) {
 			bad = dag.StateDir
 		}
-		for _, l := range landings {
+		for _, root := range roots {
+			l := filepath.Join(root, filepath.FromSlash(a.Path()))
 			for _, o := range own {
-				if o != arts && within(l, o) {
+				if within(l, o) && !within(root, o) {
 					bad = o
 				}
 			}
@@ -126,9 +125,8 @@ func within(path, dir string) bool {
 // of weld's own state into a build context.
 func (r *run) warnOwnState() {
 	for _, s := range r.steps {
-		for _, p := range r.filters[s.Label].Named {
-			r.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf(
-				"the .dockerignore names %s, weld's own state, with a ! line: it is sent in the build context", p)})
+		for _, w := range r.filters[s.Label].Warnings() {
+			r.emit(Event{Step: s.Label, Type: EventWarning, Message: w})
 		}
 	}
 }

@@ -124,21 +124,28 @@ func TestRunRefusesArtifactInWeldState(t *testing.T) {
 	tests := []struct {
 		name, dest string
 		arts       string // --artifacts-dir, relative to the work dir
+		out        string // the OCI output, relative to the work dir; "out" when empty
 		refused    bool
 	}{
-		{"in .weld", ".weld/bin", "", true},
-		{"in a nested .weld", "sub/.weld", "", true},
-		{"in an output", "out/app", "", true},
-		{"under the artifacts folder, into .weld", ".weld", ".", true},
-		{"an ordinary dest", "bin", "", false},
-		{"the artifacts folder is where artifacts go", ".", "arts", false},
+		{name: "an output at the work dir holds every landing", dest: "bin", out: ".", refused: false},
+		{name: "but not its steps' image folders", dest: "app", out: ".", refused: true},
+		{name: "an output that holds the artifacts folder", dest: "bin", arts: "arts", out: ".", refused: false},
+		{name: "in .weld", dest: ".weld/bin", refused: true},
+		{name: "in a nested .weld", dest: "sub/.weld", refused: true},
+		{name: "in an output", dest: "out/app", refused: true},
+		{name: "under the artifacts folder, into .weld", dest: ".weld", arts: ".", refused: true},
+		{name: "an ordinary dest", dest: "bin"},
+		{name: "the artifacts folder is where artifacts go", dest: ".", arts: "arts"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := testPlan(t, nil, "app")
 			dir := p.Build().WorkDir
 			p.Build().Steps[0].Artifacts = []dag.Artifact{{Source: "/usr/bin/tool", Dest: tc.dest}}
-			opts := []Option{WithOutputs(Output{Type: OutputOCI, Dest: filepath.Join(dir, "out")})}
+			if tc.out == "" {
+				tc.out = "out"
+			}
+			opts := []Option{WithOutputs(Output{Type: OutputOCI, Dest: filepath.Join(dir, tc.out)})}
 			if tc.arts != "" {
 				opts = append(opts, WithArtifactsDir(filepath.Join(dir, tc.arts)))
 			}

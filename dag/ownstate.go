@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +28,15 @@ type ContextFilter struct {
 	// `!` line of the .dockerignore brings back from weld's folders: they
 	// are sent, and the caller warns about them.
 	Named []string
+}
+
+// Warnings says, for each of Named, that it goes into the build context.
+func (f ContextFilter) Warnings() []string {
+	out := make([]string, len(f.Named))
+	for i, n := range f.Named {
+		out[i] = fmt.Sprintf("the .dockerignore names %s, weld's own state, with a ! line: it is sent in the build context", n)
+	}
+	return out
 }
 
 // ContextFilter returns the filter of the step's context. own are weld's

@@ -37,11 +37,7 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			}
 			var opts []dag.RenderOption
 			if po.format == "text" || po.format == "json" {
-				sizes, err := contextSizes(cmd.Context(), o, steps)
-				if err != nil {
-					return err
-				}
-				opts = append(opts, dag.WithContextSizes(sizes))
+				opts = append(opts, dag.WithContextSizes(contextSizes(cmd.Context(), o, steps)))
 			}
 			return p.Render(cmd.OutOrStdout(), po.format, steps, opts...)
 		},

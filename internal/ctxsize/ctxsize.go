@@ -64,27 +64,33 @@ func Measure(ctx context.Context, dir string, excludes []string, limit int64) (d
 
 // Steps measures the context of each step as weld sends it
 // (dag.Step.ContextFilter with own), once per context and filter, by label.
-// warn receives what a .dockerignore brings back of weld's own.
-func Steps(ctx context.Context, steps []*dag.Step, own []string, warn func(label, path string)) (map[string]dag.ContextSize, error) {
+// warn receives, per step, what a .dockerignore brings back of weld's own
+// and why a context could not be measured; such a step has no figure.
+func Steps(ctx context.Context, steps []*dag.Step, own []string, warn func(label, msg string)) map[string]dag.ContextSize {
 	out := make(map[string]dag.ContextSize, len(steps))
 	seen := map[string]dag.ContextSize{}
 	for _, s := range steps {
+		if ctx.Err() != nil {
+			break
+		}
 		f, err := s.ContextFilter(own...)
 		if err != nil {
-			return nil, fmt.Errorf("step %q: %w", s.Label, err)
+			warn(s.Label, fmt.Sprintf("not measuring the context: %v", err))
+			continue
 		}
-		for _, n := range f.Named {
-			warn(s.Label, n)
+		for _, w := range f.Warnings() {
+			warn(s.Label, w)
 		}
 		key := fmt.Sprintf("%s\x00%q", s.Context, f.Excludes)
 		size, ok := seen[key]
 		if !ok {
 			if size, err = Measure(ctx, s.Context, f.Excludes, 0); err != nil {
-				return nil, fmt.Errorf("step %q: %w", s.Label, err)
+				warn(s.Label, err.Error())
+				continue
 			}
 			seen[key] = size
 		}
 		out[s.Label] = size
 	}
-	return out, nil
+	return out
 }
