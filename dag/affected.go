@@ -92,9 +92,8 @@ func (p *Plan) AffectedByBase(q BaseQuery) []string {
 
 // AffectedByPaths returns, in build order, the steps whose build context
 // holds one of paths (unless the step's .dockerignore leaves it out, or it
-// lies in weld's own StateDir folder), or
-// whose Dockerfile or .dockerignore is one of them, plus everything that
-// depends on them. Paths are relative to the work dir, or absolute; a folder
+// lies in a StateDir folder of weld's), or whose Dockerfile or .dockerignore
+// is one of them, plus everything that depends on them. Paths are relative to the work dir, or absolute; a folder
 // affects every step whose context is in it.
 func (p *Plan) AffectedByPaths(paths ...string) []string {
 	var roots []string
