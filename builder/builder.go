@@ -95,6 +95,7 @@ type run struct {
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
+	filters   map[string]dag.ContextFilter // per step: what of its context is sent (ownstate.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -183,6 +184,9 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	if err := r.checkOutputs(); err != nil {
 		return nil, err
 	}
+	if err := r.filterContexts(); err != nil {
+		return nil, err
+	}
 	if b.o.jobs > 0 {
 		r.sem = make(chan struct{}, b.o.jobs)
 	}
@@ -203,6 +207,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	r.startedAt = time.Now()
+	r.warnOwnState()
 	var g errgroup.Group
 	for _, s := range r.steps {
 		g.Go(func() error {

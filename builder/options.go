@@ -26,6 +26,7 @@ type options struct {
 	images       map[string]ImageSource
 	outputs      []Output
 	artifactsDir string
+	ownFiles     []string
 	afterBuild   bool
 	cacheTo      []client.CacheOptionsEntry
 	cacheFrom    []client.CacheOptionsEntry

@@ -324,14 +324,10 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 	// session, so the daemon shares them by digest and a failure inside
 	// them carries a digest every session knows.
 	// The frontend reads no .dockerignore from a context given as an
-	// input, so weld applies it here.
-	excludes, err := s.IgnorePatterns()
-	if err != nil {
-		return gateway.SolveRequest{}, fmt.Errorf("step %q: %w", s.Label, err)
-	}
+	// input, so weld applies it here, and leaves its own state out.
 	local := llb.Local(contextLocal(s.Label),
 		llb.LocalUniqueID("weld-"+s.Label),
-		llb.ExcludePatterns(excludes),
+		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
 	layers := []llb.State{local}

@@ -91,9 +91,9 @@ func (p *Plan) AffectedByBase(q BaseQuery) []string {
 }
 
 // AffectedByPaths returns, in build order, the steps whose build context
-// holds one of paths (unless the step's .dockerignore leaves it out), or
-// whose Dockerfile or .dockerignore is one of them, plus everything that
-// depends on them. Paths are relative to the work dir, or absolute; a folder
+// holds one of paths (unless the step's .dockerignore leaves it out, or it
+// lies in a StateDir folder of weld's), or whose Dockerfile or .dockerignore
+// is one of them, plus everything that depends on them. Paths are relative to the work dir, or absolute; a folder
 // affects every step whose context is in it.
 func (p *Plan) AffectedByPaths(paths ...string) []string {
 	var roots []string
@@ -127,10 +127,11 @@ func (p *Plan) AffectedByPaths(paths ...string) []string {
 	return p.WithDependents(roots...)
 }
 
-// dockerignore is a matcher for the step's ignore patterns.
+// dockerignore is a matcher for what the step's context leaves out: its
+// ignore patterns and weld's own folders (ContextFilter).
 func dockerignore(s *Step) *patternmatcher.PatternMatcher {
-	patterns, _ := s.IgnorePatterns()
-	m, err := patternmatcher.New(patterns)
+	f, _ := s.ContextFilter()
+	m, err := patternmatcher.New(f.Excludes)
 	if err != nil {
 		m, _ = patternmatcher.New(nil)
 	}

@@ -24,11 +24,15 @@ var Formats = []string{"text", "json", "dot", "mermaid"}
 // In dot and mermaid, an edge goes from a dependency to its dependent and
 // is labelled with the artifacts it hands over ("FROM" when the dependent
 // builds on the dependency's image); the longest path is drawn bold.
-func (p *Plan) Render(w io.Writer, format string, steps []*Step) error {
+// WithContextSizes adds each step's context size to text and json.
+func (p *Plan) Render(w io.Writer, format string, steps []*Step, opts ...RenderOption) error {
 	if steps == nil {
 		steps = p.Order()
 	}
 	v := p.view(steps)
+	for _, o := range opts {
+		o(v)
+	}
 	switch format {
 	case "text":
 		return v.text(w)
@@ -51,6 +55,7 @@ type view struct {
 	in       map[*Step]bool
 	critical map[*Step]bool
 	path     []*Step
+	sizes    map[string]ContextSize // by label; nil when not measured
 }
 
 func (p *Plan) view(steps []*Step) *view {

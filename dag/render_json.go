@@ -35,8 +35,12 @@ type PlanJSON struct {
 //	  "tests": [],
 //	  "publish": true,
 //	  "no_cache": false,
-//	  "longest_path": true               // on the critical path
+//	  "longest_path": true,              // on the critical path
+//	  "context_size": {"files": 3, "bytes": 4096, "more": false}
 //	}
+//
+// context_size is there only when the caller measured the contexts (weld
+// plan does; see ContextSize).
 type StepJSON struct {
 	Label       string         `json:"label"`
 	Name        string         `json:"name"`
@@ -53,6 +57,7 @@ type StepJSON struct {
 	Publish     bool           `json:"publish"`
 	NoCache     bool           `json:"no_cache"`
 	LongestPath bool           `json:"longest_path"`
+	ContextSize *ContextSize   `json:"context_size,omitempty"`
 }
 
 // ArtifactJSON is an artifact in PlanJSON: path is where it lands,
@@ -88,6 +93,9 @@ func (v *view) stepJSON(s *Step) StepJSON {
 		Artifacts: make([]ArtifactJSON, len(s.Artifacts)), Bases: make([]BaseJSON, len(s.Bases)),
 		FinalBase: s.FinalBase, Secrets: orEmpty(s.Secrets), Tests: orEmpty(s.Tests),
 		Publish: s.Publish, NoCache: s.NoCache, LongestPath: v.critical[s],
+	}
+	if size, ok := v.sizes[s.Label]; ok {
+		sj.ContextSize = &size
 	}
 	for i, a := range s.Artifacts {
 		sj.Artifacts[i] = ArtifactJSON{Source: a.Source, Dest: a.Dest, Path: a.Path()}

@@ -50,7 +50,9 @@ func (v *view) details(tw *errWriter, s *Step) {
 	}
 	line("depends on", v.dependsText(s))
 	line("dockerfile", v.rel(s.Dockerfile)+targetText(s))
-	if v.rel(s.Context) != "." {
+	if size, ok := v.sizes[s.Label]; ok {
+		line("context", v.rel(s.Context)+"  ("+size.String()+")")
+	} else if v.rel(s.Context) != "." {
 		line("context", v.rel(s.Context))
 	}
 	line("bases", basesText(s))

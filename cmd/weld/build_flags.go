@@ -144,6 +144,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithCacheFrom(cacheFrom...),
 		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
 		builder.WithArtifactsDir(bo.artifactsDir),
+		builder.WithOwnFiles(bo.metadataFile),
 		builder.WithAfterBuildCommands(bo.afterBuild),
 		builder.WithGates(bo.gates()...),
 		builder.WithProvenance(prov),

@@ -35,7 +35,11 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return p.Render(cmd.OutOrStdout(), po.format, steps)
+			var opts []dag.RenderOption
+			if po.format == "text" || po.format == "json" {
+				opts = append(opts, dag.WithContextSizes(contextSizes(cmd.Context(), o, steps)))
+			}
+			return p.Render(cmd.OutOrStdout(), po.format, steps, opts...)
 		},
 	}
 	addFileFlags(cmd.Flags(), &po.fileOptions)
