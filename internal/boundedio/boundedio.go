@@ -82,7 +82,7 @@ func tooLarge(path string, size, limit int64) error {
 		what = fmt.Sprintf("it is %s, over", sizeString(size))
 	}
 	return &fs.PathError{Op: "reading", Path: path, Err: &refusal{
-		fmt.Sprintf("%s the limit of %s weld reads of such a file", what, sizeString(limit))}}
+		fmt.Sprintf("%s weld's limit of %s for this kind of file", what, sizeString(limit))}}
 }
 
 // sizeString shows a size in bytes and, from 1 KiB, in KiB or MiB.
