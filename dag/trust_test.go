@@ -105,7 +105,9 @@ func TestWorkDirConfined(t *testing.T) {
 	if err := os.Symlink("sub", filepath.Join(dir, "sublink")); err != nil {
 		t.Fatal(err)
 	}
-	yml := func(workDir string) string { return "build:\n  version: 2016-03-14\n  work_dir: " + workDir + "\n  steps:\n    a: {}\n" }
+	yml := func(workDir string) string {
+		return "build:\n  version: 2016-03-14\n  work_dir: " + workDir + "\n  steps:\n    a: {}\n"
+	}
 	tests := []struct {
 		name    string
 		workDir string
