@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/weld-build/weld/internal/safepath"
@@ -34,26 +35,7 @@ func FuzzDerivedPaths(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
 	}
-	root := f.TempDir()
-	proj := filepath.Join(root, "proj")
-	outside := filepath.Join(root, "outside")
-	out := filepath.Join(root, "outputs")
-	writeFile(f, filepath.Join(proj, "Dockerfile"), "FROM scratch\n")
-	writeFile(f, filepath.Join(proj, "sub", "Dockerfile"), "FROM scratch\n")
-	writeFile(f, filepath.Join(proj, "tok"), "s3cret\n")
-	writeFile(f, filepath.Join(proj, "sub", "tok"), "s3cret\n")
-	writeFile(f, filepath.Join(outside, "Dockerfile"), "FROM scratch\n")
-	writeFile(f, filepath.Join(outside, "key"), "outside\n")
-	for name, target := range map[string]string{
-		"out": outside, "zero": "/dev/zero", "link-in": "sub", "link-key": filepath.Join(outside, "key"),
-	} {
-		if err := os.Symlink(target, filepath.Join(proj, name)); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(out, 0o755); err != nil {
-		f.Fatal(err)
-	}
+	proj, out := derivedPathsFixture(f)
 	file := filepath.Join(proj, "build.yml")
 	realProj := mustReal(f, proj)
 	f.Fuzz(func(t *testing.T, label, context, dockerfile, dest, workDir, secret string) {
@@ -81,6 +63,9 @@ func FuzzDerivedPaths(f *testing.F) {
 			}
 			for _, sec := range s.Secrets {
 				mustInside(t, "secret file", wd, mustReal(t, sec.Value))
+				if st, err := os.Stat(sec.Value); err != nil || !st.Mode().IsRegular() {
+					t.Fatalf("secret file %s is not a regular file (%v)", sec.Value, err)
+				}
 			}
 			p, err := safepath.Join(out, s.Label)
 			if err != nil {
@@ -91,6 +76,36 @@ func FuzzDerivedPaths(f *testing.F) {
 			}
 		}
 	})
+}
+
+// derivedPathsFixture makes FuzzDerivedPaths's project: proj holds
+// Dockerfiles, secret files and symlinks out of it (to a folder outside, to
+// /dev/zero) and into it; out is an empty folder for output folders.
+func derivedPathsFixture(f *testing.F) (proj, out string) {
+	root := f.TempDir()
+	proj = filepath.Join(root, "proj")
+	outside := filepath.Join(root, "outside")
+	out = filepath.Join(root, "outputs")
+	writeFile(f, filepath.Join(proj, "Dockerfile"), "FROM scratch\n")
+	writeFile(f, filepath.Join(proj, "sub", "Dockerfile"), "FROM scratch\n")
+	writeFile(f, filepath.Join(proj, "tok"), "s3cret\n")
+	writeFile(f, filepath.Join(proj, "sub", "tok"), "s3cret\n")
+	writeFile(f, filepath.Join(outside, "Dockerfile"), "FROM scratch\n")
+	writeFile(f, filepath.Join(outside, "key"), "outside\n")
+	for name, target := range map[string]string{
+		"out": outside, "zero": "/dev/zero", "link-in": "sub", "link-key": filepath.Join(outside, "key"),
+	} {
+		if err := os.Symlink(target, filepath.Join(proj, name)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(proj, "fifo"), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		f.Fatal(err)
+	}
+	return proj, out
 }
 
 // mustReal resolves symlinks in p, which must exist.
