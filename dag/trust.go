@@ -130,7 +130,7 @@ func (l *loader) checkSecretFile(id, value string) (string, string) {
 	if value == "" {
 		return "", fmt.Sprintf("secret %s has an empty value; give the path of the file that holds it", id)
 	}
-	abs := value
+	abs := filepath.Clean(value) // "/work/../etc/x" is not in /work
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(c.workDir, value)
 	}
