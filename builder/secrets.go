@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/moby/buildkit/session"
@@ -13,6 +12,7 @@ import (
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // ErrSecret marks a secret that cannot be read: a bad input, found before
@@ -37,7 +37,8 @@ func (s secretStore) GetSecret(_ context.Context, id string) ([]byte, error) {
 // line, so an unreadable secret fails before anything builds. A --secret
 // replaces a step's secret of the same id, whose own source is then not
 // read. Step secrets of type env fall back to HABITUS_<value>, as Habitus
-// did. Every error wraps ErrSecret.
+// did. Files are read through boundedio: regular files of at most
+// boundedio.MaxSecret bytes. Every error wraps ErrSecret.
 func readSecrets(steps []*dag.Step, global []SecretSpec, lookup func(string) (string, bool)) (map[string]secretStore, secretStore, error) {
 	overridden := map[string]bool{}
 	for _, sp := range global {
@@ -70,7 +71,7 @@ func readSecrets(steps []*dag.Step, global []SecretSpec, lookup func(string) (st
 			}
 			v = []byte(val)
 		default:
-			v, err = os.ReadFile(sp.Src)
+			v, err = boundedio.ReadFile(sp.Src, boundedio.MaxSecret)
 			if err != nil {
 				err = fmt.Errorf("--secret id=%s: reading %s: %w", sp.ID, sp.Src, err)
 			}
@@ -94,7 +95,7 @@ func readStepSecret(sec dag.Secret, lookup func(string) (string, bool)) ([]byte,
 		}
 		return nil, fmt.Errorf("%s: secret %q: environment variable %s (or HABITUS_%s) is not set", sec.Pos, sec.ID, sec.Value, sec.Value)
 	default:
-		v, err := os.ReadFile(sec.Value)
+		v, err := boundedio.ReadFile(sec.Value, boundedio.MaxSecret)
 		if err != nil {
 			return nil, fmt.Errorf("%s: secret %q: %w", sec.Pos, sec.ID, err)
 		}

@@ -1,7 +1,9 @@
 package dag
 
 import (
-	"os"
+	"bytes"
+	"errors"
+	"io/fs"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -12,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // BaseQuery matches the bases a FROM names against one image ref, as
@@ -140,18 +144,21 @@ func dockerignore(s *Step) *patternmatcher.PatternMatcher {
 
 // IgnorePatterns reads the exclude patterns of the step's build context:
 // <Dockerfile>.dockerignore when there is one, else the context's
-// .dockerignore, else none.
+// .dockerignore, else none. The file is read through boundedio: one that is
+// not a regular file or is over boundedio.MaxIgnoreFile is bad input (the
+// error wraps ErrInvalid).
 func (s *Step) IgnorePatterns() ([]string, error) {
 	for _, f := range []string{s.Dockerfile + ".dockerignore", filepath.Join(s.Context, ".dockerignore")} {
-		r, err := os.Open(f)
-		if os.IsNotExist(err) {
+		data, err := boundedio.ReadFile(f, boundedio.MaxIgnoreFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, boundedio.ErrRefused):
+			return nil, &Error{Pos: Pos{File: f}, Msg: errCause(err).Error()}
+		case err != nil:
 			return nil, err
 		}
-		defer r.Close()
-		patterns, err := ignorefile.ReadAll(r)
+		patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}

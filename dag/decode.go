@@ -131,9 +131,9 @@ func (d *decoder) decodeSteps(key, n *yaml.Node) []*rawStep {
 		s  Step
 	}, len(pairs))
 	for i, p := range pairs {
-		if p.key.Value == "" {
-			d.errorf(p.key, "a step label is empty; name the step")
-			continue
+		if err := ValidLabel(p.key.Value); err != nil {
+			d.errorf(p.key, "%s", labelError(p.key.Value, err))
+			continue // depends_on naming it finds no such step
 		}
 		b := &block[i]
 		b.rs.step = &b.s

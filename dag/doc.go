@@ -14,6 +14,19 @@
 // returns the same graph as a github.com/dominikbraun/graph graph, built on
 // first use because filling it costs more than all the queries together.
 //
-// The package does no I/O beyond reading the build file and Dockerfiles, and
-// imports no BuildKit client code.
+// It is also the gate for what a build file may reach (see DESIGN.md, "Trust
+// model"): a step label is a plain name (ValidLabel), since folders are named
+// after it; build.work_dir stays in the build file's folder, literally and
+// through symlinks (WithWorkDir, the user's -d, is trusted as given);
+// contexts, Dockerfiles, .dockerignore files, artifact destinations and file
+// secrets stay in the work dir, a secret file outside it only when the
+// command line allows it (WithAllowedReads, --allow fs.read=PATH) or replaces
+// it (WithOverriddenSecrets, --secret). Every input file is read through
+// internal/boundedio: regular files only, never blocking on a FIFO, within
+// a size limit. Every such refusal is an Error at the build file's
+// FILE:LINE:COL, wrapping ErrInvalid.
+//
+// The package does no I/O beyond reading the build file, Dockerfiles and
+// .dockerignore files and checking paths, and imports no BuildKit client
+// code.
 package dag

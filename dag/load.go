@@ -10,13 +10,16 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // Load reads the build file at path and returns the validated Build. Bad
 // input comes back as an ErrorList holding every problem found, each at its
-// FILE:LINE:COL with File the path as given.
+// FILE:LINE:COL with File the path as given. The file must be a regular
+// file of at most boundedio.MaxBuildFile bytes.
 func Load(path string, opts ...Option) (*Build, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedio.ReadFile(path, boundedio.MaxBuildFile)
 	if err != nil {
 		return nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("reading the build file: %v", errCause(err))}}
 	}
@@ -103,6 +106,8 @@ type loader struct {
 	warns []*Error
 	fs    *fsChecker
 	raw   []*rawStep
+
+	allowed []string // WithAllowedReads, resolved on first use
 }
 
 func (l *loader) errs() ErrorList { return append(l.d.errs, l.extra...) }
@@ -152,9 +157,8 @@ func (l *loader) workDir(rb *rawBuild) string {
 		dir = filepath.Dir(abs)
 		if rb.workDir != "" {
 			pos = l.d.pos(rb.workDirNode)
-			dir = filepath.Join(dir, rb.workDir)
-			if filepath.IsAbs(rb.workDir) {
-				dir = rb.workDir
+			if dir = l.confinedWorkDir(dir, rb.workDir, rb.workDirNode); dir == "" {
+				return ""
 			}
 		}
 	}
@@ -186,6 +190,8 @@ func (l *loader) checkDisk(rb *rawBuild) {
 // checkedPaths is what checkPaths finds for one context and Dockerfile.
 type checkedPaths struct {
 	ctxAbs, ctxMsg, dfAbs, dfMsg string
+	ignMsg                       string // the .dockerignore's problem (at the context, or beside the Dockerfile)
+	ignAtDockerfile              bool
 }
 
 // checkPaths resolves a step's context and Dockerfile; memo holds the
@@ -197,6 +203,13 @@ func (l *loader) checkPaths(rs *rawStep, memo map[[2]string]checkedPaths) {
 	if !ok {
 		if c.ctxAbs, c.ctxMsg = l.fs.checkContext(ctx); c.ctxMsg == "" {
 			c.dfAbs, c.dfMsg = l.fs.checkDockerfile(c.ctxAbs, df)
+		}
+		if c.dfMsg == "" && c.ctxMsg == "" {
+			var found bool // the build reads the first that exists
+			if found, c.ignMsg = l.fs.checkIgnoreFile(c.dfAbs + ".dockerignore"); !found {
+				_, c.ignMsg = l.fs.checkIgnoreFile(filepath.Join(c.ctxAbs, ".dockerignore"))
+			}
+			c.ignAtDockerfile = found
 		}
 		memo[[2]string{ctx, df}] = c
 	}
@@ -210,6 +223,13 @@ func (l *loader) checkPaths(rs *rawStep, memo map[[2]string]checkedPaths) {
 		return
 	}
 	s.Dockerfile = c.dfAbs
+	if c.ignMsg != "" {
+		at := keyPos(rs.context.pos, s.Pos)
+		if c.ignAtDockerfile {
+			at = keyPos(rs.dockerfile.pos, s.Pos)
+		}
+		l.errorf(at, "%s", c.ignMsg)
+	}
 }
 
 // keyPos is where a key is written, or the step's label when the key is
@@ -248,10 +268,10 @@ func (l *loader) checkSecrets(rs *rawStep) {
 	s := rs.step
 	for i := range s.Secrets {
 		sec := &s.Secrets[i]
-		if sec.Type != SecretFile {
+		if sec.Type != SecretFile || l.opts.overridden[sec.ID] {
 			continue
 		}
-		abs, msg := l.fs.checkSecretFile(sec.ID, sec.Value)
+		abs, msg := l.checkSecretFile(sec.ID, sec.Value)
 		if msg != "" {
 			l.errorf(keyPos(s.Keys["secrets."+sec.ID+".value"], sec.Pos), "%s", msg)
 			continue

@@ -1,7 +1,6 @@
 package dag
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,7 +12,7 @@ func TestLoadSecretApp(t *testing.T) {
 	token := filepath.Join(t.TempDir(), "token")
 	writeFile(t, token, "s3cret\n")
 	path := filepath.Join("..", "examples", "secretapp", "build.yml")
-	b, err := Load(path, WithEnv(map[string]string{"SECRETAPP_TOKEN_FILE": token}))
+	b, err := Load(path, WithEnv(map[string]string{"SECRETAPP_TOKEN_FILE": token}), WithAllowedReads(token))
 	if err != nil {
 		t.Fatalf("Load(%s) = %v", path, err)
 	}
@@ -134,21 +133,25 @@ func TestFromEdges(t *testing.T) {
 func TestWorkDir(t *testing.T) {
 	dir := chain(t)
 	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
+	writeFile(t, filepath.Join(sub, "Dockerfile.test"), "FROM alpine:3.20\n")
+	yml := func(workDir string) []byte {
+		return []byte("build:\n  version: 2016-03-14\n  work_dir: " + workDir + "\n  steps:\n    a:\n      dockerfile: Dockerfile.test\n")
 	}
-	yml := []byte("build:\n  version: 2016-03-14\n  work_dir: ..\n  steps:\n    a:\n      dockerfile: Dockerfile.test\n")
 	tests := []struct {
 		name string
+		file string // the build file's folder
+		yml  []byte
 		opts []Option
 		want string
 	}{
-		{"work_dir against the file's folder", nil, dir},
-		{"WithWorkDir wins", []Option{WithWorkDir(dir)}, dir},
+		{"work_dir against the file's folder", dir, yml("sub"), nil, sub},
+		{"work_dir that stays put", dir, yml("sub/.."), nil, dir},
+		{"WithWorkDir wins", sub, yml(".."), []Option{WithWorkDir(dir)}, dir},
+		{"WithWorkDir may leave the file's folder", sub, yml("."), []Option{WithWorkDir(dir)}, dir},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := Parse(filepath.Join(sub, "build.yml"), yml, tc.opts...)
+			b, err := Parse(filepath.Join(tc.file, "build.yml"), tc.yml, tc.opts...)
 			if err != nil {
 				t.Fatalf("Parse = %v", err)
 			}

@@ -19,8 +19,9 @@ type fsChecker struct {
 
 // fsInfo is what the checker knows of one absolute path.
 type fsInfo struct {
-	exists, dir bool
-	real        string // symlinks resolved, for the longest existing prefix
+	exists, dir, regular bool
+	size                 int64
+	real                 string // symlinks resolved, for the longest existing prefix
 }
 
 func newFSChecker(workDir string) (*fsChecker, error) {
@@ -38,7 +39,7 @@ func (c *fsChecker) info(abs string) fsInfo {
 	}
 	var fi fsInfo
 	if st, err := os.Stat(abs); err == nil {
-		fi.exists, fi.dir = true, st.IsDir()
+		fi.exists, fi.dir, fi.regular, fi.size = true, st.IsDir(), st.Mode().IsRegular(), st.Size()
 		fi.real, _ = filepath.EvalSymlinks(abs)
 	} else if parent := filepath.Dir(abs); parent != abs {
 		fi.real = filepath.Join(c.info(parent).real, filepath.Base(abs))
@@ -138,23 +139,4 @@ func (c *fsChecker) parseArtifact(spec string) (Artifact, string) {
 // checkedDest is what parseArtifact finds for one dest.
 type checkedDest struct {
 	rel, msg string
-}
-
-// checkSecretFile makes a file secret's path absolute and checks that it is
-// a file; it may live outside the work dir.
-func (c *fsChecker) checkSecretFile(id, value string) (string, string) {
-	if value == "" {
-		return "", fmt.Sprintf("secret %s has an empty value; give the path of the file that holds it", id)
-	}
-	abs := value
-	if !filepath.IsAbs(abs) {
-		abs = filepath.Join(c.workDir, value)
-	}
-	switch fi := c.info(abs); {
-	case !fi.exists:
-		return "", fmt.Sprintf("secret %s: file %s does not exist; create it or fix the path", id, abs)
-	case fi.dir:
-		return "", fmt.Sprintf("secret %s: %s is a folder; a file secret needs a file", id, abs)
-	}
-	return abs, ""
 }

@@ -2,7 +2,6 @@ package dag
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/internal/dockerfile"
 )
 
@@ -204,7 +204,7 @@ func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 	at := keyPos(s.Keys["dockerfile"], s.Pos)
 	stages, err := r.stages(s)
 	if err != nil {
-		r.l.errorf(at, "reading %s: %s; fix the Dockerfile", r.rel(s.Dockerfile), dockerfileError(err))
+		r.l.errorf(at, "reading %s: %s; fix the Dockerfile", r.rel(s.Dockerfile), dockerfileError(errCause(err)))
 		return deps
 	}
 	nBases := 0
@@ -273,7 +273,7 @@ func (r *resolver) readDockerfiles() {
 
 func parseDockerfile(path string) parsedFile {
 	var pf parsedFile
-	data, err := os.ReadFile(path)
+	data, err := boundedio.ReadFile(path, boundedio.MaxDockerfile)
 	if err == nil {
 		pf.f, err = dockerfile.ParseBytes(data)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // DefaultFile is the policy file weld reads from the work dir when no
@@ -104,7 +105,7 @@ const OCIDirVar = "{{oci_dir}}"
 // Load reads the policy file at path. A missing file is an error; use
 // Find for the optional default.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedio.ReadFile(path, boundedio.MaxPolicyFile)
 	if err != nil {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err

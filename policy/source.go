@@ -6,15 +6,16 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/internal/dockerfile"
 )
 
@@ -90,7 +91,10 @@ func (r *reader) source(s *dag.Step) (*source, error) {
 	data, ok := r.files[s.Dockerfile]
 	if !ok {
 		var err error
-		if data, err = os.ReadFile(s.Dockerfile); err != nil {
+		if data, err = boundedio.ReadFile(s.Dockerfile, boundedio.MaxDockerfile); err != nil {
+			if errors.Is(err, boundedio.ErrRefused) { // bad input (exit 2), as dag.Load says of it
+				return nil, dag.ErrorList{{Pos: dag.Pos{File: r.rel(s.Dockerfile)}, Msg: fmt.Sprintf("step %s: %v", s.Label, err)}}
+			}
 			return nil, fmt.Errorf("step %s: reading the Dockerfile: %w", s.Label, err)
 		}
 		r.files[s.Dockerfile] = data

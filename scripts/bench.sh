@@ -105,10 +105,12 @@ dag_args() {
   case $1 in
     secretapp)
       file=examples/secretapp/build.yml
-      args=(--image "golang:1.26=oci-layout://$images/golang" --image "alpine:3.20=oci-layout://$images/busybox")
+      allow=(--allow "fs.read=$SECRETAPP_TOKEN_FILE") # the token lives outside the work dir
+      args=("${allow[@]}" --image "golang:1.26=oci-layout://$images/golang" --image "alpine:3.20=oci-layout://$images/busybox")
       ;;
     fanout)
       file=bench/fanout/build.yml
+      allow=()
       args=(--image "busybox=oci-layout://$images/busybox" --build "NONCE=$2")
       ;;
   esac
@@ -142,7 +144,7 @@ results="$tmp/results.jsonl"
 
 for dag in "${dags[@]}"; do
   dag_args "$dag" 0
-  "$weld" plan --format json -f "$file" >"$tmp/$dag.plan.json" || die "$weld plan --format json -f $file failed"
+  "$weld" plan --format json -f "$file" "${allow[@]}" >"$tmp/$dag.plan.json" || die "$weld plan --format json -f $file failed"
   mapfile -t steps < <(python3 -c 'import json,sys; [print(s["label"]) for s in json.load(open(sys.argv[1]))["steps"]]' "$tmp/$dag.plan.json")
   for ((r = 1; r <= reps; r++)); do
     nonce="$(date +%s%N)-$r"

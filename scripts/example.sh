@@ -31,6 +31,7 @@ mkdir -p .weld/out
 log "weld build -f examples/secretapp/build.yml"
 set -x
 bin/weld build -f examples/secretapp/build.yml \
+  --allow "fs.read=$SECRETAPP_TOKEN_FILE" \
   --image "golang:1.26=oci-layout://$images/golang" \
   --image "alpine:3.20=oci-layout://$images/busybox" \
   --output oci:.weld/out \

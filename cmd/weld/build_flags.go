@@ -16,6 +16,7 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -257,7 +258,8 @@ func (bo *buildOptions) provenanceMode() (string, error) {
 }
 
 // checkSecretSource fails for a --secret whose file or variable is missing,
-// before any daemon is contacted.
+// or whose file is not a regular file within the limit, before any daemon
+// is contacted.
 func checkSecretSource(sp builder.SecretSpec) error {
 	if sp.Env != "" {
 		if _, ok := os.LookupEnv(sp.Env); !ok {
@@ -265,11 +267,10 @@ func checkSecretSource(sp builder.SecretSpec) error {
 		}
 		return nil
 	}
-	f, err := os.Open(sp.Src)
-	if err != nil {
+	if _, err := boundedio.ReadFile(sp.Src, boundedio.MaxSecret); err != nil {
 		return fmt.Errorf("--secret id=%s: %w", sp.ID, err)
 	}
-	return f.Close()
+	return nil
 }
 
 // checkConnectFlags checks --jobs, --addr and --ssh before any daemon is

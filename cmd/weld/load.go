@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/pflag"
 
+	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 )
 
@@ -10,12 +14,15 @@ import (
 type fileOptions struct {
 	file, dir string
 	env       []string
+	allow     []string
+	secretIDs []string // the --secret ids, set by weld build
 }
 
 func addFileFlags(f *pflag.FlagSet, fo *fileOptions) {
 	f.StringVarP(&fo.file, "file", "f", "build.yml", "the build file")
-	f.StringVarP(&fo.dir, "dir", "d", "", "the work dir (default: build.work_dir, else the build file's folder)")
+	f.StringVarP(&fo.dir, "dir", "d", "", "the work dir (default: build.work_dir, which stays in the build file's folder, else the build file's folder)")
 	f.StringArrayVar(&fo.env, "env", nil, "set K=V for _env(K) in the build file (repeatable)")
+	f.StringSliceVar(&fo.allow, "allow", nil, "let the build file read a secret file outside the work dir: fs.read=PATH, a file or a folder (repeatable, as in buildx bake)")
 }
 
 // loadPlan reads, validates and plans the build file, logging its warnings.
@@ -24,7 +31,12 @@ func (fo *fileOptions) loadPlan(o *rootOptions) (*dag.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := dag.Load(fo.file, dag.WithEnv(env), dag.WithWorkDir(fo.dir))
+	reads, err := parseAllow(fo.allow)
+	if err != nil {
+		return nil, err
+	}
+	b, err := dag.Load(fo.file, dag.WithEnv(env), dag.WithWorkDir(fo.dir),
+		dag.WithAllowedReads(reads...), dag.WithOverriddenSecrets(fo.secretIDs...))
 	if err != nil {
 		return nil, err
 	}
@@ -32,4 +44,30 @@ func (fo *fileOptions) loadPlan(o *rootOptions) (*dag.Plan, error) {
 		o.log.Warn(w.Error())
 	}
 	return dag.NewPlan(b)
+}
+
+// loadPlan is fileOptions.loadPlan told the ids of --secret: the build
+// file's secrets they replace are neither checked nor read.
+func (bo *buildOptions) loadPlan(o *rootOptions) (*dag.Plan, error) {
+	bo.secretIDs = nil
+	for _, s := range bo.secrets {
+		if sp, err := builder.ParseSecret(s); err == nil { // a bad one is reported with the other flags
+			bo.secretIDs = append(bo.secretIDs, sp.ID)
+		}
+	}
+	return bo.fileOptions.loadPlan(o)
+}
+
+// parseAllow parses --allow entitlements, buildx bake's syntax: weld knows
+// fs.read=PATH, and fs=PATH, which is the same here (weld only reads).
+func parseAllow(values []string) ([]string, error) {
+	var reads []string
+	for _, v := range values {
+		k, path, _ := strings.Cut(v, "=")
+		if (k != "fs.read" && k != "fs") || path == "" {
+			return nil, fmt.Errorf("%w: --allow %q: weld knows fs.read=PATH (a file or a folder the build file may read outside the work dir)", errBadInput, v)
+		}
+		reads = append(reads, path)
+	}
+	return reads, nil
 }

@@ -4,7 +4,7 @@
 // result; it never lets the library print or exit.
 //
 //	SECRETAPP_TOKEN_FILE=/path/to/token go run ./examples/embed -f examples/secretapp/build.yml \
-//	    -image golang:1.26=oci-layout://DIR -image alpine:3.20=oci-layout://DIR \
+//	    -allow /path/to/token -image golang:1.26=oci-layout://DIR -image alpine:3.20=oci-layout://DIR \
 //	    -output oci:.weld/embed
 package main
 
@@ -29,21 +29,22 @@ func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
-	var images, outputs list
+	var images, outputs, allow list
 	file := flag.String("f", "build.yml", "build file")
+	flag.Var(&allow, "allow", "PATH a secret file outside the work dir may be read from (repeatable)")
 	flag.Var(&images, "image", "REF=SOURCE base image replacement (repeatable)")
 	flag.Var(&outputs, "output", "oci:DIR (repeatable)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *file, images, outputs, flag.Args()); err != nil {
+	if err := run(ctx, *file, images, outputs, allow, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "embed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, file string, images, outputs, steps []string) error {
-	b, err := dag.Load(file)
+func run(ctx context.Context, file string, images, outputs, allow, steps []string) error {
+	b, err := dag.Load(file, dag.WithAllowedReads(allow...))
 	if err != nil {
 		return err
 	}
