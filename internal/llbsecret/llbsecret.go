@@ -21,6 +21,10 @@ const EnvPrefix = "WELD_SECRET_HMAC_"
 // domain separates these hashes from any other use of the key.
 const domain = "weld-secret-v1\x00"
 
+// KeyFunc returns the key; Rewrite calls it once, and only when an op
+// mounts a secret.
+type KeyFunc func() []byte
+
 // Lookup returns the value the session serves for a secret ID, and whether
 // it serves one.
 type Lookup func(id string) ([]byte, bool)
@@ -57,10 +61,7 @@ type entry struct {
 // metadata and source locations remapped to the new digests. Ops that
 // neither mount a secret nor depend on one keep their bytes. It returns def
 // itself when nothing changes, and never modifies def.
-func Rewrite(def *pb.Definition, key []byte, lookup Lookup) (*pb.Definition, error) {
-	if len(key) == 0 {
-		return nil, fmt.Errorf("keying secrets: the key is empty")
-	}
+func Rewrite(def *pb.Definition, key KeyFunc, lookup Lookup) (*pb.Definition, error) {
 	ops := make(map[digest.Digest]*entry, len(def.Def))
 	order := make([]digest.Digest, 0, len(def.Def))
 	for _, dt := range def.Def {
@@ -74,7 +75,7 @@ func Rewrite(def *pb.Definition, key []byte, lookup Lookup) (*pb.Definition, err
 		}
 		ops[d] = &entry{op: &op, dt: dt}
 	}
-	r := &rewriter{ops: ops, key: key, lookup: lookup}
+	r := &rewriter{ops: ops, keyFunc: key, lookup: lookup}
 	changed := false
 	for _, d := range order {
 		nd, err := r.visit(d)
@@ -90,9 +91,10 @@ func Rewrite(def *pb.Definition, key []byte, lookup Lookup) (*pb.Definition, err
 }
 
 type rewriter struct {
-	ops    map[digest.Digest]*entry
-	key    []byte
-	lookup Lookup
+	ops     map[digest.Digest]*entry
+	keyFunc KeyFunc
+	key     []byte // from keyFunc, once needed
+	lookup  Lookup
 }
 
 // visit rewrites the op d after its inputs, and returns its new digest.
@@ -119,8 +121,12 @@ func (r *rewriter) visit(d digest.Digest) (digest.Digest, error) {
 			changed = true
 		}
 	}
-	if ex := e.op.GetExec(); ex != nil && r.keyExec(ex) {
-		changed = true
+	if ex := e.op.GetExec(); ex != nil {
+		c, err := r.keyExec(ex)
+		if err != nil {
+			return "", err
+		}
+		changed = changed || c
 	}
 	e.new = d
 	if changed {
@@ -136,10 +142,15 @@ func (r *rewriter) visit(d digest.Digest) (digest.Digest, error) {
 
 // keyExec sets the keyed hashes of the secrets ex uses in its environment,
 // and reports whether that changed it.
-func (r *rewriter) keyExec(ex *pb.ExecOp) bool {
+func (r *rewriter) keyExec(ex *pb.ExecOp) (bool, error) {
 	ids := secretIDs(ex)
 	if len(ids) == 0 {
-		return false
+		return false, nil
+	}
+	if r.key == nil {
+		if r.key = r.keyFunc(); len(r.key) == 0 {
+			return false, fmt.Errorf("keying secrets: the key is empty")
+		}
 	}
 	if ex.Meta == nil {
 		ex.Meta = &pb.Meta{}
@@ -152,10 +163,10 @@ func (r *rewriter) keyExec(ex *pb.ExecOp) bool {
 		env = append(env, fmt.Sprintf("%s%d=%s", EnvPrefix, n, Tag(r.key, id, v, ok)))
 	}
 	if slices.Equal(env, ex.Meta.Env) {
-		return false
+		return false, nil
 	}
 	ex.Meta.Env = env
-	return true
+	return true, nil
 }
 
 // secretIDs are the distinct secret IDs ex mounts as files or sets as

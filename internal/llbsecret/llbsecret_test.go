@@ -17,6 +17,8 @@ import (
 
 var testKey = bytes.Repeat([]byte{7}, 32)
 
+func fixedKey(k []byte) KeyFunc { return func() []byte { return k } }
+
 // values serves a fixed set of secrets.
 func values(kv ...string) Lookup {
 	m := map[string][]byte{}
@@ -71,7 +73,7 @@ func opNames(t testing.TB, def *pb.Definition) map[string]digest.Digest {
 
 func rewrite(t testing.TB, def *pb.Definition, key []byte, l Lookup) *pb.Definition {
 	t.Helper()
-	out, err := Rewrite(def, key, l)
+	out, err := Rewrite(def, fixedKey(key), l)
 	if err != nil {
 		t.Fatalf("Rewrite: %v", err)
 	}
@@ -242,8 +244,9 @@ func TestRewriteNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	pbdef := def.ToPB()
-	if out := rewrite(t, pbdef, testKey, values()); out != pbdef {
-		t.Errorf("Rewrite of a definition without secrets returned a new definition")
+	out, err := Rewrite(pbdef, func() []byte { t.Error("Rewrite asked for the key of a definition without secrets"); return nil }, values())
+	if err != nil || out != pbdef {
+		t.Errorf("Rewrite of a definition without secrets = %v, %v; want the same definition", out, err)
 	}
 }
 
@@ -263,7 +266,7 @@ func TestRewriteErrors(t *testing.T) {
 		{"dangling input", &pb.Definition{Def: [][]byte{dangling}}, testKey, "is not in the definition"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Rewrite(tc.def, tc.key, values())
+			_, err := Rewrite(tc.def, fixedKey(tc.key), values())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Rewrite() = %v, want an error containing %q", err, tc.want)
 			}
@@ -312,7 +315,7 @@ func BenchmarkRewrite100(b *testing.B) {
 	l := values("tok", "A")
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Rewrite(pbdef, testKey, l); err != nil {
+		if _, err := Rewrite(pbdef, fixedKey(testKey), l); err != nil {
 			b.Fatal(err)
 		}
 	}
