@@ -275,3 +275,39 @@ func runRan(t *testing.T, b build, marker string) (ran, seen bool) {
 	}
 	return ran, seen
 }
+
+// TestSecretCacheFromStep: a step built FROM a step whose RUN mounts a
+// secret reuses that RUN (the parent's ops are keyed the same in both
+// sessions), and its own secret RUN gets the secret's value.
+func TestSecretCacheFromStep(t *testing.T) {
+	e := testEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    s:
+      name: weld-it-secretcache-parent
+      dockerfile: Dockerfile
+    child:
+      name: weld-it-secretcache-child
+      dockerfile: Dockerfile.child
+`,
+		"Dockerfile": "FROM busybox\n" +
+			"RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && cat /proc/sys/kernel/random/uuid > /run-id && echo " + n + "\n",
+		"Dockerfile.child": "FROM weld-it-secretcache-parent\n" +
+			"RUN --mount=type=secret,id=tok,env=TOK printf %s \"$TOK\" | sha256sum | cut -d' ' -f1 > /h2 && echo " + n + "\n",
+	})
+	value := "from-" + nonce(t)
+	tn := newTenant(t, value)
+	b := tn.build(t, e, dir, builder.WithSecretCacheKey(randomKey(t)))
+	b.mustPass(t)
+	h, parentID := tn.image(t)
+	child := readLayout(t, filepath.Join(tn.out, "child"))
+	if h != sha(value) || strings.TrimSpace(child.mustFile(t, "h2")) != sha(value) {
+		t.Errorf("/h or the child's /h2 is not the hash of the secret")
+	}
+	if got := strings.TrimSpace(child.mustFile(t, "run-id")); got != parentID {
+		t.Errorf("the child's /run-id = %s, want the parent's %s (one run of the parent's RUN)", got, parentID)
+	}
+}
