@@ -311,3 +311,27 @@ func TestSecretCacheFromStep(t *testing.T) {
 		t.Errorf("the child's /run-id = %s, want the parent's %s (one run of the parent's RUN)", got, parentID)
 	}
 }
+
+// TestSecretCacheProvenanceMax: provenance mode=max records the LLB, so
+// the keyed hash of the secret, and never its value (the leak scan checks
+// the attestations too, and would refuse it).
+func TestSecretCacheProvenanceMax(t *testing.T) {
+	e := testEnv(t)
+	dir, _ := secretProject(t, "0")
+	value := "prov-" + nonce(t)
+	tn := newTenant(t, value)
+	b := tn.build(t, e, dir, builder.WithSecretCacheKey(randomKey(t)), builder.WithProvenance("max"))
+	b.mustPass(t)
+	if h, _ := tn.image(t); h != sha(value) {
+		t.Errorf("/h is not the hash of the secret")
+	}
+	if where := layoutBytesContain(t, tn.out, []byte("WELD_SECRET_HMAC_0")); len(where) == 0 {
+		t.Errorf("the mode=max provenance does not record the keyed hash; is it there at all?")
+	}
+	if where := layoutBytesContain(t, tn.out, []byte(value)); len(where) > 0 {
+		t.Errorf("the secret's value is in the output: %q", where)
+	}
+	if where := layoutBytesContain(t, tn.out, []byte(sha(value))); len(where) > 1 {
+		t.Errorf("the secret's plain hash is in more than the layer holding /h: %q", where)
+	}
+}

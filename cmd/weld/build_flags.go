@@ -80,7 +80,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.StringVar(&bo.artifactsDir, "artifacts-dir", "", "also write every step's artifacts to this folder")
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
-	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key FILE (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
+	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
 }
 
 // builderOptions checks the flags and maps them to builder options.
