@@ -335,3 +335,33 @@ func TestSecretCacheProvenanceMax(t *testing.T) {
 		t.Errorf("the secret's plain hash is in more than the layer holding /h: %q", where)
 	}
 }
+
+// TestSecretCacheFailingRunNamesItsLine: a failing RUN that mounts a
+// secret (so rewritten) is still reported against its step and its
+// Dockerfile line, with its output: the source map follows the new digests.
+func TestSecretCacheFailingRunNamesItsLine(t *testing.T) {
+	e := testEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    breaks:
+      dockerfile: Dockerfile.breaks
+`,
+		"Dockerfile.breaks": "FROM busybox\n" +
+			"RUN --mount=type=secret,id=tok echo fine-" + n + "\n" +
+			"RUN --mount=type=secret,id=tok echo boom-" + n + " && exit 3\n",
+	})
+	b := newTenant(t, "v-"+nonce(t)).build(t, e, dir, builder.WithSecretCacheKey(randomKey(t)))
+	var se *builder.StepError
+	if !errors.As(b.err, &se) {
+		t.Fatalf("Run error %v (%T) holds no *builder.StepError", b.err, b.err)
+	}
+	if se.Step != "breaks" || !strings.HasSuffix(se.Source, "Dockerfile.breaks:3") {
+		t.Errorf("StepError = step %q at %q, want breaks at …Dockerfile.breaks:3", se.Step, se.Source)
+	}
+	if !strings.Contains(strings.Join(se.Tail, "\n"), "boom-"+n) {
+		t.Errorf("StepError.Tail = %q, want the RUN's output boom-%s", se.Tail, n)
+	}
+}
