@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -363,5 +364,57 @@ func TestSecretCacheFailingRunNamesItsLine(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(se.Tail, "\n"), "boom-"+n) {
 		t.Errorf("StepError.Tail = %q, want the RUN's output boom-%s", se.Tail, n)
+	}
+}
+
+// TestSecretCacheRemoteImport: a cache exported with --cache-to serves
+// the RUN that mounts a secret to a daemon that lost it (pruned here), when
+// the key is the same (as machines that share a cache must have); with
+// another key it never hits. So the rewritten definition is solved with the
+// session's cache imports.
+func TestSecretCacheRemoteImport(t *testing.T) {
+	e := testEnv(t)
+	dir, marker := secretProject(t, "0")
+	value := "remote-" + nonce(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	to, err := builder.ParseCache("type=local,dest=" + cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := builder.ParseCache("type=local,src=" + cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyA, keyB := randomKey(t), randomKey(t)
+	first := newTenant(t, value)
+	first.build(t, e, dir, builder.WithSecretCacheKey(keyA), builder.WithCacheTo(to)).mustPass(t)
+	_, id := first.image(t)
+	for _, tc := range []struct {
+		name string
+		key  []byte
+		hit  bool
+	}{{"same key", keyA, true}, {"other key", keyB, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			pruneRecords(t, e, marker)
+			tn := newTenant(t, value)
+			b := tn.build(t, e, dir, builder.WithSecretCacheKey(tc.key), builder.WithCacheFrom(from))
+			b.mustPass(t)
+			if _, got := tn.image(t); (got == id) != tc.hit {
+				t.Errorf("run-id %s after the prune, the exported run's %s: cache hit = %v, want %v", got, id, got == id, tc.hit)
+			}
+		})
+	}
+}
+
+// pruneRecords removes from the daemon's cache the records whose
+// description holds marker (this test's RUN), and nothing else.
+func pruneRecords(t *testing.T, e itEnv, marker string) {
+	t.Helper()
+	out, err := exec.Command("buildctl", "--addr", e.host, "prune", "--filter", "description~="+marker).CombinedOutput()
+	if err != nil {
+		t.Fatalf("buildctl prune: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Total") {
+		t.Logf("buildctl prune: %s", out)
 	}
 }

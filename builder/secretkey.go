@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -174,9 +175,14 @@ func (ss *stepSession) keySecrets(ctx context.Context, req gateway.SolveRequest,
 	if err != nil || out == in {
 		return ref, st, err
 	}
+	// The session's cache imports as the client prepared them (a local
+	// cache becomes a content store of the session), as the frontend got
+	// them.
 	var imports []gateway.CacheOptionsEntry
-	for _, e := range ss.cacheImports(ss.closure[ss.step.Label]) {
-		imports = append(imports, gateway.CacheOptionsEntry{Type: e.Type, Attrs: e.Attrs})
+	if v := ss.c.BuildOpts().Opts["cache-imports"]; v != "" {
+		if err := json.Unmarshal([]byte(v), &imports); err != nil {
+			return nil, st, fmt.Errorf("reading the session's cache imports: %w", err)
+		}
 	}
 	res, err := ss.c.Solve(ctx, gateway.SolveRequest{Definition: out, CacheImports: imports, SourcePolicies: req.SourcePolicies})
 	if err != nil {
