@@ -31,14 +31,22 @@ import (
 // step evaluates, tests, exports, scans and hands to the steps built FROM
 // it. Builds with the same value and key keep sharing cache and runs.
 //
+// BuildKit shares a vertex between every job that loads its digest (the
+// solver's actives; with --no-cache under a digest of its own that such
+// jobs still share) and then asks any session of those jobs for the secret;
+// it finds a cache record by the op's cache key. Both now differ per value.
+//
 // Limits: the RUN's process sees the variable (a keyed hash, never the
 // value); provenance mode=max records the LLB, so the HMAC, never the value;
-// cache imported from a machine with another key never hits for RUNs that
-// mount secrets (give every machine the same key, WithSecretCacheKey); a
-// Dockerfile's own WELD_SECRET_HMAC_* variables are dropped from those RUNs;
-// an external frontend (# syntax=) that itself evaluates a RUN with a secret
-// is not rewritten. The frontend and the command and test containers get no
-// secrets.
+// the provenance of a step whose result was rewritten names no frontend,
+// build args or Dockerfile path (its request is the definition, not the
+// frontend's), its materials stay; cache imported from a machine with
+// another key never hits for RUNs that mount secrets (give every machine the
+// same key, WithSecretCacheKey); whoever holds the key and an exported cache
+// can test guesses of a weak secret; a Dockerfile's own WELD_SECRET_HMAC_*
+// variables are dropped from those RUNs; an external frontend (# syntax=)
+// that itself evaluates a RUN with a secret is not rewritten. The frontend
+// and the command and test containers get no secrets.
 
 const (
 	secretKeyFile = "secret-cache.key"
@@ -159,6 +167,10 @@ func (k *secretKey) get(l *log.Logger) []byte {
 // the top of this file), solved with the frontend request's source
 // policies and the session's cache imports; nothing has run yet. A result
 // without such RUNs comes back as it is.
+//
+// The values are those the session serves: one per ID for the step and the
+// steps it re-solves, the dependent's winning, so a dependency's RUN re-run
+// here is keyed by the value it would get here.
 func (ss *stepSession) keySecrets(ctx context.Context, req gateway.SolveRequest, ref gateway.Reference) (gateway.Reference, llb.State, error) {
 	st, err := ref.ToState()
 	if err != nil {
