@@ -34,6 +34,7 @@ type options struct {
 	gates        []Gate
 	labels       map[string]string
 	provenance   string
+	secretKey    *secretKey
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -183,6 +184,25 @@ func WithProvenance(mode string) Option {
 	}
 }
 
+// WithSecretCacheKey sets the key (16 to 4096 bytes, see ReadSecretCacheKey)
+// of the keyed hash of each secret's value that joins the cache key of
+// every RUN that mounts it. The default is the machine's own key,
+// $XDG_CACHE_HOME/weld/secret-cache.key (else ~/.cache/weld/...), made on
+// first use, which nil keeps; machines that share a remote cache need the
+// same key to share the cache of those RUNs.
+func WithSecretCacheKey(key []byte) Option {
+	return func(o *options) error {
+		if key == nil {
+			return nil
+		}
+		if err := checkSecretKey(key); err != nil {
+			return fmt.Errorf("%w: secret cache key: %w", ErrSecret, err)
+		}
+		o.secretKey = &secretKey{key: append([]byte(nil), key...)}
+		return nil
+	}
+}
+
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
 		log:        log.New(io.Discard),
@@ -192,6 +212,7 @@ func makeOptions(opts []Option) (*options, error) {
 		images:     map[string]ImageSource{},
 		labels:     map[string]string{},
 		provenance: "min",
+		secretKey:  &secretKey{},
 	}
 	var errs []error
 	for _, opt := range opts {

@@ -289,8 +289,9 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	if err != nil {
 		return nil, err
 	}
-	sv := &solved{ref: ref, config: res.Metadata[exptypes.ExporterImageConfigKey]}
-	if sv.state, err = ref.ToState(); err != nil {
+	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey]}
+	// Everything below uses the result with its secrets keyed (secretkey.go).
+	if sv.ref, sv.state, err = ss.keySecrets(ctx, req, ref); err != nil {
 		return nil, err
 	}
 	if len(s.Cleanup) > 0 {

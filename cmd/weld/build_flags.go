@@ -43,6 +43,7 @@ type buildOptions struct {
 	afterBuild     bool
 	progress       string
 	provenance     string
+	secretCacheKey string
 
 	// set by checkPolicy: the policy, the bases it saw, and per step the
 	// digests of its bases (pinBases), for --metadata-file.
@@ -80,6 +81,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.StringVar(&bo.artifactsDir, "artifacts-dir", "", "also write every step's artifacts to this folder")
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
+	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
 }
 
 // builderOptions checks the flags and maps them to builder options.
@@ -104,6 +106,12 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	}
 	if err := bo.checkConnectFlags(); err != nil {
 		return nil, err
+	}
+	var secretKey []byte // nil: the machine's own
+	if bo.secretCacheKey != "" {
+		if secretKey, err = builder.ReadSecretCacheKey(bo.secretCacheKey); err != nil {
+			return nil, fmt.Errorf("--secret-cache-key: %w", err)
+		}
 	}
 	outs, err := parseEach(bo.outputs, "", builder.ParseOutput)
 	if err != nil {
@@ -149,6 +157,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithAfterBuildCommands(bo.afterBuild),
 		builder.WithGates(bo.gates()...),
 		builder.WithProvenance(prov),
+		builder.WithSecretCacheKey(secretKey),
 		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
 	}, nil
