@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 )
 
 // Option configures a Builder.
@@ -33,6 +34,9 @@ type options struct {
 	gates        []Gate
 	labels       map[string]string
 	provenance   string
+	// sourcePolicies and frontends: see sourcepolicy.go.
+	sourcePolicies []*spb.Policy
+	frontends      map[string]string
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -191,6 +195,7 @@ func makeOptions(opts []Option) (*options, error) {
 		images:     map[string]ImageSource{},
 		labels:     map[string]string{},
 		provenance: "min",
+		frontends:  map[string]string{},
 	}
 	var errs []error
 	for _, opt := range opts {
