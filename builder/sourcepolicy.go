@@ -183,7 +183,7 @@ type SourceDeniedError struct {
 
 // Error implements error.
 func (e *SourceDeniedError) Error() string {
-	return fmt.Sprintf("step %q: the source policy denies %s: %v", e.Step, e.Identifier, e.Err)
+	return fmt.Sprintf("the source policy denies %s: %v", e.Identifier, e.Err)
 }
 
 // Unwrap returns the daemon's error.
