@@ -223,3 +223,32 @@ func daemonRefusals(err error) []string {
 	}
 	return out
 }
+
+// TestSourcePolicyLintPhase: weld's lint subrequest runs the Dockerfile
+// frontend too; a # syntax= image is never pulled there: the built-in
+// frontend answers unless the step's frontend is allowed, and an allowed
+// one still passes the daemon's policy.
+func TestSourcePolicyLintPhase(t *testing.T) {
+	e := testEnv(t)
+	dir, pol := srcProject(t, srcCase{policy: "allowed_bases: [busybox]\n",
+		files: map[string]string{"Dockerfile": "# syntax=unvetted/frontend:1\nFROM busybox\n"}})
+	c, err := builder.Connect(ctxTimeout(t, time.Minute), builder.ConnectOptions{Addr: e.host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		frontends map[string]string
+		denied    bool
+	}{{nil, false}, {map[string]string{"app": "unvetted/frontend:1"}, true}} {
+		b, err := builder.New(c, e.imageOpt(t, "busybox", "busybox"), builder.WithSourcePolicy(pol.SourcePolicies()...), builder.WithFrontends(tc.frontends))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Lint(ctxTimeout(t, 2*time.Minute), loadPlan(t, dir))
+		var de *builder.SourceDeniedError
+		if errors.As(err, &de) != tc.denied || tc.denied && de.Identifier != "docker-image://docker.io/unvetted/frontend:1" || !tc.denied && err != nil {
+			t.Errorf("frontends %v: Lint = %v, want denied: %v", tc.frontends, err, tc.denied)
+		}
+	}
+}
