@@ -481,7 +481,7 @@ func (bo *buildOptions) pinBases(ctx context.Context, s builder.Solver, opts []b
 		return opts, nil
 	}
 	srcPolicy := sourcePolicyOptions(bo.pol, bo.refs)
-	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, append(srcPolicy, builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))...)
+	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, append(srcPolicy, builder.WithImages(bo.baseImages), builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))...)
 	if err != nil {
 		return nil, err
 	}
