@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -133,4 +134,51 @@ func TestSrcPolicyDaemonDeniesBaseTrigger(t *testing.T) {
 	w = e.command(dir, e.host, "--image", "weld/trap:1=oci-layout://"+filepath.Join(trap, "trap"), "--output", "oci:out")
 	w.expect(t, w.run(t, 3*time.Minute), 1,
 		"step app: image docker.io/unvetted/x:1 (refused by BuildKit's source policy) is not allowed by weld.policy.yml:1:16 (allowed_bases: busybox, weld/trap:*)")
+}
+
+// TestSrcPolicyAllowedFrontendRuns: a # syntax= image that allowed_frontends
+// lists runs as the step's frontend (here testdata/frontend, which hands over
+// to BuildKit's Dockerfile frontend and labels the image), given as an OCI
+// layout; without the entry the same Dockerfile is refused.
+func TestSrcPolicyAllowedFrontendRuns(t *testing.T) {
+	e := testEnv(t)
+	fe := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    fe:\n      name: weld-srcpolicy-frontend\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM busybox\nCOPY frontend /bin/frontend\nLABEL moby.buildkit.frontend.network.none=\"true\"\nLABEL moby.buildkit.frontend.caps=\"moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts\"\nENTRYPOINT [\"/bin/frontend\"]\n",
+	})
+	gb := exec.Command("go", "build", "-o", filepath.Join(fe, "frontend"), "./testdata/frontend")
+	gb.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := gb.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/frontend: %v\n%s", err, out)
+	}
+	w := e.command(fe, e.host, "--provenance", "none", "--output", "oci:out")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	files := map[string]string{
+		"build.yml":  srcBuildYML,
+		"Dockerfile": "# syntax=weld/frontend:1\nFROM busybox\nRUN true\nUSER 1000\n",
+	}
+	for _, tc := range []struct {
+		name, policy string
+		code         int
+	}{
+		{"not allowed", "allowed_bases: [busybox]\n", 1},
+		{"allowed", "allowed_bases: [busybox]\nallowed_frontends: ['weld/frontend:1']\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files["weld.policy.yml"] = tc.policy
+			dir := writeProject(t, files)
+			w := e.command(dir, e.host, "--image", "weld/frontend:1=oci-layout://"+filepath.Join(fe, "out", "fe"), "--output", "oci:out")
+			w.expect(t, w.run(t, 3*time.Minute), tc.code)
+			ran := false
+			blobs, _ := filepath.Glob(filepath.Join(dir, "out", "app", "blobs", "sha256", "*"))
+			for _, b := range blobs {
+				if dt, err := os.ReadFile(b); err == nil && strings.Contains(string(dt), `"weld.test.frontend":"ran"`) {
+					ran = true
+				}
+			}
+			if ran != (tc.code == 0) {
+				t.Errorf("the frontend ran: %v, want %v (image blobs %d)", ran, tc.code == 0, len(blobs))
+			}
+		})
+	}
 }
