@@ -102,7 +102,7 @@ func (r *run) explain(ctx context.Context, s *dag.Step, tr *tracker, err error) 
 	if errors.As(err, &se) {
 		return se
 	}
-	se = &StepError{Step: s.Label, Err: err, Source: sourceLocation(s, err)}
+	se = &StepError{Step: s.Label, Err: asDenied(s, err), Source: sourceLocation(s, err)}
 	if ve != nil {
 		se.Tail = tr.tail(digest.Digest(ve.Digest))
 		if line := r.lineOf(s.Label, tr.name(digest.Digest(ve.Digest))); se.Source == "" && line > 0 {

@@ -15,6 +15,11 @@
 // Publishing is a second phase: a session that exports holds its result until
 // every step, command and test has passed, and exports nothing if any failed.
 //
+// With WithSourcePolicy, every session carries BuildKit source policies, so
+// the daemon itself refuses any image or remote source outside them; steps
+// build with BuildKit's built-in Dockerfile frontend unless WithFrontends
+// lets them run their # syntax= image.
+//
 // The package never prints and never exits: it reports through an event sink,
 // a progress sink and an injected *log.Logger, and cancels with its context.
 package builder

@@ -17,10 +17,12 @@ type baseImages struct {
 	attrs  map[string]string
 	stores map[string]content.Store
 	states map[string]func(sessionID string) llb.State
+	// layouts are the image digests each store serves, for the source policy.
+	layouts map[string][]string
 }
 
 func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
-	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]func(string) llb.State{}}
+	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]func(string) llb.State{}, layouts: map[string][]string{}}
 	keys := make([]string, 0, len(images))
 	for k := range images {
 		keys = append(keys, k)
@@ -45,6 +47,7 @@ func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
 			b.stores[id] = store
 		}
 		b.attrs["context:"+key] = "oci-layout://" + id + "@" + src.Digest.String()
+		b.layouts[id] = append(b.layouts[id], src.Digest.String())
 		ref, err := reference.ParseNormalizedNamed(key)
 		if err != nil {
 			return nil, err

@@ -73,7 +73,7 @@ func (r *run) lintStep(ctx context.Context, s *dag.Step) (*lint.LintResults, err
 		return gateway.NewResult(), nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("step %q: checking its Dockerfile: %w", s.Label, err)
+		return nil, fmt.Errorf("step %q: checking its Dockerfile: %w", s.Label, asDenied(s, err))
 	}
 	return &out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 )
 
 // Option configures a Builder.
@@ -35,6 +36,9 @@ type options struct {
 	labels       map[string]string
 	provenance   string
 	secretKey    *secretKey
+	// sourcePolicies and frontends: see sourcepolicy.go.
+	sourcePolicies []*spb.Policy
+	frontends      map[string]string
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -213,6 +217,7 @@ func makeOptions(opts []Option) (*options, error) {
 		labels:     map[string]string{},
 		provenance: "min",
 		secretKey:  &secretKey{},
+		frontends:  map[string]string{},
 	}
 	var errs []error
 	for _, opt := range opts {

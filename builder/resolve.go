@@ -21,6 +21,7 @@ func ResolveDigest(ctx context.Context, s Solver, ref string, opts ...Option) (d
 	}
 	var dgst digest.Digest
 	so := client.SolveOpt{}
+	so.SourcePolicy, so.SourcePolicyProvider = sessionPolicy(o, &baseImages{}, nil)
 	if o.auth != nil {
 		so.Session = append(so.Session, o.auth)
 	}

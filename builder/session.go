@@ -144,6 +144,7 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		FrontendAttrs: map[string]string{},
 	}
 	opt.CacheImports = r.cacheImports(closure)
+	r.applySourcePolicy(&opt, closure)
 	if !own { // a helper session: no exports of its own
 		return opt, nil
 	}
@@ -403,5 +404,6 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.imageLabels(s) {
 		attrs["label:"+k] = v
 	}
+	ss.setFrontend(s, attrs)
 	return attrs, nil
 }

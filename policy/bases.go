@@ -58,8 +58,9 @@ func (e *BaseError) Error() string {
 // Unwrap makes every BaseError match ErrBaseRefused.
 func (e *BaseError) Unwrap() error { return ErrBaseRefused }
 
-// Refusals are every base refused, in step and line order.
-type Refusals []*BaseError
+// Refusals are every refusal (*BaseError, *RefError), in step and line
+// order.
+type Refusals []error
 
 // Error implements error, one refusal per line.
 func (r Refusals) Error() string {
@@ -72,11 +73,22 @@ func (r Refusals) Error() string {
 
 // Unwrap returns the refusals.
 func (r Refusals) Unwrap() []error {
-	out := make([]error, len(r))
-	for i, e := range r {
-		out[i] = e
+	return []error(r)
+}
+
+// trustsLayout reports whether a base replaced by rep is allowed as it is:
+// rep is an OCI layout that every policy of the chain names (an operator's
+// Limit does not trust the layouts of the project's own file).
+func (p *Policy) trustsLayout(rep *Replacement) bool {
+	if rep == nil || !rep.IsLayout() {
+		return false
 	}
-	return out
+	for q := p.Limit; q != nil; q = q.Limit {
+		if r, ok := q.Replacement(rep.From); !ok || r.To != rep.To {
+			return false
+		}
+	}
+	return true
 }
 
 // Bases lists every FROM of an external image in the steps' Dockerfiles, in
@@ -110,20 +122,13 @@ func Bases(in Input, p *Policy) ([]BaseUse, error) {
 // as that ref; a base replaced by an OCI layout is allowed, since the policy
 // itself names the layout.
 func CheckBases(uses []BaseUse, p *Policy) error {
-	if !p.HasAllowlist {
-		return nil
-	}
-	pats := make([]string, len(p.AllowedBases))
-	for i, pat := range p.AllowedBases {
-		pats[i] = pat.Text
-	}
 	var out Refusals
 	for _, u := range uses {
-		if u.Replacement != nil && u.Replacement.IsLayout() {
+		if p.trustsLayout(u.Replacement) {
 			continue
 		}
-		if !p.Allowed(u.Effective()) {
-			out = append(out, &BaseError{Use: u, Policy: p.AllowedPos, Patterns: pats})
+		if by := p.basesRefusal(u.Effective()); by != nil {
+			out = append(out, &BaseError{Use: u, Policy: by.AllowedPos, Patterns: patternTexts(by.AllowedBases)})
 		}
 	}
 	if len(out) == 0 {

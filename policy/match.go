@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -52,60 +53,82 @@ func normalizePattern(p string) (string, error) {
 // Match reports whether the normalized ref matches the pattern. A pattern
 // without @ ignores the ref's digest: alpine:3.20 allows
 // alpine:3.20@sha256:…. In a pattern, * matches any run of characters but /,
-// and ** any run at all.
+// and ** any run at all. Match is the regular expression Regexp, so that
+// weld's own check and BuildKit's source policy (which runs the same
+// expression, prefixed by the scheme) agree.
 func (p Pattern) Match(norm string) bool {
-	if !strings.Contains(p.Norm, "@") {
-		if name, _, ok := strings.Cut(norm, "@"); ok && strings.Contains(name, ":") && !strings.HasSuffix(name, "/") {
-			norm = name
-		}
-	}
-	return glob(p.Norm, norm)
+	re, err := regexp.Compile("^" + p.Regexp() + "$")
+	return err == nil && re.MatchString(norm)
 }
 
-// glob matches s against a pattern of literal text, * and **.
-func glob(pat, s string) bool {
-	for len(pat) > 0 {
-		if strings.HasPrefix(pat, "**") {
-			rest := strings.TrimLeft(pat, "*")
-			for i := len(s); i >= 0; i-- {
-				if glob(rest, s[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if pat[0] == '*' {
-			rest := pat[1:]
-			for i := 0; i <= len(s); i++ {
-				if glob(rest, s[i:]) {
-					return true
-				}
-				if i < len(s) && s[i] == '/' {
-					break
-				}
-			}
-			return false
-		}
-		if len(s) == 0 || s[0] != pat[0] {
-			return false
-		}
-		pat, s = pat[1:], s[1:]
+// Regexp is the pattern as an unanchored RE2 expression over normalized
+// refs: the glob, and an optional @sha256:… when the pattern names no
+// digest.
+func (p Pattern) Regexp() string {
+	re := globRegexp(p.Norm)
+	if !strings.Contains(p.Norm, "@") {
+		re += "(?:@sha256:[0-9a-f]{64})?"
 	}
-	return len(s) == 0
+	return re
+}
+
+// globRegexp turns literal text, * and ** into an RE2 expression.
+func globRegexp(pat string) string {
+	var b strings.Builder
+	for len(pat) > 0 {
+		switch {
+		case strings.HasPrefix(pat, "**"):
+			b.WriteString(".*")
+			pat = strings.TrimLeft(pat, "*")
+		case pat[0] == '*':
+			b.WriteString("[^/]*")
+			pat = pat[1:]
+		default:
+			i := strings.IndexByte(pat, '*')
+			if i < 0 {
+				i = len(pat)
+			}
+			b.WriteString(regexp.QuoteMeta(pat[:i]))
+			pat = pat[i:]
+		}
+	}
+	return b.String()
 }
 
 // Allowed reports whether ref may be a base: always for scratch and when the
-// policy has no allowed_bases; else when a pattern matches its normalized
-// form.
-func (p *Policy) Allowed(ref string) bool {
-	if ref == "scratch" || !p.HasAllowlist {
-		return true
+// policy (and its Limit) has no allowed_bases; else when a pattern of each
+// matches its normalized form.
+func (p *Policy) Allowed(ref string) bool { return p.basesRefusal(ref) == nil }
+
+// basesRefusal returns the policy whose allowed_bases refuses ref: p or
+// one of its limits; nil when ref is allowed.
+func (p *Policy) basesRefusal(ref string) *Policy {
+	if ref == "scratch" {
+		return nil
 	}
-	norm := Normalize(ref)
-	for _, pat := range p.AllowedBases {
-		if pat.Match(norm) {
+	for q := p; q != nil; q = q.Limit {
+		if q.HasAllowlist && !matchAny(q.AllowedBases, Normalize(ref)) {
+			return q
+		}
+	}
+	return nil
+}
+
+// matchAny reports whether a pattern matches s.
+func matchAny(pats []Pattern, s string) bool {
+	for _, pat := range pats {
+		if pat.Match(s) {
 			return true
 		}
 	}
 	return false
+}
+
+// patternTexts are the patterns as written.
+func patternTexts(pats []Pattern) []string {
+	out := make([]string, len(pats))
+	for i, pat := range pats {
+		out[i] = pat.Text
+	}
+	return out
 }

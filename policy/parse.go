@@ -17,7 +17,7 @@ import (
 )
 
 // topKeys are the keys a policy file may hold.
-var topKeys = []string{"allowed_bases", "replace", "pin_digests", "rules", "gates"}
+var topKeys = []string{"allowed_bases", "allowed_frontends", "allowed_sources", "replace", "pin_digests", "rules", "gates"}
 
 // Parse reads a policy file already in memory; name is its path as the user
 // gave it, used in messages and to resolve relative oci-layout:// folders.
@@ -41,7 +41,13 @@ func Parse(name string, data []byte) (*Policy, error) {
 		switch kv.key.Value {
 		case "allowed_bases":
 			p.HasAllowlist, p.AllowedPos = true, d.pos(kv.val)
-			p.AllowedBases = d.patterns(kv.val)
+			p.AllowedBases = d.patterns(kv.val, "allowed_bases")
+		case "allowed_frontends":
+			p.FrontendsPos = d.pos(kv.val)
+			p.AllowedFrontends = d.patterns(kv.val, "allowed_frontends")
+		case "allowed_sources":
+			p.HasSources, p.SourcesPos = true, d.pos(kv.val)
+			p.AllowedSources = d.sourcePatterns(kv.val)
 		case "replace":
 			p.Replace = d.replace(kv.val, filepath.Dir(name))
 		case "pin_digests":
@@ -139,17 +145,18 @@ func (d *decoder) boolean(n *yaml.Node, what string) bool {
 	return false
 }
 
-// patterns decodes allowed_bases.
-func (d *decoder) patterns(n *yaml.Node) []Pattern {
+// patterns decodes a list of image patterns (allowed_bases,
+// allowed_frontends).
+func (d *decoder) patterns(n *yaml.Node, key string) []Pattern {
 	out := []Pattern{}
-	for i, item := range d.list(n, "allowed_bases") {
-		s, ok := d.str(item, fmt.Sprintf("allowed_bases[%d]", i))
+	for i, item := range d.list(n, key) {
+		s, ok := d.str(item, fmt.Sprintf("%s[%d]", key, i))
 		if !ok {
 			continue
 		}
 		norm, err := normalizePattern(s)
 		if err != nil {
-			d.errorf(item, "allowed_bases[%d] %q: %v", i, s, err)
+			d.errorf(item, "%s[%d] %q: %v", key, i, s, err)
 			continue
 		}
 		out = append(out, Pattern{Text: s, Norm: norm, Pos: d.pos(item)})

@@ -34,6 +34,23 @@ type Policy struct {
 	Rules map[string]Rule
 	// Gates are commands run on each image's OCI layout before publishing.
 	Gates []Gate
+	// AllowedFrontends are the patterns a Dockerfile's # syntax= image (or a
+	// BUILDKIT_SYNTAX build arg) must match; none by default, so that every
+	// step builds with BuildKit's built-in Dockerfile frontend.
+	AllowedFrontends []Pattern
+	// FrontendsPos is where allowed_frontends' value is written.
+	FrontendsPos dag.Pos
+	// AllowedSources are the patterns an http(s):// or git source (ADD)
+	// must match, when HasSources.
+	AllowedSources []Pattern
+	// SourcesPos is where allowed_sources' value is written.
+	SourcesPos dag.Pos
+	// HasSources is true when the file sets allowed_sources, even to [];
+	// without it every remote source is allowed (with the RemoteAdd check).
+	HasSources bool
+	// Limit is a policy this one cannot loosen (an operator's, see
+	// Intersect): a ref is allowed when both allow it.
+	Limit *Policy
 }
 
 // Pattern is one allowed_bases entry.

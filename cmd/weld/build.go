@@ -61,6 +61,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err := bo.writeMetadata(res); err != nil && runErr == nil {
 				runErr = err
 			}
+			reportDenials(cmd.ErrOrStderr(), bo.pol, p.Build(), runErr)
 			printSummary(cmd.ErrOrStderr(), res, runErr)
 			if runErr != nil && res != nil {
 				return &reportedError{runErr}

@@ -49,6 +49,7 @@ type buildOptions struct {
 	// digests of its bases (pinBases), for --metadata-file.
 	pol        *policy.Policy
 	uses       []policy.BaseUse
+	refs       []policy.Reference
 	pins       map[string][]basePin
 	baseImages map[string]builder.ImageSource
 }
@@ -429,11 +430,11 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	if err != nil {
 		return err
 	}
-	uses, err := checkBases(w, in, pol)
+	uses, refs, err := checkBases(w, in, pol)
 	if err != nil {
 		return err
 	}
-	bo.pol, bo.uses = pol, uses
+	bo.pol, bo.uses, bo.refs = pol, uses, refs
 	return nil
 }
 
@@ -460,6 +461,9 @@ func (bo *buildOptions) lint(ctx context.Context, o *rootOptions, w io.Writer, b
 		return err
 	}
 	if in.BuildKit, err = b.Lint(ctx, p, labels...); err != nil {
+		if reportDenials(w, bo.pol, p.Build(), err) {
+			return &reportedError{err}
+		}
 		return err
 	}
 	findings, err := policy.Lint(ctx, in, bo.pol)
@@ -487,10 +491,11 @@ func (bo *buildOptions) pinBases(ctx context.Context, s builder.Solver, opts []b
 	if bo.pol == nil {
 		return opts, nil
 	}
-	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))
+	srcPolicy := sourcePolicyOptions(bo.pol, bo.refs)
+	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, append(srcPolicy, builder.WithImages(bo.baseImages), builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))...)
 	if err != nil {
 		return nil, err
 	}
 	bo.pins = pins
-	return append(opts, builder.WithImages(pinned)), nil
+	return append(opts, append(srcPolicy, builder.WithImages(pinned))...), nil
 }

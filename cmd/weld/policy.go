@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -78,7 +80,7 @@ func policyImages(o *rootOptions, p *policy.Policy, uses []policy.BaseUse, flags
 // refusal and finding to w and returns an error (already printed) when
 // the build must stop.
 func checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUse, policy.Findings, error) {
-	uses, err := checkBases(w, in, p)
+	uses, _, err := checkBases(w, in, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,24 +91,34 @@ func checkPolicy(ctx context.Context, o *rootOptions, w io.Writer, in policy.Inp
 	return uses, findings, nil
 }
 
-// checkBases refuses the bases the policy does not allow, printing each
-// refusal; it needs no daemon.
-func checkBases(w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUse, error) {
+// checkBases refuses the bases, and the other images and sources the
+// Dockerfiles name (policy.References), that the policy does not allow,
+// printing each refusal; it needs no daemon.
+func checkBases(w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUse, []policy.Reference, error) {
 	uses, err := policy.Bases(in, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := policy.CheckBases(uses, p); err != nil {
-		var refusals policy.Refusals
-		if errors.As(err, &refusals) {
-			for _, r := range refusals {
-				fmt.Fprintln(w, r.Error())
-			}
-			return nil, &reportedError{err}
+	refs, err := policy.References(in, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var refusals policy.Refusals
+	for _, err := range []error{policy.CheckBases(uses, p), policy.CheckReferences(refs, p)} {
+		var rs policy.Refusals
+		if errors.As(err, &rs) {
+			refusals = append(refusals, rs...)
+		} else if err != nil {
+			return nil, nil, err
 		}
-		return nil, err
 	}
-	return uses, nil
+	if len(refusals) > 0 {
+		for _, r := range refusals {
+			fmt.Fprintln(w, r.Error())
+		}
+		return nil, nil, &reportedError{refusals}
+	}
+	return uses, refs, nil
 }
 
 // basePin is a base and the digest it was built from, for --metadata-file
@@ -179,4 +191,77 @@ func withDigest(ref, d string) string {
 		return reference.TagNameOnly(named).String() + "@" + d
 	}
 	return ref + "@" + d
+}
+
+// sourcePolicyOptions have the daemon enforce the policy on every source
+// (builder.WithSourcePolicy), and let the steps whose frontend the policy
+// allows run it; the others build with BuildKit's built-in frontend.
+func sourcePolicyOptions(p *policy.Policy, refs []policy.Reference) []builder.Option {
+	if p == nil {
+		return nil
+	}
+	frontends := map[string]string{}
+	for _, r := range refs {
+		if r.Kind == policy.KindFrontend && frontends[r.Step] == "" && p.FrontendAllowed(r.Ref) {
+			frontends[r.Step] = r.Ref
+		}
+	}
+	return []builder.Option{builder.WithSourcePolicy(p.SourcePolicies()...), builder.WithFrontends(frontends)}
+}
+
+// reportDenials prints each source the daemon's policy denied in err as
+// the static check prints its refusals (FILE:LINE: step S: image X … is not
+// allowed by POLICY (KEY: …)); it reports whether there was one.
+func reportDenials(w io.Writer, p *policy.Policy, b *dag.Build, err error) bool {
+	var found bool
+	for _, de := range deniedSources(err) {
+		found = true
+		pos := denialPos(b, de)
+		if e := p.Denial(de.Step, pos, de.Identifier); e != nil {
+			fmt.Fprintln(w, e.Error())
+			continue
+		}
+		fmt.Fprintf(w, "%s: step %s: source %s (refused by BuildKit's source policy) is not one weld passes to the build\n", pos, de.Step, de.Identifier)
+	}
+	return found
+}
+
+// deniedSources are the builder.SourceDeniedErrors in an error tree.
+func deniedSources(err error) []*builder.SourceDeniedError {
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*builder.SourceDeniedError
+		for _, e := range multi.Unwrap() {
+			out = append(out, deniedSources(e)...)
+		}
+		return out
+	}
+	var de *builder.SourceDeniedError
+	if errors.As(err, &de) {
+		return []*builder.SourceDeniedError{de}
+	}
+	return nil
+}
+
+// denialPos is the Dockerfile line BuildKit blamed, relative to the work
+// dir as the static check writes it, else the step's Dockerfile.
+func denialPos(b *dag.Build, de *builder.SourceDeniedError) dag.Pos {
+	file, line := de.Source, 0
+	if i := strings.LastIndexByte(de.Source, ':'); i > 0 {
+		if n, err := strconv.Atoi(de.Source[i+1:]); err == nil {
+			file, line = de.Source[:i], n
+		}
+	}
+	if file == "" {
+		for _, s := range b.Steps {
+			if s.Label == de.Step {
+				file = s.Dockerfile
+			}
+		}
+	}
+	if abs, err := filepath.Abs(file); err == nil {
+		if rel, err := filepath.Rel(b.WorkDir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			file = rel
+		}
+	}
+	return dag.Pos{File: file, Line: line}
 }
