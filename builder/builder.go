@@ -90,7 +90,7 @@ type run struct {
 	closure   map[string][]string // per step: its dependencies, in build order, then itself
 	byLabel   map[string]*dag.Step
 	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
-	storeMu   sync.Mutex                        // serialises joining OCI layout stores
+	stage     *staging                          // this run's private staging folders
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
@@ -163,6 +163,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
 		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(b.o.progress),
+		stage: newStaging(),
 	}
 	for _, s := range steps {
 		r.closure[s.Label] = append(p.Deps(s.Label), s.Label)
@@ -202,6 +203,7 @@ func artifactPaths(s *dag.Step) []string {
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
+	defer r.stage.removeAll()
 	r.startedAt = time.Now()
 	var g errgroup.Group
 	for _, s := range r.steps {
