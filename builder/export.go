@@ -33,7 +33,14 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 				return nil, err
 			}
 			if o.Tar {
-				e.Output = func(map[string]string) (io.WriteCloser, error) { return atomicfile.Create(staged) }
+				e.Output = func(map[string]string) (io.WriteCloser, error) {
+					f, err := atomicfile.Create(staged)
+					if err != nil {
+						r.stage.fail(s.Label, err)
+						return nil, err
+					}
+					return stagedFile{File: f, st: r.stage, label: s.Label}, nil
+				}
 				break
 			}
 			attrs["tar"] = "false"

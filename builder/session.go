@@ -83,7 +83,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		publishing := res.publishing
 		r.mu.Unlock()
 		if publishing {
-			return &PublishError{Step: s.Label, Err: err}
+			return &PublishError{Step: s.Label, Err: r.exportErr(s, err)}
 		}
 		return r.explain(ctx, s, tr, err)
 	}

@@ -13,6 +13,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/atomicfile"
 )
 
 // Every run exports into a staging folder of its own, made on the same
@@ -31,9 +32,55 @@ const (
 type staging struct {
 	mu   sync.Mutex
 	dirs map[string]string // output folder → this run's staging folder
+	errs map[string]error  // step label → its first failed staged write
 }
 
-func newStaging() *staging { return &staging{dirs: map[string]string{}} }
+func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
+
+// stagedFile is a tar being staged for a step. Its failure is kept, so the
+// report says what the disk said (the path, "no space left on device")
+// rather than BuildKit's retelling of it.
+type stagedFile struct {
+	*atomicfile.File
+	st    *staging
+	label string
+}
+
+// Write implements io.Writer.
+func (f stagedFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.st.fail(f.label, err)
+	return n, err
+}
+
+// Close implements io.Closer.
+func (f stagedFile) Close() error {
+	err := f.File.Close()
+	f.st.fail(f.label, err)
+	return err
+}
+
+func (st *staging) fail(label string, err error) {
+	if err == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.errs[label] == nil {
+		st.errs[label] = err
+	}
+}
+
+// exportErr is the error to report for a step whose export failed: a
+// failed staged write when there was one, else what BuildKit said.
+func (r *run) exportErr(s *dag.Step, err error) error {
+	r.stage.mu.Lock()
+	defer r.stage.mu.Unlock()
+	if werr := r.stage.errs[s.Label]; werr != nil {
+		return werr
+	}
+	return err
+}
 
 // dir is this run's staging folder under dest, made on first use.
 func (st *staging) dir(dest string) (string, error) {

@@ -1,0 +1,224 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// TestChildPath: a label-derived name never leads out of its folder.
+func TestChildPath(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	for name, target := range map[string]string{"out-link": outside, "in-link": filepath.Join(root, "sub"), "dangling": filepath.Join(root, "nothing")} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(root, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"app", true},
+		{"app.tar", true},
+		{"in-link", true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"../app", false},
+		{"a/b", false},
+		{`a\b`, false},
+		{"/etc", false},
+		{"a\x00b", false},
+		{"out-link", false},
+		{"dangling", false},
+	} {
+		got, err := childPath(root, tc.name)
+		if tc.ok {
+			if err != nil || got != filepath.Join(root, tc.name) {
+				t.Errorf("childPath(root, %q) = %q, %v; want %q, nil", tc.name, got, err, filepath.Join(root, tc.name))
+			}
+			continue
+		}
+		if err == nil || !errors.Is(err, ErrOutput) {
+			t.Errorf("childPath(root, %q) = %q, %v; want an ErrOutput", tc.name, got, err)
+		}
+	}
+}
+
+// TestStagedPathRefusesEscapingLabels: the exporter's paths come through
+// childPath, so a label that slipped past the parser still cannot write
+// outside the output folder.
+func TestStagedPathRefusesEscapingLabels(t *testing.T) {
+	dest := t.TempDir()
+	r := &run{stage: newStaging()}
+	defer r.stage.removeAll()
+	for _, label := range []string{"../../etc", "/tmp/x", "a/../../b", ".."} {
+		for _, o := range []Output{{Type: OutputOCI, Dest: dest}, {Type: OutputOCI, Dest: dest, Tar: true}, {Type: OutputStore, Dest: dest}} {
+			p, err := r.stagedPath(o, &dag.Step{Label: label})
+			if err != nil {
+				continue
+			}
+			// ".." + ".tar" is the plain name "...tar": harmless.
+			dir, _ := r.stage.dir(dest)
+			if o.Tar && filepath.Dir(p) == dir {
+				continue
+			}
+			t.Errorf("stagedPath(%+v, label %q) = %q, want an error", o, label, p)
+		}
+	}
+}
+
+// writeLayout writes a minimal OCI layout with one blob and an index
+// naming it; it returns the blob's descriptor.
+func writeLayout(t *testing.T, dir, content string) ocispecs.Descriptor {
+	t.Helper()
+	d := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageManifest, Size: int64(len(content))}
+	d.Digest = digest.FromString(content)
+	blob := filepath.Join(dir, "blobs", "sha256", d.Digest.Encoded())
+	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blob, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), ocispecs.Index{Manifests: []ocispecs.Descriptor{d}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(dir, ocispecs.ImageLayoutFile), ocispecs.ImageLayout{Version: ocispecs.ImageLayoutVersion}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestMergeLayout: the store names one image per name, and every blob it
+// names is there.
+func TestMergeLayout(t *testing.T) {
+	store := t.TempDir()
+	var last ocispecs.Descriptor
+	for i, content := range []string{"first", "second"} {
+		src := filepath.Join(t.TempDir(), "staged")
+		last = writeLayout(t, src, content)
+		if err := mergeLayout(src, store, "img:v1"); err != nil {
+			t.Fatalf("mergeLayout #%d: %v", i, err)
+		}
+	}
+	if err := mergeLayout(filepath.Join(t.TempDir(), "nope"), store, "x"); err == nil {
+		t.Errorf("mergeLayout of a missing layout = nil, want an error")
+	}
+	var idx ocispecs.Index
+	if err := readJSON(filepath.Join(store, ocispecs.ImageIndexFile), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Manifests) != 1 || idx.Manifests[0].Digest != last.Digest || idx.Manifests[0].Annotations[ocispecs.AnnotationRefName] != "img:v1" {
+		dt, _ := json.Marshal(idx)
+		t.Fatalf("index = %s, want only img:v1 at %s", dt, last.Digest)
+	}
+	dt, err := os.ReadFile(filepath.Join(store, "blobs", "sha256", last.Digest.Encoded()))
+	if err != nil || string(dt) != "second" {
+		t.Errorf("the named blob holds %q, %v; want %q", dt, err, "second")
+	}
+}
+
+// TestSwapInto: a staged layout replaces an old layout (which ends in the
+// staging folder), and never a folder that is not a layout.
+func TestSwapInto(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		before  func(t *testing.T, final string) // what is at final first
+		wantErr bool
+	}{
+		{name: "nothing there", before: func(*testing.T, string) {}},
+		{name: "an old layout", before: func(t *testing.T, final string) { writeLayout(t, final, "old") }},
+		{name: "an empty folder", before: func(t *testing.T, final string) { _ = os.Mkdir(final, 0o755) }},
+		{name: "a user's folder", wantErr: true, before: func(t *testing.T, final string) {
+			_ = os.Mkdir(final, 0o755)
+			_ = os.WriteFile(filepath.Join(final, "precious"), []byte("keep"), 0o644)
+		}},
+		{name: "a file", wantErr: true, before: func(t *testing.T, final string) { _ = os.WriteFile(final, []byte("keep"), 0o644) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stage, dest := t.TempDir(), t.TempDir()
+			staged, final := filepath.Join(stage, "app"), filepath.Join(dest, "app")
+			want := writeLayout(t, staged, "new")
+			tc.before(t, final)
+			err := swapInto(staged, final)
+			if tc.wantErr {
+				if err == nil || !errors.Is(err, ErrOutput) {
+					t.Fatalf("swapInto = %v, want an ErrOutput", err)
+				}
+				if _, err := os.Stat(filepath.Join(final, "precious")); err != nil && !strings.Contains(tc.name, "file") {
+					t.Errorf("the user's file is gone: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("swapInto = %v", err)
+			}
+			var idx ocispecs.Index
+			if err := readJSON(filepath.Join(final, ocispecs.ImageIndexFile), &idx); err != nil || idx.Manifests[0].Digest != want.Digest {
+				t.Errorf("final index = %+v, %v; want %s", idx, err, want.Digest)
+			}
+			if ents, _ := os.ReadDir(stage); len(ents) != 0 {
+				t.Errorf("the staging folder still holds %v", ents)
+			}
+		})
+	}
+}
+
+// TestCommitOutputsLocks: a commit waits for the output's lock and gives
+// up with the context.
+func TestCommitOutputsLocks(t *testing.T) {
+	dest := t.TempDir()
+	unlock, err := lockOutput(context.Background(), dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lockOutput(ctx, dest); err == nil {
+		t.Errorf("lockOutput while another holds the lock, with a canceled context = nil, want an error")
+	}
+}
+
+// TestStagingRemovesOnlyItsOwn: removeAll removes this run's staging folder
+// and leaves another run's.
+func TestStagingRemovesOnlyItsOwn(t *testing.T) {
+	dest := t.TempDir()
+	a, b := newStaging(), newStaging()
+	da, err := a.dir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := b.dir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if da == db || filepath.Dir(da) != filepath.Join(dest, stagingDir) {
+		t.Fatalf("staging folders %q and %q: want two distinct folders in %s", da, db, stagingDir)
+	}
+	a.removeAll()
+	if _, err := os.Stat(da); !os.IsNotExist(err) {
+		t.Errorf("after removeAll, %s: Stat = %v, want not exist", da, err)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("another run's staging folder %s is gone: %v", db, err)
+	}
+	b.removeAll()
+	if _, err := os.Stat(filepath.Join(dest, stagingDir)); !os.IsNotExist(err) {
+		t.Errorf("the emptied %s is left: %v", stagingDir, err)
+	}
+}
