@@ -222,3 +222,37 @@ func TestStagingRemovesOnlyItsOwn(t *testing.T) {
 		t.Errorf("the emptied %s is left: %v", stagingDir, err)
 	}
 }
+
+// TestRunCommitsStagedOutputs: with the fake solver (which writes what the
+// OCI exporter would), a run places each image at Dest/<label> and removes
+// its staging folder; a failed run leaves the earlier images alone.
+func TestRunCommitsStagedOutputs(t *testing.T) {
+	dest := t.TempDir()
+	outs := WithOutputs(Output{Type: OutputOCI, Dest: dest}, Output{Type: OutputOCI, Dest: dest, Tar: true})
+	for _, tc := range []struct {
+		name string
+		fail map[string]error
+	}{
+		{name: "published"},
+		{name: "failed", fail: map[string]error{"b": errBoom}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(&fakeSolver{fail: tc.fail}, outs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = b.Run(context.Background(), testPlan(t, nil, "a", "b"))
+			if (err != nil) != (tc.fail != nil) {
+				t.Fatalf("Run() = %v, want failure %v", err, tc.fail != nil)
+			}
+			for _, p := range []string{"a/oci-layout", "b/oci-layout", "a.tar", "b.tar"} {
+				if _, err := os.Stat(filepath.Join(dest, p)); err != nil {
+					t.Errorf("%s: %v, want the first run's output there", p, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dest, stagingDir)); !os.IsNotExist(err) {
+				t.Errorf("%s left after the run: Stat = %v", stagingDir, err)
+			}
+		})
+	}
+}
