@@ -30,9 +30,10 @@ const (
 
 // staging is one run's staging folders, one per output folder.
 type staging struct {
-	mu   sync.Mutex
-	dirs map[string]string // output folder → this run's staging folder
-	errs map[string]error  // step label → its first failed staged write
+	mu      sync.Mutex
+	dirs    map[string]string // output folder → this run's staging folder
+	parents []string          // the .weld-staging folders this run created
+	errs    map[string]error  // step label → its first failed staged write
 }
 
 func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
@@ -93,6 +94,9 @@ func (st *staging) dir(dest string) (string, error) {
 	var err error
 	// Another run may remove the (then empty) parent between the two calls.
 	for range 3 {
+		if _, serr := os.Stat(parent); errors.Is(serr, os.ErrNotExist) {
+			st.parents = append(st.parents, parent)
+		}
 		if err = os.MkdirAll(parent, 0o755); err != nil {
 			return "", fmt.Errorf("creating the output folder %s: %w", parent, err)
 		}
@@ -106,16 +110,19 @@ func (st *staging) dir(dest string) (string, error) {
 }
 
 // removeAll removes this run's staging folders: what is left in them was
-// never committed, or is what a commit replaced. The shared parent goes
-// too when no other run is using it.
+// never committed, or is what a commit replaced. A .weld-staging folder
+// this run created goes too, when no other run is using it.
 func (st *staging) removeAll() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for dest, d := range st.dirs {
 		_ = os.RemoveAll(d)
-		_ = os.Remove(filepath.Dir(d)) // only if empty: another run's folder stays
 		delete(st.dirs, dest)
 	}
+	for _, p := range st.parents {
+		_ = os.Remove(p) // only if empty: another run's folder stays
+	}
+	st.parents = nil
 }
 
 // outputFile is the name of a step's image in an OCI output folder.
@@ -213,8 +220,11 @@ func swapInto(staged, final string) error {
 	if !fi.IsDir() || !replaceable(final) {
 		return fmt.Errorf("%w: %s exists and is not an OCI layout: weld replaces only its own layouts; move it away", ErrOutput, final)
 	}
+	// The old layout ends in this run's staging folder; removing it is
+	// tidying, retried with the run's staging folder, not publishing.
 	if err := exchange(staged, final); err == nil {
-		return os.RemoveAll(staged) // now the old layout
+		_ = os.RemoveAll(staged)
+		return nil
 	}
 	trash, err := os.MkdirTemp(filepath.Dir(staged), ".replaced-")
 	if err != nil {
@@ -228,7 +238,8 @@ func swapInto(staged, final string) error {
 		_ = os.Rename(old, final) // put the old one back
 		return fmt.Errorf("placing %s: %w", final, err)
 	}
-	return os.RemoveAll(trash)
+	_ = os.RemoveAll(trash)
+	return nil
 }
 
 func renameInto(staged, final string) error {

@@ -218,8 +218,25 @@ func TestStagingRemovesOnlyItsOwn(t *testing.T) {
 		t.Errorf("another run's staging folder %s is gone: %v", db, err)
 	}
 	b.removeAll()
-	if _, err := os.Stat(filepath.Join(dest, stagingDir)); !os.IsNotExist(err) {
-		t.Errorf("the emptied %s is left: %v", stagingDir, err)
+	// a created .weld-staging, but b was in it then; b did not create it.
+	if ents, err := os.ReadDir(filepath.Join(dest, stagingDir)); err != nil || len(ents) != 0 {
+		t.Errorf("%s after both runs: %v, %v; want it empty", stagingDir, ents, err)
+	}
+	c := newStaging()
+	if _, err := c.dir(dest); err != nil {
+		t.Fatal(err)
+	}
+	c.removeAll()
+	if _, err := os.Stat(filepath.Join(dest, stagingDir)); err != nil {
+		t.Errorf("a run removed the %s it did not create: %v", stagingDir, err)
+	}
+	fresh := t.TempDir()
+	if _, err := c.dir(fresh); err != nil {
+		t.Fatal(err)
+	}
+	c.removeAll()
+	if _, err := os.Stat(filepath.Join(fresh, stagingDir)); !os.IsNotExist(err) {
+		t.Errorf("the %s a run created and emptied is left: Stat = %v", stagingDir, err)
 	}
 }
 
