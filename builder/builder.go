@@ -101,6 +101,9 @@ type run struct {
 // work: two that each write an OCI layout folder (a session has one store
 // for them), and a push of a step that has no image name.
 func (r *run) checkOutputs() error {
+	if err := r.checkLabels(); err != nil {
+		return err
+	}
 	dirs := 0
 	for _, o := range r.o.outputs {
 		if (o.Type == OutputOCI && !o.Tar) || o.Type == OutputStore {

@@ -273,3 +273,36 @@ func TestRunCommitsStagedOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRefusesLabelsThatEscape: a label that is not a plain name is
+// refused before anything builds when outputs derive folders from labels.
+func TestRunRefusesLabelsThatEscape(t *testing.T) {
+	for _, label := range []string{"../evil", "a/b", ".."} {
+		dir := t.TempDir()
+		df := filepath.Join(dir, "Dockerfile")
+		if err := os.WriteFile(df, []byte("FROM scratch\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := dag.NewPlan(&dag.Build{File: "build.yml", WorkDir: dir, Version: "2016-03-14", Steps: []*dag.Step{{
+			Label: label, Name: "img", Dockerfile: df, Context: dir, Publish: true, FinalBase: dag.FinalBase{Scratch: true},
+		}}})
+		if err != nil {
+			t.Fatalf("NewPlan: %v", err)
+		}
+		f := &fakeSolver{}
+		dest := filepath.Join(dir, "out", "sub")
+		b, err := New(f, WithOutputs(Output{Type: OutputOCI, Dest: dest}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Run(context.Background(), p); !errors.Is(err, ErrOutput) {
+			t.Errorf("Run with label %q = %v, want an ErrOutput", label, err)
+		}
+		if len(f.exported) > 0 {
+			t.Errorf("label %q: exported %v, want nothing", label, f.exported)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+			t.Errorf("label %q: the run created %s/out (Stat = %v), want nothing written", label, dir, err)
+		}
+	}
+}
