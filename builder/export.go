@@ -11,7 +11,6 @@ import (
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/atomicfile"
 	"github.com/weld-build/weld/internal/docker"
 )
 
@@ -33,14 +32,7 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 				return nil, err
 			}
 			if o.Tar {
-				e.Output = func(map[string]string) (io.WriteCloser, error) {
-					f, err := atomicfile.Create(staged)
-					if err != nil {
-						r.stage.fail(s.Label, err)
-						return nil, err
-					}
-					return stagedFile{File: f, st: r.stage, label: s.Label}, nil
-				}
+				e.Output = r.stagedTar(s, staged)
 				break
 			}
 			attrs["tar"] = "false"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,6 +46,19 @@ type stagedFile struct {
 	*atomicfile.File
 	st    *staging
 	label string
+}
+
+// stagedTar is the OCI exporter's writer for a step's tar: staged at path,
+// whole (synced, renamed) once BuildKit closes it.
+func (r *run) stagedTar(s *dag.Step, path string) func(map[string]string) (io.WriteCloser, error) {
+	return func(map[string]string) (io.WriteCloser, error) {
+		f, err := atomicfile.Create(path)
+		if err != nil {
+			r.stage.fail(s.Label, err)
+			return nil, err
+		}
+		return stagedFile{File: f, st: r.stage, label: s.Label}, nil
+	}
 }
 
 // Write implements io.Writer.
