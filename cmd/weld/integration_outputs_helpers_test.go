@@ -42,7 +42,7 @@ func (e cliEnv) runConcurrently(t *testing.T, dir, nonce string, n int, check fu
 	for i := range n {
 		meta := filepath.Join(dir, fmt.Sprintf("m%d.json", i))
 		all := append([]string{"--build-arg", fmt.Sprintf("NONCE=%s-%d", nonce, i), "--metadata-file", meta}, args...)
-		w := e.command(dir, e.host, all...).withDockerHost(deadDocker)
+		w := e.command(dir, e.host, all...).withDockerHost(noEngineHost)
 		if err := w.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -18,9 +18,9 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// deadDocker is a DOCKER_HOST where no engine answers: the default output
+// noEngineHost is a DOCKER_HOST where no engine answers: the default output
 // is then the store, <work dir>/.weld/images.
-const deadDocker = "unix:///nonexistent/docker.sock"
+const noEngineHost = "unix:///nonexistent/docker.sock"
 
 // twoStepProject is a project whose steps app and lib take their content
 // from the build arg NONCE, so that every run's images differ. Their
