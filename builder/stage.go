@@ -232,7 +232,7 @@ func swapInto(staged, final string) error {
 		return fmt.Errorf("placing %s: %w", final, err)
 	}
 	if !fi.IsDir() || !replaceable(final) {
-		return fmt.Errorf("%w: %s exists and is not an OCI layout: weld replaces only its own layouts; move it away", ErrOutput, final)
+		return fmt.Errorf("%s exists and is not an OCI layout: weld replaces only OCI layouts; move it away", final)
 	}
 	// The old layout ends in this run's staging folder; removing it is
 	// tidying, retried with the run's staging folder, not publishing.
