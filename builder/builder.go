@@ -90,7 +90,7 @@ type run struct {
 	closure   map[string][]string // per step: its dependencies, in build order, then itself
 	byLabel   map[string]*dag.Step
 	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
-	storeMu   sync.Mutex                        // serialises joining OCI layout stores
+	stage     *staging                          // this run's private staging folders
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
@@ -102,6 +102,9 @@ type run struct {
 // work: two that each write an OCI layout folder (a session has one store
 // for them), and a push of a step that has no image name.
 func (r *run) checkOutputs() error {
+	if err := r.checkLabels(); err != nil {
+		return err
+	}
 	dirs := 0
 	for _, o := range r.o.outputs {
 		if (o.Type == OutputOCI && !o.Tar) || o.Type == OutputStore {
@@ -164,6 +167,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
 		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(b.o.progress),
+		stage: newStaging(),
 	}
 	for _, s := range steps {
 		r.closure[s.Label] = append(p.Deps(s.Label), s.Label)
@@ -206,6 +210,7 @@ func artifactPaths(s *dag.Step) []string {
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
+	defer r.stage.removeAll()
 	r.startedAt = time.Now()
 	r.warnOwnState()
 	var g errgroup.Group

@@ -98,7 +98,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 			return fmt.Errorf("creating %s: %w", dir, err)
 		}
 	}
-	_ = os.Remove(d.Socket)
+	if fi, err := os.Lstat(d.Socket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		_ = os.Remove(d.Socket) // a stale socket of an earlier daemon; nothing else
+	}
 	logf, err := os.OpenFile(d.LogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err

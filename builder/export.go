@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
@@ -27,21 +25,18 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 		e := client.ExportEntry{Attrs: attrs}
 		switch o.Type {
 		case OutputOCI, OutputStore:
+			// Staged privately; commitOutputs publishes it after the gate.
 			e.Type = client.ExporterOCI
-			dir := filepath.Join(o.Dest, s.Label)
-			if o.Type == OutputStore {
-				dir = r.storeTemp(o, s)
-			}
-			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-				return nil, fmt.Errorf("creating the output folder: %w", err)
+			staged, err := r.stagedPath(o, s)
+			if err != nil {
+				return nil, err
 			}
 			if o.Tar {
-				path := filepath.Join(o.Dest, s.Label+".tar")
-				e.Output = func(map[string]string) (io.WriteCloser, error) { return os.Create(path) }
+				e.Output = r.stagedTar(s, staged)
 				break
 			}
 			attrs["tar"] = "false"
-			e.OutputDir = dir
+			e.OutputDir = staged
 		case OutputRegistry:
 			e.Type = client.ExporterImage
 			attrs["push"] = "true"
@@ -57,37 +52,13 @@ func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, e
 	return out, nil
 }
 
-// tidyOutputs removes what BuildKit's client leaves in an OCI layout folder:
-// its ingest folder always, and the whole folder when nothing was exported
-// (a held-back or failed step), so no half layout is left behind.
-func (r *run) tidyOutputs(s *dag.Step, ok bool) {
-	if !r.publish[s.Label] {
-		return
-	}
-	for _, o := range r.o.outputs {
-		if o.Tar || (o.Type != OutputOCI && o.Type != OutputStore) {
-			continue
-		}
-		dir := filepath.Join(o.Dest, s.Label)
-		if o.Type == OutputStore {
-			dir = r.storeTemp(o, s)
-		}
-		_ = os.RemoveAll(filepath.Join(dir, "ingest"))
-		if _, err := os.Stat(filepath.Join(dir, ocispecs.ImageIndexFile)); !ok || err != nil {
-			_ = os.RemoveAll(dir)
-		}
-	}
-}
-
 // outputNames says where a published step's image went.
 func (r *run) outputNames(s *dag.Step) []string {
 	var out []string
 	for _, o := range r.o.outputs {
 		switch {
-		case o.Type == OutputOCI && o.Tar:
-			out = append(out, "oci:"+filepath.Join(o.Dest, s.Label+".tar"))
 		case o.Type == OutputOCI:
-			out = append(out, "oci:"+filepath.Join(o.Dest, s.Label))
+			out = append(out, "oci:"+filepath.Join(o.Dest, outputFile(o, s)))
 		case o.Type == OutputStore:
 			out = append(out, "oci:"+o.Dest+" ("+s.Name+")")
 		case o.Type == OutputRegistry:

@@ -3,6 +3,8 @@ package builder
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +53,39 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 		f.mu.Lock()
 		f.exported = append(f.exported, res.Ref.(*fakeRef).label)
 		f.mu.Unlock()
+		if err := fakeExport(opt.Exports); err != nil {
+			return nil, err
+		}
 	}
 	return &client.SolveResponse{ExporterResponse: map[string]string{"containerimage.digest": "sha256:fake"}}, nil
+}
+
+// fakeExport writes what the OCI exporter would: a layout folder, or a tar
+// through the exporter's writer.
+func fakeExport(exports []client.ExportEntry) error {
+	for _, e := range exports {
+		switch {
+		case e.OutputDir != "":
+			if err := os.MkdirAll(e.OutputDir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(e.OutputDir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+				return err
+			}
+		case e.Output != nil:
+			w, err := e.Output(nil)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte("tar")); err != nil {
+				return err
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type fakeClient struct {

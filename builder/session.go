@@ -66,7 +66,6 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	if err != nil && fnErr != nil && !errors.Is(err, ErrDaemonLost) {
 		err = fnErr
 	}
-	r.tidyOutputs(s, err == nil)
 	<-drained
 	res := r.results[s.Label]
 	// A step's duration is its build, checks included, not the wait for the
@@ -84,7 +83,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		publishing := res.publishing
 		r.mu.Unlock()
 		if publishing {
-			return &PublishError{Step: s.Label, Err: err}
+			return &PublishError{Step: s.Label, Err: r.exportErr(s, err)}
 		}
 		return r.explain(ctx, s, tr, err)
 	}
@@ -92,7 +91,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		r.stepBuilt(s)
 		return nil
 	}
-	if err := r.joinStores(s); err != nil {
+	if err := r.commitOutputs(ctx, s); err != nil {
 		return &PublishError{Step: s.Label, Err: err}
 	}
 	if resp != nil && r.publish[s.Label] {

@@ -2,45 +2,21 @@ package builder
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/atomicfile"
 )
 
-// storeTemp is where a step's image is exported before it joins the shared
-// OCI layout of an OutputStore. Sessions export concurrently; joining the
-// store is serialised, so its index.json is never written twice at once.
-func (r *run) storeTemp(o Output, s *dag.Step) string {
-	return filepath.Join(o.Dest, ".incoming", s.Label)
-}
-
-// joinStores moves a published step's image into every OutputStore.
-func (r *run) joinStores(s *dag.Step) error {
-	r.storeMu.Lock()
-	defer r.storeMu.Unlock()
-	for _, o := range r.o.outputs {
-		if o.Type != OutputStore {
-			continue
-		}
-		tmp := r.storeTemp(o, s)
-		if err := mergeLayout(tmp, o.Dest, s.Name); err != nil {
-			return fmt.Errorf("adding %s to the OCI layout %s: %w", s.Name, o.Dest, err)
-		}
-		if err := os.RemoveAll(tmp); err != nil {
-			return err
-		}
-		_ = os.Remove(filepath.Dir(tmp))
-	}
-	return nil
-}
-
-// mergeLayout copies the blobs of the layout at src into dst and points
-// dst's index at src's image under name, replacing an image of that name.
+// mergeLayout moves the blobs of this run's staged layout at src into the
+// store dst and points dst's index at src's image under name, replacing an
+// image of that name. The caller holds dst's lock. Blobs go in first, each
+// whole (synced, then renamed), and the index last, rewritten in one
+// rename: so the index never names a blob that is missing or partial.
 func mergeLayout(src, dst, name string) error {
 	var in ocispecs.Index
 	if err := readJSON(filepath.Join(src, ocispecs.ImageIndexFile), &in); err != nil {
@@ -48,39 +24,45 @@ func mergeLayout(src, dst, name string) error {
 	}
 	blobs := filepath.Join(src, ocispecs.ImageBlobsDir)
 	err := filepath.Walk(blobs, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
+		if err != nil || !fi.Mode().IsRegular() {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		return copyIfMissing(p, filepath.Join(dst, rel))
+		return moveBlob(p, filepath.Join(dst, rel), fi.Size())
 	})
 	if err != nil {
 		return err
 	}
 	var out ocispecs.Index
-	if err := readJSON(filepath.Join(dst, ocispecs.ImageIndexFile), &out); err != nil && !os.IsNotExist(err) {
+	if err := readJSON(filepath.Join(dst, ocispecs.ImageIndexFile), &out); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	out.SchemaVersion = 2
 	out.MediaType = ocispecs.MediaTypeImageIndex
+	out.Manifests = withImage(out.Manifests, in.Manifests, name)
+	if err := writeJSON(filepath.Join(dst, ocispecs.ImageLayoutFile), ocispecs.ImageLayout{Version: ocispecs.ImageLayoutVersion}); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dst, ocispecs.ImageIndexFile), out)
+}
+
+// withImage is the index's manifests with those named name replaced by
+// add, each tagged with name.
+func withImage(have, add []ocispecs.Descriptor, name string) []ocispecs.Descriptor {
 	var kept []ocispecs.Descriptor
-	for _, m := range out.Manifests {
+	for _, m := range have {
 		if m.Annotations[ocispecs.AnnotationRefName] != name {
 			kept = append(kept, m)
 		}
 	}
-	for _, m := range in.Manifests {
+	for _, m := range add {
 		if m.Annotations == nil {
 			m.Annotations = map[string]string{}
 		}
 		m.Annotations[ocispecs.AnnotationRefName] = name
 		kept = append(kept, m)
 	}
-	out.Manifests = kept
-	if err := writeJSON(filepath.Join(dst, ocispecs.ImageLayoutFile), ocispecs.ImageLayout{Version: ocispecs.ImageLayoutVersion}); err != nil {
-		return err
-	}
-	return writeJSON(filepath.Join(dst, ocispecs.ImageIndexFile), out)
+	return kept
 }
 
 func readJSON(path string, v any) error {
@@ -88,7 +70,10 @@ func readJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(dt, v)
+	if err := json.Unmarshal(dt, v); err != nil {
+		return fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return nil
 }
 
 // writeJSON writes atomically: a reader never sees half an index.
@@ -100,35 +85,30 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, dt, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, dt, 0o644)
 }
 
-func copyIfMissing(src, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
+// moveBlob moves a staged blob (this run's) into the store unless the store
+// has it whole already: blobs are named by their digest, so one of the
+// same size is the same content, written whole by an earlier commit.
+func moveBlob(src, dst string, size int64) error {
+	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	in, err := os.Open(src)
+	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	out, err := os.Create(dst + ".tmp")
+	err = f.Sync()
+	f.Close()
 	if err != nil {
-		return err
+		return fmt.Errorf("syncing %s: %w", src, err)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("adding the blob %s: %w", dst, err)
 	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Rename(dst+".tmp", dst)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,9 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			// A metadata file from an earlier run must not pass for this
 			// one's, whatever happens below.
 			if bo.metadataFile != "" {
+				if fi, err := os.Lstat(bo.metadataFile); err == nil && fi.IsDir() {
+					return fmt.Errorf("%w: --metadata-file %s is a folder; name a file", errBadInput, bo.metadataFile)
+				}
 				if err := os.Remove(bo.metadataFile); err != nil && !os.IsNotExist(err) {
 					return err
 				}
@@ -58,11 +62,15 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			}
 			res, runErr := b.Run(cmd.Context(), p, labels...)
 			disp.wait()
-			if err := bo.writeMetadata(res); err != nil && runErr == nil {
-				runErr = err
+			metaErr := bo.writeMetadata(res)
+			if metaErr != nil && runErr == nil {
+				runErr = metaErr
 			}
 			reportDenials(cmd.ErrOrStderr(), bo.pol, p.Build(), runErr)
 			printSummary(cmd.ErrOrStderr(), res, runErr)
+			if metaErr != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "\nFAILED: %v\n", metaErr)
+			}
 			if runErr != nil && res != nil {
 				return &reportedError{runErr}
 			}

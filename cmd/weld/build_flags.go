@@ -16,6 +16,7 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/atomicfile"
 	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/policy"
 )
@@ -383,12 +384,13 @@ func (bo *buildOptions) writeMetadata(res *builder.Result) error {
 	if err != nil {
 		return err
 	}
-	if dir := filepath.Dir(bo.metadataFile); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+	if err := os.MkdirAll(filepath.Dir(bo.metadataFile), 0o755); err != nil {
+		return newMetadataError(bo.metadataFile, err, res)
 	}
-	return os.WriteFile(bo.metadataFile, append(dt, '\n'), 0o644)
+	if err := atomicfile.WriteFile(bo.metadataFile, append(dt, '\n'), 0o644); err != nil {
+		return newMetadataError(bo.metadataFile, err, res)
+	}
+	return nil
 }
 
 // selectSteps returns the labels to pass to builder.Run: the arguments, or

@@ -1,0 +1,274 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/atomicfile"
+)
+
+// Every run exports into a staging folder of its own, made on the same
+// filesystem as the output (<dest>/.weld-staging/<run>/), and only after the
+// publish gate commits what it staged, under an exclusive lock on
+// <dest>/.weld.lock held for the commit only. So concurrent runs on one
+// output never write the same file, a reader never sees half an image, and
+// a failed or interrupted run removes its own staging folder and nothing
+// else.
+const (
+	stagingDir = ".weld-staging"
+	lockName   = ".weld.lock"
+)
+
+// staging is one run's staging folders, one per output folder.
+type staging struct {
+	mu      sync.Mutex
+	dirs    map[string]string // output folder → this run's staging folder
+	parents []string          // the .weld-staging folders this run created
+	errs    map[string]error  // step label → its first failed staged write
+}
+
+func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
+
+// stagedFile is a tar being staged for a step. Its failure is kept, so the
+// report says what the disk said (the path, "no space left on device")
+// rather than BuildKit's retelling of it.
+type stagedFile struct {
+	*atomicfile.File
+	st    *staging
+	label string
+}
+
+// stagedTar is the OCI exporter's writer for a step's tar: staged at path,
+// whole (synced, renamed) once BuildKit closes it.
+func (r *run) stagedTar(s *dag.Step, path string) func(map[string]string) (io.WriteCloser, error) {
+	return func(map[string]string) (io.WriteCloser, error) {
+		f, err := atomicfile.Create(path)
+		if err != nil {
+			r.stage.fail(s.Label, err)
+			return nil, err
+		}
+		return stagedFile{File: f, st: r.stage, label: s.Label}, nil
+	}
+}
+
+// Write implements io.Writer.
+func (f stagedFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.st.fail(f.label, err)
+	return n, err
+}
+
+// Close implements io.Closer.
+func (f stagedFile) Close() error {
+	err := f.File.Close()
+	f.st.fail(f.label, err)
+	return err
+}
+
+func (st *staging) fail(label string, err error) {
+	if err == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.errs[label] == nil {
+		st.errs[label] = err
+	}
+}
+
+// exportErr is the error to report for a step whose export failed: a
+// failed staged write when there was one, else what BuildKit said.
+func (r *run) exportErr(s *dag.Step, err error) error {
+	r.stage.mu.Lock()
+	defer r.stage.mu.Unlock()
+	if werr := r.stage.errs[s.Label]; werr != nil {
+		return werr
+	}
+	return err
+}
+
+// dir is this run's staging folder under dest, made on first use.
+func (st *staging) dir(dest string) (string, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if d, ok := st.dirs[dest]; ok {
+		return d, nil
+	}
+	parent := filepath.Join(dest, stagingDir)
+	var err error
+	// Another run may remove the (then empty) parent between the two calls.
+	for range 3 {
+		if _, serr := os.Stat(parent); errors.Is(serr, os.ErrNotExist) {
+			st.parents = append(st.parents, parent)
+		}
+		if err = os.MkdirAll(parent, 0o755); err != nil {
+			return "", fmt.Errorf("creating the output folder %s: %w", parent, err)
+		}
+		var d string
+		if d, err = os.MkdirTemp(parent, "run-"); err == nil {
+			st.dirs[dest] = d
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("creating a staging folder in %s: %w", parent, err)
+}
+
+// removeAll removes this run's staging folders: what is left in them was
+// never committed, or is what a commit replaced. A .weld-staging folder
+// this run created goes too, when no other run is using it.
+func (st *staging) removeAll() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for dest, d := range st.dirs {
+		_ = os.RemoveAll(d)
+		delete(st.dirs, dest)
+	}
+	for _, p := range st.parents {
+		_ = os.Remove(p) // only if empty: another run's folder stays
+	}
+	st.parents = nil
+}
+
+// outputFile is the name of a step's image in an OCI output folder.
+func outputFile(o Output, s *dag.Step) string {
+	if o.Tar {
+		return s.Label + ".tar"
+	}
+	return s.Label
+}
+
+// stagedPath is where this run's exporter writes the step's image for o.
+func (r *run) stagedPath(o Output, s *dag.Step) (string, error) {
+	dir, err := r.stage.dir(o.Dest)
+	if err != nil {
+		return "", err
+	}
+	return childPath(dir, outputFile(o, s))
+}
+
+// commitOutputs publishes what the step's exporters staged: its OCI layout
+// folder or tar to Dest/<label>, and its image into every OutputStore.
+func (r *run) commitOutputs(ctx context.Context, s *dag.Step) error {
+	for _, o := range r.o.outputs {
+		if o.Type != OutputOCI && o.Type != OutputStore {
+			continue
+		}
+		staged, err := r.stagedPath(o, s)
+		if err != nil {
+			return err
+		}
+		unlock, err := lockOutput(ctx, o.Dest)
+		if err != nil {
+			return err
+		}
+		err = r.commitOne(o, s, staged)
+		unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitOne commits one staged output; the caller holds the output's lock.
+func (r *run) commitOne(o Output, s *dag.Step, staged string) error {
+	if o.Type == OutputStore {
+		if err := mergeLayout(staged, o.Dest, s.Name); err != nil {
+			return fmt.Errorf("adding %s to the OCI layout %s: %w", s.Name, o.Dest, err)
+		}
+		return nil
+	}
+	final, err := childPath(o.Dest, outputFile(o, s))
+	if err != nil {
+		return err
+	}
+	if o.Tar {
+		if err := os.Rename(staged, final); err != nil {
+			return fmt.Errorf("placing %s: %w", final, err)
+		}
+		return nil
+	}
+	// What BuildKit's client leaves beside the layout is not part of it.
+	_ = os.RemoveAll(filepath.Join(staged, "ingest"))
+	return swapInto(staged, final)
+}
+
+// lockOutput takes the exclusive lock of an output folder, waiting for
+// other runs' commits; the returned function releases it. The lock file
+// stays: removing it would let two runs hold "the" lock at once.
+func lockOutput(ctx context.Context, dest string) (func(), error) {
+	l := flock.New(filepath.Join(dest, lockName))
+	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("locking %s: %w", l.Path(), err)
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// swapInto puts the staged layout folder at final. A folder already there
+// must be an OCI layout (or empty): it is exchanged with the staged one in
+// one step where the system can (so final never goes missing), else moved
+// aside first; either way it ends in this run's staging folder, which is
+// removed with the run.
+func swapInto(staged, final string) error {
+	fi, err := os.Lstat(final)
+	if errors.Is(err, os.ErrNotExist) {
+		return renameInto(staged, final)
+	}
+	if err != nil {
+		return fmt.Errorf("placing %s: %w", final, err)
+	}
+	if !fi.IsDir() || !replaceable(final) {
+		return fmt.Errorf("%s exists and is not an OCI layout: weld replaces only OCI layouts; move it away", final)
+	}
+	// The old layout ends in this run's staging folder; removing it is
+	// tidying, retried with the run's staging folder, not publishing.
+	if err := exchange(staged, final); err == nil {
+		_ = os.RemoveAll(staged)
+		return nil
+	}
+	trash, err := os.MkdirTemp(filepath.Dir(staged), ".replaced-")
+	if err != nil {
+		return fmt.Errorf("placing %s: %w", final, err)
+	}
+	old := filepath.Join(trash, "old")
+	if err := os.Rename(final, old); err != nil {
+		return fmt.Errorf("moving the old %s aside: %w", final, err)
+	}
+	if err := os.Rename(staged, final); err != nil {
+		_ = os.Rename(old, final) // put the old one back
+		return fmt.Errorf("placing %s: %w", final, err)
+	}
+	_ = os.RemoveAll(trash)
+	return nil
+}
+
+func renameInto(staged, final string) error {
+	if err := os.Rename(staged, final); err != nil {
+		return fmt.Errorf("placing %s: %w", final, err)
+	}
+	return nil
+}
+
+// replaceable says whether dir is an OCI layout (or empty), so that a new
+// layout may take its place.
+func replaceable(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ocispecs.ImageLayoutFile)); err == nil {
+		return true
+	}
+	ents, err := os.ReadDir(dir)
+	return err == nil && len(ents) == 0
+}
