@@ -56,6 +56,15 @@ func Join(root, name string) (string, error) {
 	return p, nil
 }
 
+// Name refuses a name that is not one plain path element (the first
+// half of Join's check, for a name that is not joined yet).
+func Name(name string) error {
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%w: %q %v", ErrUnsafe, name, err)
+	}
+	return nil
+}
+
 // checkName says why name is not one plain path element, or returns nil.
 func checkName(name string) error {
 	switch {
