@@ -156,12 +156,12 @@ func TestOwnStateSecretappPlan(t *testing.T) {
 	e := testEnv(t)
 	dir, files, size := secretapp(t)
 	for _, format := range []string{"json", "text"} {
-		cmd := exec.Command(e.bin, "plan", "--format", format)
-		cmd.Dir = dir
 		token := filepath.Join(t.TempDir(), "token")
 		if err := os.WriteFile(token, []byte("tok"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		cmd := exec.Command(e.bin, "plan", "--format", format, "--allow", "fs.read="+token)
+		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "SECRETAPP_TOKEN_FILE="+token)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -193,10 +193,11 @@ func TestOwnStateSecretappPlan(t *testing.T) {
 func TestOwnStateSecretappTransfer(t *testing.T) {
 	e := testEnv(t)
 	dir, _, _ := secretapp(t)
+	token := filepath.Join(t.TempDir(), "token")
 	w := e.command(dir, e.host, "--progress", "rawjson", "--output", "oci:"+filepath.Join(t.TempDir(), "out"),
 		"--image", "golang:1.26=oci-layout://"+filepath.Join(e.images, "golang"),
-		"--image", "alpine:3.20=oci-layout://"+filepath.Join(e.images, "busybox"))
-	token := filepath.Join(t.TempDir(), "token")
+		"--image", "alpine:3.20=oci-layout://"+filepath.Join(e.images, "busybox"),
+		"--allow", "fs.read="+token)
 	if err := os.WriteFile(token, []byte("tok-"+nonce(t)), 0o600); err != nil {
 		t.Fatal(err)
 	}
