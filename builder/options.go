@@ -8,6 +8,8 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
+
+	"github.com/weld-build/weld/internal/redact"
 )
 
 // Option configures a Builder.
@@ -33,6 +35,7 @@ type options struct {
 	gates        []Gate
 	labels       map[string]string
 	provenance   string
+	redact       []redact.Secret
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -44,12 +47,14 @@ func WithLogger(l *log.Logger) Option {
 // vertex names prefixed by "[label] " (the label of the step a vertex
 // belongs to) and what several sessions report about a shared vertex sent
 // once. Calls come from many goroutines but one at a time; the sink must not
-// block for long.
+// block for long. Every secret the run serves is redacted from them (see
+// WithRedact).
 func WithProgress(f func(*client.SolveStatus)) Option {
 	return func(o *options) error { o.progress = f; return nil }
 }
 
-// WithEvents receives step lifecycle events (started, done, failed...).
+// WithEvents receives step lifecycle events (started, done, failed...),
+// with the run's secrets redacted from their messages and errors.
 func WithEvents(f func(Event)) Option {
 	return func(o *options) error { o.events = f; return nil }
 }
