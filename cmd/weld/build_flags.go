@@ -49,6 +49,9 @@ type buildOptions struct {
 	uses       []policy.BaseUse
 	pins       map[string][]basePin
 	baseImages map[string]builder.ImageSource
+	// redact are the builder options that redact the build args that look
+	// like secrets (checkPolicy).
+	redact []builder.Option
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -130,7 +133,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
 		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
 	}
-	return []builder.Option{
+	return append([]builder.Option{
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
 		builder.WithKeepGoing(bo.keepGoing),
@@ -149,7 +152,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithProvenance(prov),
 		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
-	}, nil
+	}, bo.redact...), nil
 }
 
 // cacheParser parses a --cache-to (a local cache needs dest=) or a
@@ -416,6 +419,9 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	}
 	in, err := bo.policyInput(p, labels)
 	if err != nil {
+		return err
+	}
+	if bo.redact, err = checkBuildArgs(o, pol, in); err != nil {
 		return err
 	}
 	uses, err := checkBases(w, in, pol)
