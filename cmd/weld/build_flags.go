@@ -411,7 +411,8 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) 
 
 // checkPolicy loads the policy and runs the allowlist on the steps the
 // build runs, before any daemon is contacted: a refused base stops the build
-// (exit 1). The Dockerfile checks follow once connected (lint).
+// (exit 1), and so does a build arg that looks like a secret (exit 2). The
+// Dockerfile checks follow once connected (lint).
 func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
 	pol, err := bo.loadPolicy(o, p.Build())
 	if err != nil {
