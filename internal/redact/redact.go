@@ -162,7 +162,7 @@ func (r *Redactor) Bytes(b []byte) []byte {
 	if r.Empty() {
 		return b
 	}
-	spans := r.scan(b)
+	spans, _ := r.scan(b, false)
 	if len(spans) == 0 {
 		return b
 	}
@@ -175,7 +175,7 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	b := []byte(s)
-	spans := r.scan(b)
+	spans, _ := r.scan(b, false)
 	if len(spans) == 0 {
 		return s
 	}
@@ -191,25 +191,52 @@ func (r *Redactor) Strings(ss []string) []string {
 }
 
 // scan finds the matches in text, merged where they overlap (the earliest,
-// then the longest, names the merged span).
-func (r *Redactor) scan(text []byte) []span {
-	if len(text) < 4 {
-		return nil
-	}
+// then the longest, names the merged span). With hold, it also returns
+// where the end of text starts that could still begin a match (len(text)
+// when none could): a position in the last maxSpan-1 bytes whose 4 bytes
+// are not in the filter and hold no line break begins none.
+func (r *Redactor) scan(text []byte, hold bool) ([]span, int) {
 	var spans []span
-	// A window of 4 bytes slides over the text; only those whose hash is
-	// in the filter are looked up.
-	w := binary.LittleEndian.Uint32(text)
-	for i := 0; ; i++ {
-		if h := hash4(w); r.filter[h/64]&(1<<(h%64)) != 0 {
-			spans = r.matchAt(text, i, w, spans)
-		}
-		if i+4 >= len(text) {
-			break
-		}
-		w = w>>8 | uint32(text[i+4])<<24
+	n := len(text)
+	held, lo := n, n
+	if hold {
+		lo = max(0, n-r.maxSpan+1)
 	}
-	return merge(spans)
+	if n >= 4 {
+		// A window of 4 bytes slides over the text; only those whose hash
+		// is in the filter are looked up.
+		w := binary.LittleEndian.Uint32(text)
+		for i := 0; ; i++ {
+			h := hash4(w)
+			hit := r.filter[h/64]&(1<<(h%64)) != 0
+			if hit {
+				spans = r.matchAt(text, i, w, spans)
+			}
+			if i >= lo && held == n && (hit || hasLineBreak(w)) && r.partialAt(text[i:]) {
+				held = i
+			}
+			if i+4 >= n {
+				break
+			}
+			w = w>>8 | uint32(text[i+4])<<24
+		}
+	}
+	for i := max(lo, n-3); i < n && held == n; i++ {
+		if r.partialAt(text[i:]) {
+			held = i
+		}
+	}
+	return merge(spans), held
+}
+
+// partialAt reports whether all of text matches the start of a pattern.
+func (r *Redactor) partialAt(text []byte) bool {
+	for _, i := range r.byFirst[text[0]] {
+		if _, partial := r.pats[i].match(text); partial {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAt adds the matches whose anchor w is at text[i:].
@@ -292,15 +319,7 @@ func (r *Redactor) replace(dst, text []byte, spans []span) []byte {
 	return append(dst, text[last:]...)
 }
 
-// hold returns where the end of text starts that could still begin a
-// match: len(text) when none could.
-func (r *Redactor) hold(text []byte) int {
-	for h := max(0, len(text)-r.maxSpan+1); h < len(text); h++ {
-		for _, i := range r.byFirst[text[h]] {
-			if _, partial := r.pats[i].match(text[h:]); partial {
-				return h
-			}
-		}
-	}
-	return len(text)
-}
+// hasLineBreak reports whether one of the 4 bytes of w is \n or \r.
+func hasLineBreak(w uint32) bool { return hasZeroByte(w^0x0a0a0a0a) || hasZeroByte(w^0x0d0d0d0d) }
+
+func hasZeroByte(v uint32) bool { return (v-0x01010101)&^v&0x80808080 != 0 }

@@ -246,3 +246,14 @@ func logText(rng *rand.Rand, n int) []byte {
 	}
 	return b.Bytes()[:n]
 }
+
+func TestHasLineBreak(t *testing.T) {
+	for _, tc := range []struct {
+		b    string
+		want bool
+	}{{"abcd", false}, {"\nbcd", true}, {"ab\rd", true}, {"abc\n", true}, {"\x00\x00\x00\x00", false}, {"\x0b\x0c\x0e\x09", false}, {"\x8a\x8d\xff\x00", false}} {
+		if got := hasLineBreak(uint32(tc.b[0]) | uint32(tc.b[1])<<8 | uint32(tc.b[2])<<16 | uint32(tc.b[3])<<24); got != tc.want {
+			t.Errorf("hasLineBreak(%q) = %t, want %t", tc.b, got, tc.want)
+		}
+	}
+}

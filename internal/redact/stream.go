@@ -25,8 +25,7 @@ func (s *Stream) Write(p []byte) []byte {
 	if len(s.pending) > 0 {
 		buf, own = append(s.pending, p...), true
 	}
-	spans := r.scan(buf)
-	cut := r.hold(buf)
+	spans, cut := r.scan(buf, true)
 	// A match across the cut stays whole in the carry, unless it began so
 	// long ago that the carry would grow without end (a value repeated
 	// over and over, overlapping itself).
