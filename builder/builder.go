@@ -17,6 +17,7 @@ import (
 
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/docker"
+	"github.com/weld-build/weld/internal/redact"
 )
 
 // Solver runs one BuildKit session with a client-side build function.
@@ -70,7 +71,9 @@ func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	res, err := r.execute(ctx)
+	redactResult(r.red, res)
+	return res, redactErr(r.red, err)
 }
 
 // run is the state of one Builder.Run.
@@ -91,6 +94,8 @@ type run struct {
 	byLabel   map[string]*dag.Step
 	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
 	stage     *staging                          // this run's private staging folders
+	red       *redact.Redactor                  // every secret value the run serves
+	redacting *progressRedactor                 // redacts what reaches the progress sink
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
@@ -162,12 +167,14 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 			return nil, fmt.Errorf("%w: %v (set DOCKER_HOST, or publish with --push or --output instead)", ErrNoDocker, err)
 		}
 	}
+	red := runRedactor(steps, perStep, global, b.o.redact)
+	redacting := newProgressRedactor(red, b.o.progress)
 	r := &run{
 		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
 		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
-		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(b.o.progress),
-		stage: newStaging(),
+		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(redacting.write),
+		stage: newStaging(), red: red, redacting: redacting,
 	}
 	for _, s := range steps {
 		r.closure[s.Label] = append(p.Deps(s.Label), s.Label)
@@ -222,6 +229,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	r.redacting.close()
 	return r.result(ctx)
 }
 
@@ -230,6 +238,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 	res := r.results[s.Label]
 	f := r.futures[s.Label]
+	err = redactErr(r.red, err)
 	switch {
 	case err == nil:
 		res.Status = StatusDone
@@ -381,6 +390,7 @@ func (r *run) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	e.Message, e.Err = r.red.String(e.Message), redactErr(r.red, e.Err)
 	r.o.events(e)
 }
 

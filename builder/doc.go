@@ -22,4 +22,6 @@
 //
 // The package never prints and never exits: it reports through an event sink,
 // a progress sink and an injected *log.Logger, and cancels with its context.
+// Every secret value a run serves (and those given to WithRedact) is
+// redacted from its progress, events, errors and Result, as [secret:ID].
 package builder

@@ -36,8 +36,10 @@ func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	err = g.Wait()
+	r.redacting.close()
+	if err != nil {
+		return nil, redactErr(r.red, err)
 	}
 	for i, s := range steps {
 		out[s.Label] = results[i]

@@ -9,6 +9,8 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
+
+	"github.com/weld-build/weld/internal/redact"
 )
 
 // Option configures a Builder.
@@ -36,6 +38,7 @@ type options struct {
 	labels       map[string]string
 	provenance   string
 	secretKey    *secretKey
+	redact       []redact.Secret
 	// sourcePolicies and frontends: see sourcepolicy.go.
 	sourcePolicies []*spb.Policy
 	frontends      map[string]string
@@ -50,12 +53,14 @@ func WithLogger(l *log.Logger) Option {
 // vertex names prefixed by "[label] " (the label of the step a vertex
 // belongs to) and what several sessions report about a shared vertex sent
 // once. Calls come from many goroutines but one at a time; the sink must not
-// block for long.
+// block for long. Every secret the run serves is redacted from them (see
+// WithRedact).
 func WithProgress(f func(*client.SolveStatus)) Option {
 	return func(o *options) error { o.progress = f; return nil }
 }
 
-// WithEvents receives step lifecycle events (started, done, failed...).
+// WithEvents receives step lifecycle events (started, done, failed...),
+// with the run's secrets redacted from their messages and errors.
 func WithEvents(f func(Event)) Option {
 	return func(o *options) error { o.events = f; return nil }
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/weld-build/weld/internal/redact"
 )
 
 // tailLines is how many lines of a failing vertex's output an error keeps.
@@ -31,6 +33,8 @@ type tracker struct {
 	// for the frontend's "load build definition" vertices (names that are
 	// not unique in the session are left out).
 	dockerfiles map[string]string
+	// red redacts the output tails.
+	red *redact.Redactor
 
 	mu     sync.Mutex
 	done   map[digest.Digest]bool // completed vertices: cached or not
@@ -91,9 +95,14 @@ func (t *tracker) observe(st *client.SolveStatus, count bool) {
 		}
 		b.Write(l.Data)
 		if b.Len() > 64<<10 {
-			keep := b.Bytes()[b.Len()-16<<10:]
-			nb := bytes.NewBuffer(append([]byte(nil), keep...))
-			t.logs[l.Vertex] = nb
+			// Redacted before it is cut, so that no value is cut in two;
+			// a value still open at the end stays whole.
+			all := t.red.Bytes(b.Bytes())
+			keep := all[max(0, len(all)-16<<10):]
+			if i := bytes.IndexByte(keep, '\n'); i >= 0 {
+				keep = keep[i+1:]
+			}
+			t.logs[l.Vertex] = bytes.NewBuffer(append([]byte(nil), keep...))
 		}
 	}
 }
@@ -120,7 +129,7 @@ func (t *tracker) tail(d digest.Digest) []string {
 	if !ok {
 		return nil
 	}
-	return lastLines(b.String(), tailLines)
+	return lastLines(t.red.String(b.String()), tailLines)
 }
 
 func lastLines(s string, n int) []string {

@@ -51,6 +51,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	ch := make(chan *client.SolveStatus)
 	tr := newTracker(s.Label, r.sink, func(d digest.Digest) string { return r.failedIn(s, d) })
 	tr.dockerfiles = r.dockerfileOwners(s)
+	tr.red = r.red
 	drained := make(chan struct{})
 	go func() { tr.drain(ch, true); close(drained) }()
 	start := time.Now()

@@ -53,6 +53,9 @@ type buildOptions struct {
 	refs       []policy.Reference
 	pins       map[string][]basePin
 	baseImages map[string]builder.ImageSource
+	// redact are the builder options that redact the build args that look
+	// like secrets (checkPolicy).
+	redact []builder.Option
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -141,7 +144,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
 		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
 	}
-	return []builder.Option{
+	return append([]builder.Option{
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
 		builder.WithKeepGoing(bo.keepGoing),
@@ -162,7 +165,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithSecretCacheKey(secretKey),
 		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
-	}, nil
+	}, bo.redact...), nil
 }
 
 // cacheParser parses a --cache-to (a local cache needs dest=) or a
@@ -422,7 +425,8 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) 
 
 // checkPolicy loads the policy and runs the allowlist on the steps the
 // build runs, before any daemon is contacted: a refused base stops the build
-// (exit 1). The Dockerfile checks follow once connected (lint).
+// (exit 1), and so does a build arg that looks like a secret (exit 2). The
+// Dockerfile checks follow once connected (lint).
 func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
 	pol, err := bo.loadPolicy(o, p.Build())
 	if err != nil {
@@ -430,6 +434,9 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	}
 	in, err := bo.policyInput(p, labels)
 	if err != nil {
+		return err
+	}
+	if bo.redact, err = checkBuildArgs(o, pol, in); err != nil {
 		return err
 	}
 	uses, refs, err := checkBases(w, in, pol)
