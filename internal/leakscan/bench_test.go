@@ -1,0 +1,75 @@
+package leakscan
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// benchLayout writes an OCI-layout-like folder with one gzip layer of about
+// size bytes: half incompressible binaries, half text, in files of 8 KiB to
+// 1 MiB, as a normal image holds.
+func benchLayout(b *testing.B, size int) string {
+	b.Helper()
+	rng := rand.New(rand.NewSource(1))
+	words := strings.Fields("the quick brown fox jumps over lazy dog import func return error nil string package main config value server client http json yaml")
+	var buf bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	tw := tar.NewWriter(gz)
+	for i, n := 0, 0; n < size; i++ {
+		l := 8<<10 + rng.Intn(1<<20)
+		data := make([]byte, l)
+		if i%2 == 0 {
+			rng.Read(data)
+		} else {
+			var t bytes.Buffer
+			for t.Len() < l {
+				t.WriteString(words[rng.Intn(len(words))])
+				t.WriteByte(" \n"[rng.Intn(2)])
+			}
+			data = t.Bytes()[:l]
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("usr/lib/f%05d", i), Mode: 0o644, Size: int64(l), Typeflag: tar.TypeReg}); err != nil {
+			b.Fatal(err)
+		}
+		tw.Write(data)
+		n += l
+	}
+	tw.Close()
+	gz.Close()
+	dir := b.TempDir()
+	blobs := filepath.Join(dir, "blobs", "sha256")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(blobs, strings.Repeat("a", 64)), buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkScan scans a 64 MiB layer for 3 secrets that it does not hold.
+func BenchmarkScan(b *testing.B) {
+	const size = 64 << 20
+	dir := benchLayout(b, size)
+	secrets := map[string][]byte{
+		"npm":    []byte("npm_Xk29dLq81ZpQvR7sTbW3yHn5Jc0Me4Fa"),
+		"aws":    []byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+		"github": []byte("ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		f, err := ScanLayout(dir, secrets)
+		if err != nil || len(f) != 0 {
+			b.Fatalf("ScanLayout = %v, %v; want nothing", f, err)
+		}
+	}
+}
