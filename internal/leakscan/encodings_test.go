@@ -54,8 +54,12 @@ func wrap(s string, n int) string {
 
 func TestEncodings(t *testing.T) {
 	sec := []byte(token)
-	b64 := func(e *base64.Encoding, prefix string) string { return e.EncodeToString(append([]byte(prefix), sec...)) }
-	b32 := func(e *base32.Encoding, prefix string) string { return e.EncodeToString(append([]byte(prefix), sec...)) }
+	b64 := func(e *base64.Encoding, prefix string) string {
+		return e.EncodeToString(append([]byte(prefix), sec...))
+	}
+	b32 := func(e *base32.Encoding, prefix string) string {
+		return e.EncodeToString(append([]byte(prefix), sec...))
+	}
 	long := bytes.Repeat([]byte(token), 4) // 76 bytes: base64 wraps inside it
 	for _, tc := range []struct {
 		name, content string
