@@ -2,6 +2,7 @@ package leakscan
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
@@ -40,6 +41,9 @@ func TestContainers(t *testing.T) {
 		{"secret as a name in tar.gz", map[string]string{"app/b.tgz": gzipOf(t, []byte(tarOf(t, map[string]string{"keys/" + token: "x"})))}, []string{"app/b.tgz!/keys/<secret>|raw|gzip+tar"}},
 		{"zip deflated, with data descriptors", map[string]string{"app/a.zip": zipOf(t, false, map[string]string{"a.txt": "nothing", "secret.txt": inner, "z.txt": "after"})}, []string{"app/a.zip!/secret.txt|raw|zip"}},
 		{"zip stored", map[string]string{"app/a.jar": zipOf(t, true, map[string]string{"secret.txt": strings.ToUpper(inner)})}, []string{"app/a.jar!/secret.txt|case-folded|zip"}},
+		{"zip deflated, sizes in the headers", map[string]string{"app/a.zip": zipSized(t, zip.Deflate, map[string]string{"a": strings.Repeat("a", 10000), "s.txt": "x" + token, "z": "after"})}, []string{"app/a.zip!/s.txt|raw|zip"}},
+		{"zip deflated, then one member after it", map[string]string{"app/a.zip": zipSized(t, zip.Deflate, map[string]string{"a": strings.Repeat("pad", 1000), "b.gz": gzipOf(t, []byte(token))})}, []string{"app/a.zip!/b.gz|raw|zip+gzip"}},
+		{"zip member in zstd", map[string]string{"z.zip": zipSized(t, 93, map[string]string{"s": strings.Repeat(token+" ", 50)})}, []string{"z.zip!/s|raw|zip"}},
 		{"secret as a name in zip", map[string]string{"a.zip": zipOf(t, false, map[string]string{token + ".txt": "x"})}, []string{"a.zip!/<secret>.txt|raw|zip"}},
 		{"zip inside tar.gz", map[string]string{"app/bundle.tar.gz": gzipOf(t, []byte(tarOf(t, map[string]string{
 			"inner/a.zip": zipOf(t, false, map[string]string{"deep/secret.txt": inner}),

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"hash/crc32"
 	"sort"
@@ -78,25 +79,50 @@ func tarOf(t *testing.T, files map[string]string) string {
 // (as a streaming writer makes them), or stored with the sizes in the
 // local headers.
 func zipOf(t *testing.T, stored bool, files map[string]string) string {
+	if stored {
+		return zipSized(t, zip.Store, files)
+	}
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range sorted(files) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[name]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// zipSized returns a zip whose local headers give the sizes, stored or
+// deflated or zstd (93).
+func zipSized(t *testing.T, method uint16, files map[string]string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, name := range sorted(files) {
 		c := []byte(files[name])
-		if stored {
-			w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(c),
-				CompressedSize64: uint64(len(c)), UncompressedSize64: uint64(len(c))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write(c)
-			continue
+		data := c
+		if method == zip.Deflate {
+			var d bytes.Buffer
+			fw, _ := flate.NewWriter(&d, flate.BestCompression)
+			fw.Write(c)
+			fw.Close()
+			data = d.Bytes()
 		}
-		w, err := zw.Create(name)
+		if method == 93 { // zstd
+			data = []byte(zstdOf(t, c))
+		}
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: method, CRC32: crc32.ChecksumIEEE(c),
+			CompressedSize64: uint64(len(data)), UncompressedSize64: uint64(len(c))})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(c)
+		w.Write(data)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

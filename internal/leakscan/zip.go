@@ -45,75 +45,89 @@ func (sc *scan) foundSince(i int, h hit) bool {
 // zipMethods are the compression methods read, by their number.
 var zipMethods = map[uint16]string{8: "deflate", 12: "bzip2", 93: "zstd", 95: "xz"}
 
+// local is a member's local header.
+type local struct {
+	flags, method uint16
+	size          int64 // compressed; 0 when a descriptor after the data says
+	name, extra   []byte
+	zip64         bool
+}
+
+// readLocal reads a local header; false at anything else.
+func readLocal(br *bufio.Reader) (local, bool) {
+	var h [30]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil || string(h[:4]) != "PK\x03\x04" {
+		return local{}, false
+	}
+	le := binary.LittleEndian
+	l := local{flags: le.Uint16(h[6:]), method: le.Uint16(h[8:]), size: int64(le.Uint32(h[18:])),
+		name: make([]byte, le.Uint16(h[26:])), extra: make([]byte, le.Uint16(h[28:]))}
+	if _, err := io.ReadFull(br, l.name); err != nil {
+		return local{}, false
+	}
+	if _, err := io.ReadFull(br, l.extra); err != nil {
+		return local{}, false
+	}
+	l.size, l.zip64 = zip64Size(l.extra, l.size, le.Uint32(h[22:]) == 0xffffffff)
+	return l, true
+}
+
 // zipMember scans one member; false when there is no further member to
 // find.
 func (sc *scan) zipMember(br *bufio.Reader, in place, depth int) bool {
-	var h [30]byte
-	if _, err := io.ReadFull(br, h[:]); err != nil || string(h[:4]) != "PK\x03\x04" {
+	l, ok := readLocal(br)
+	if !ok {
 		return false
 	}
-	le := binary.LittleEndian
-	flags, method := le.Uint16(h[6:]), le.Uint16(h[8:])
-	size := int64(le.Uint32(h[18:]))
-	name := make([]byte, le.Uint16(h[26:]))
-	extra := make([]byte, le.Uint16(h[28:]))
-	if _, err := io.ReadFull(br, name); err != nil {
-		return false
-	}
-	if _, err := io.ReadFull(br, extra); err != nil {
-		return false
-	}
-	size, zip64 := zip64Size(extra, size, le.Uint32(h[22:]) == 0xffffffff)
 	st := sc.stream()
-	hits, shown := sc.m.name(st, string(name))
+	hits, shown := sc.m.name(st, string(l.name))
 	sc.release(st)
 	at := in.member(shown)
 	sc.add(at, hits)
-	sc.names(at, string(extra))
+	sc.names(at, string(l.extra))
 
-	descriptor := flags&8 != 0
-	known := !descriptor || size > 0
+	descriptor := l.flags&8 != 0
+	known := !descriptor || l.size > 0
 	var body io.Reader = br
 	if known {
-		body = io.LimitReader(br, size)
+		body = io.LimitReader(br, l.size)
 	}
-	kind := zipMethods[method]
-	switch {
-	case flags&1 != 0 || method != 0 && kind == "":
-		// Encrypted, or a method not read: skipped when its end is known.
-		if !known {
-			return false
-		}
-	case method == 0:
-		if !known {
-			return false // stored, of unknown size: the scan of the archive's bytes covers it
-		}
-		sc.file(body, at, depth+1)
-	default:
-		in := &counter{r: br} // flate then reads no further than its stream
-		if known {
-			in.r = bufio.NewReader(body)
-		}
-		dec, _, done, err := decoder(kind, in)
-		if err != nil {
-			return known
-		}
-		sc.file(&guard{r: dec, in: in, sc: sc, at: at}, at, depth+1)
-		done()
-		if !known && kind != "deflate" {
-			return false // only deflate is known to end where its data does
-		}
-	}
-	if sc.stopped {
+	if !sc.zipBody(l, body, known, at, depth) || sc.stopped {
 		return false
 	}
 	if known {
 		_, _ = io.CopyBuffer(io.Discard, struct{ io.Reader }{body}, sc.buf)
 	}
 	if descriptor {
-		skipDescriptor(br, zip64)
+		skipDescriptor(br, l.zip64)
 	}
 	return true
+}
+
+// zipBody scans a member's data; false when where it ends is not known.
+func (sc *scan) zipBody(l local, body io.Reader, known bool, at place, depth int) bool {
+	kind := zipMethods[l.method]
+	switch {
+	case l.flags&1 != 0 || l.method != 0 && kind == "":
+		// Encrypted, or a method not read: skipped when its end is known.
+		return known
+	case l.method == 0:
+		if known { // stored, of unknown size: the scan of the archive's bytes covers it
+			sc.file(body, at, depth+1)
+		}
+		return known
+	}
+	in := &counter{r: bufio.NewReader(body)}
+	if br, ok := body.(*bufio.Reader); ok {
+		in.r = br // then flate reads no further than its stream
+	}
+	dec, _, done, err := decoder(kind, in)
+	if err != nil {
+		return known
+	}
+	sc.file(&guard{r: dec, in: in, sc: sc, at: at}, at, depth+1)
+	done()
+	return known || kind == "deflate" // only deflate is known to end where its data does
 }
 
 // zip64Size returns the compressed size a zip64 extra field gives, and
