@@ -27,9 +27,6 @@ const (
 	// MaxDecoded is how many decompressed bytes one layer file may yield,
 	// all its nested containers together.
 	MaxDecoded = 1 << 30
-	// MaxDecodedLayer is how many decompressed bytes the files of one layer
-	// may yield together, which bounds the time a layer of many bombs takes.
-	MaxDecodedLayer = 4 << 30
 	// MaxRatio is how many times its compressed size a stream may grow once
 	// it has yielded RatioFloor bytes: more is a compression bomb.
 	MaxRatio = 1000
@@ -46,11 +43,11 @@ const headLen = 512
 
 // limits are the bounds a scan keeps; tests make them smaller.
 type limits struct {
-	depth                        int
-	decoded, layer, ratio, floor int64
+	depth                 int
+	decoded, ratio, floor int64
 }
 
-var defaultLimits = limits{MaxDepth, MaxDecoded, MaxDecodedLayer, MaxRatio, RatioFloor}
+var defaultLimits = limits{MaxDepth, MaxDecoded, MaxRatio, RatioFloor}
 
 // place is where in a layer some bytes are: the file's path, with "!/"
 // between an archive and a path inside it, and the containers opened on
@@ -76,17 +73,16 @@ func (p place) member(name string) place {
 
 // scan is the scan of one blob.
 type scan struct {
-	m         *matcher
-	lim       limits
-	blob      string
-	kind      string
-	left      int64 // decompressed bytes the current layer file may still yield
-	layerLeft int64
-	stopped   bool // the current layer file is past a bound
-	out       []Finding
-	buf       []byte
-	heads     [MaxDepth + 1][headLen]byte
-	free      []*stream
+	m       *matcher
+	lim     limits
+	blob    string
+	kind    string
+	left    int64 // decompressed bytes the current layer file may still yield
+	stopped bool  // the current layer file is past a bound
+	out     []Finding
+	buf     []byte
+	heads   [MaxDepth + 1][headLen]byte
+	free    []*stream
 }
 
 // file scans one file at depth containers deep: it opens the container it
@@ -256,16 +252,13 @@ func (g *guard) Read(p []byte) (int, error) {
 		return 0, errCut
 	case sc.left <= 0:
 		return 0, sc.cut(g.at, fmt.Sprintf("decompressed past the budget of %s for one layer file", size(sc.lim.decoded)))
-	case sc.layerLeft <= 0:
-		return 0, sc.cut(g.at, fmt.Sprintf("decompressed past the budget of %s for one layer", size(sc.lim.layer)))
 	}
-	if lim := min(sc.left, sc.layerLeft); int64(len(p)) > lim {
-		p = p[:lim]
+	if int64(len(p)) > sc.left {
+		p = p[:sc.left]
 	}
 	n, err := g.r.Read(p)
 	g.n += int64(n)
 	sc.left -= int64(n)
-	sc.layerLeft -= int64(n)
 	if g.n > sc.lim.floor && g.n > sc.lim.ratio*g.in.n {
 		return n, sc.cut(g.at, fmt.Sprintf("it decompresses to more than %d times its size (a compression bomb?)", sc.lim.ratio))
 	}

@@ -187,7 +187,7 @@ func scanBlob(path, blob string, m *matcher, lim limits) ([]Finding, error) {
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ = br.Peek(headLen)
-	sc := &scan{m: m, lim: lim, blob: blob, layerLeft: lim.layer, buf: make([]byte, 32<<10)}
+	sc := &scan{m: m, lim: lim, blob: blob, buf: make([]byte, 32<<10)}
 	if sniff(head) == "tar" {
 		sc.kind = "layer"
 		return sc.out, sc.layer(br)
