@@ -1,11 +1,16 @@
 package leakscan
 
 import (
+	"bytes"
 	"encoding/base64"
+	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestStreamAcrossWrites: a match is found however the bytes are cut into
@@ -61,4 +66,71 @@ func TestNameRedaction(t *testing.T) {
 			t.Errorf("name(%q) shows %q, want %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestMatcherAgainstNaive: on random texts over a small alphabet (so that
+// keys overlap and share prefixes), the automaton finds what a naive search
+// of every form finds, case checks included.
+func TestMatcherAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	const alphabet = "abAB01 \n"
+	word := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		return b
+	}
+	for round := range 300 {
+		secrets := map[string][]byte{}
+		for i := range 1 + rng.Intn(3) {
+			secrets[fmt.Sprint("s", i)] = word(MinLen + rng.Intn(5))
+		}
+		fs := forms(secrets)
+		if len(fs) == 0 {
+			continue
+		}
+		m := newMatcher(fs)
+		text := word(400)
+		for _, s := range secrets { // plant one, in some case
+			at := rng.Intn(300)
+			copy(text[at:], bytes.Map(func(r rune) rune {
+				if rng.Intn(2) == 0 {
+					return r
+				}
+				return unicode.ToUpper(r)
+			}, s))
+		}
+		st := m.stream()
+		for rest := text; len(rest) > 0; {
+			n := min(1+rng.Intn(50), len(rest))
+			st.Write(rest[:n])
+			rest = rest[n:]
+		}
+		want := naive(fs, text)
+		if d := cmp.Diff(want, st.found, cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("round %d: secrets %q, text %q: found (-naive +matcher):\n%s", round, secrets, text, d)
+		}
+	}
+}
+
+// naive finds every form at every offset of the text, whitespace left out.
+func naive(fs []form, text []byte) map[string]uint8 {
+	t := stripSpace(text)
+	found := map[string]uint8{}
+	for _, f := range fs {
+		for i := 0; i+len(f.b) <= len(t); i++ {
+			w := t[i : i+len(f.b)]
+			switch {
+			case bytes.Equal(w, f.b):
+				found[f.id+"\x00"+f.enc] |= f.part
+				if f.fold != "" {
+					found[f.id+"\x00"+f.fold] |= f.part
+				}
+			case f.fold != "" && bytes.EqualFold(w, f.b):
+				found[f.id+"\x00"+f.fold] |= f.part
+			}
+		}
+	}
+	return found
 }
