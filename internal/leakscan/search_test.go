@@ -86,6 +86,10 @@ func TestMatcherAgainstNaive(t *testing.T) {
 		for i := range 1 + rng.Intn(3) {
 			secrets[fmt.Sprint("s", i)] = word(MinLen + rng.Intn(5))
 		}
+		if s := secrets["s0"]; round%2 == 0 && len(s) > MinLen {
+			// One secret the end of another: found through a failure link.
+			secrets["suffix"] = s[len(s)-MinLen:]
+		}
 		fs := forms(secrets)
 		if len(fs) == 0 {
 			continue
