@@ -18,6 +18,11 @@ import (
 // size bytes: half incompressible binaries, half text, in files of 8 KiB to
 // 1 MiB, as a normal image holds.
 func benchLayout(b *testing.B, size int) string {
+	return benchFiles(b, size, 8<<10, 1<<20)
+}
+
+// benchFiles is benchLayout with files of lo to hi bytes.
+func benchFiles(b *testing.B, size, lo, hi int) string {
 	b.Helper()
 	rng := rand.New(rand.NewSource(1))
 	words := strings.Fields("the quick brown fox jumps over lazy dog import func return error nil string package main config value server client http json yaml")
@@ -25,7 +30,7 @@ func benchLayout(b *testing.B, size int) string {
 	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
 	for i, n := 0, 0; n < size; i++ {
-		l := 8<<10 + rng.Intn(1<<20)
+		l := lo + rng.Intn(hi-lo)
 		data := make([]byte, l)
 		if i%2 == 0 {
 			rng.Read(data)
@@ -59,7 +64,17 @@ func benchLayout(b *testing.B, size int) string {
 // BenchmarkScan scans a 64 MiB layer for 3 secrets that it does not hold.
 func BenchmarkScan(b *testing.B) {
 	const size = 64 << 20
-	dir := benchLayout(b, size)
+	benchScan(b, benchLayout(b, size), size)
+}
+
+// BenchmarkScanSmallFiles scans a layer of 20,000 files of 100 B to 2 KiB
+// (a node_modules), where what each file costs counts.
+func BenchmarkScanSmallFiles(b *testing.B) {
+	const size = 20 << 20
+	benchScan(b, benchFiles(b, size, 100, 2<<10), size)
+}
+
+func benchScan(b *testing.B, dir string, size int64) {
 	secrets := map[string][]byte{
 		"npm":    []byte("npm_Xk29dLq81ZpQvR7sTbW3yHn5Jc0Me4Fa"),
 		"aws":    []byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
