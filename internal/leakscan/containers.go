@@ -314,7 +314,8 @@ func decoder(kind string, r *counter) (dec io.Reader, names []string, done func(
 		z := flate.NewReader(r)
 		return z, nil, func() { z.Close() }, nil
 	case "zstd":
-		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(MaxWindow))
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(MaxWindow))
 		if err != nil {
 			return nil, nil, nil, err
 		}

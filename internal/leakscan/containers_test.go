@@ -211,9 +211,15 @@ func octal(n int64) string {
 	return s
 }
 
-// TestXZDictionaryBound: an xz stream that asks for a dictionary larger
-// than MaxWindow is not opened, and is reported.
-func TestXZDictionaryBound(t *testing.T) {
+// TestWindowBounds: a zstd frame or an xz stream that asks for a window
+// larger than MaxWindow is not decompressed, and is reported.
+func TestWindowBounds(t *testing.T) {
+	// A single-segment zstd frame (its window is its size) of 32 GiB.
+	z := "\x28\xb5\x2f\xfd\xe0" + "\x00\x00\x00\x00\x08\x00\x00\x00" + "\x01\x00\x00" + "x"
+	if d := cmp.Diff([]string{"big.zst|incomplete|zstd"}, places(t, map[string]string{"big.zst": z}, tok(), defaultLimits)); d != "" {
+		t.Errorf("zstd: findings (-want +got):\n%s", d)
+	}
+
 	x := []byte(xzOf(t, []byte(token)))
 	if d := xzDict(x); d != 8<<20 {
 		t.Fatalf("xzDict(xz -6 stream) = %d, want %d", d, 8<<20)
