@@ -1,58 +1,87 @@
 // Package leakscan looks for the bytes of secrets in an image: every layer
 // (each file's contents and name, decompressed), the config with its history,
-// the manifests and the attestations of an OCI layout. It finds each secret
-// as it is and in base64 (standard and URL alphabets, at every alignment),
-// and reports where, never what.
+// the manifests and the attestations of an OCI layout.
+//
+// It finds each secret as it is, case-folded (ASCII), reversed, in hex
+// (either case), in base64 (standard and URL alphabets) and in base32
+// (standard and hex alphabets), at every alignment, padded or not, and
+// wrapped across lines (whitespace is skipped). Inside a layer file it opens
+// gzip, zstd, bzip2 and xz streams and tar and zip archives, known by their
+// first bytes, nested up to MaxDepth deep and within MaxDecoded bytes. It
+// reports where, never what; a file past a bound is reported as not fully
+// scanned.
 package leakscan
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
+	"bufio"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// ErrLeak marks an image that holds a secret.
+// ErrLeak marks an image that holds a secret, or that the scan could not
+// read fully: either way it is not published.
 var ErrLeak = errors.New("secret found in the image")
 
-// MinLen is the shortest secret that is searched for; shorter values would
-// match everywhere. Shorter secrets are skipped.
-const MinLen = 6
+// ErrIncomplete marks an image with a file the scan could not read fully
+// (past its bounds of depth, size or ratio); it also matches ErrLeak.
+var ErrIncomplete = errors.New("image not fully scanned for secrets")
 
-// Finding is one place a secret was found.
+// Finding is one place a secret was found, or one place that could not be
+// scanned fully.
 type Finding struct {
-	// Secret is the secret's id (never its value).
+	// Secret is the secret's id (never its value); "" when Incomplete.
 	Secret string
 	// Blob is the digest of the layer, config, manifest or attestation.
 	Blob string
 	// Kind says what the blob is: "layer", "config" (with the history),
 	// "manifest", "index", "attestation", or "blob".
 	Kind string
-	// File is the path inside the layer, for layers.
+	// File is the path inside the layer, for layers; a path inside an
+	// archive follows the archive's path after "!/", as in
+	// "app/bundle.tar.gz!/inner/secret.txt". A secret in a name is shown as
+	// <secret>.
 	File string
-	// Encoding is "raw" or "base64".
+	// Encoding is how the secret was written: "raw", "case-folded",
+	// "reversed", "hex", "base64" or "base32".
 	Encoding string
+	// Container is the chain of containers opened inside the layer file to
+	// find it, as "gzip+tar+zip"; "" for the file's own bytes.
+	Container string
+	// Incomplete, when set, says why the file could not be scanned fully.
+	Incomplete string
 }
 
 // String names the place, never the secret.
 func (f Finding) String() string {
-	what := ""
+	var b strings.Builder
 	if f.Secret != "" {
-		what = fmt.Sprintf("secret %q in ", f.Secret)
+		fmt.Fprintf(&b, "secret %q in ", f.Secret)
 	}
+	fmt.Fprintf(&b, "%s %s", f.Kind, short(f.Blob))
 	if f.File != "" {
-		return fmt.Sprintf("%s%s %s, file /%s (%s)", what, f.Kind, short(f.Blob), strings.TrimPrefix(f.File, "/"), f.Encoding)
+		fmt.Fprintf(&b, ", file /%s", strings.TrimPrefix(f.File, "/"))
 	}
-	return fmt.Sprintf("%s%s %s (%s)", what, f.Kind, short(f.Blob), f.Encoding)
+	switch {
+	case f.Incomplete != "" && f.Container != "":
+		fmt.Fprintf(&b, " (%s): not fully scanned: %s", f.Container, f.Incomplete)
+	case f.Incomplete != "":
+		fmt.Fprintf(&b, ": not fully scanned: %s", f.Incomplete)
+	case f.Container != "":
+		fmt.Fprintf(&b, " (%s, in %s)", f.Encoding, f.Container)
+	default:
+		fmt.Fprintf(&b, " (%s)", f.Encoding)
+	}
+	return b.String()
 }
 
 func short(d string) string {
@@ -62,7 +91,8 @@ func short(d string) string {
 	return d
 }
 
-// Error is a leak: the image and every place.
+// Error is a leak, or a scan that could not be completed: the image and
+// every place.
 type Error struct {
 	// Image is the image's name.
 	Image string
@@ -72,71 +102,46 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string {
-	places := make([]string, len(e.Findings))
-	for i, f := range e.Findings {
-		places[i] = f.String()
-	}
-	return fmt.Sprintf("image %s holds a secret it was built with, in %s: not published", e.Image, strings.Join(places, "; "))
-}
-
-// Unwrap makes the error match ErrLeak.
-func (e *Error) Unwrap() error { return ErrLeak }
-
-// pattern is one encoding of one secret.
-type pattern struct {
-	b        []byte
-	encoding string
-	id       string
-}
-
-// patterns returns every form of the secrets (by id) that is searched for.
-func patterns(secrets map[string][]byte) []pattern {
-	var out []pattern
-	seen := map[string]bool{}
-	var id string
-	add := func(b []byte, enc string) {
-		if len(b) < MinLen || seen[string(b)] {
-			return
-		}
-		seen[string(b)] = true
-		out = append(out, pattern{b: b, encoding: enc, id: id})
-	}
-	ids := make([]string, 0, len(secrets))
-	for k := range secrets {
-		ids = append(ids, k)
-	}
-	sort.Strings(ids)
-	for _, id = range ids {
-		s := secrets[id]
-		s = bytes.TrimRight(s, "\r\n")
-		add(s, "raw")
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-			// A secret inside longer base64 text is encoded at one of three
-			// alignments; the stable core of each is what can be found.
-			for shift := 0; shift < 3; shift++ {
-				in := append(bytes.Repeat([]byte{0}, shift), s...)
-				e := enc.EncodeToString(in)
-				e = strings.TrimRight(e, "=")
-				lead := 0
-				if shift > 0 {
-					lead = 4 // the chars that mix in the padding bytes
-				}
-				if len(e) > lead+2 {
-					add([]byte(e[lead:len(e)-2]), "base64")
-				}
-			}
+	var leaks, partial []string
+	for _, f := range e.Findings {
+		if f.Incomplete != "" {
+			partial = append(partial, f.String())
+		} else {
+			leaks = append(leaks, f.String())
 		}
 	}
-	return out
+	var parts []string
+	if len(leaks) > 0 {
+		parts = append(parts, "holds a secret it was built with, in "+strings.Join(leaks, "; "))
+	}
+	if len(partial) > 0 {
+		parts = append(parts, "could not be fully scanned for the secrets it was built with (what was not read could hold one), in "+strings.Join(partial, "; "))
+	}
+	return fmt.Sprintf("image %s %s: not published", e.Image, strings.Join(parts, ", and "))
+}
+
+// Unwrap makes the error match ErrLeak, and ErrIncomplete when a place
+// could not be scanned fully.
+func (e *Error) Unwrap() []error {
+	errs := []error{ErrLeak}
+	if slices.ContainsFunc(e.Findings, func(f Finding) bool { return f.Incomplete != "" }) {
+		errs = append(errs, ErrIncomplete)
+	}
+	return errs
 }
 
 // ScanLayout scans every blob of the OCI layout at dir for the secrets,
-// given by id.
+// given by id. Findings include the places that could not be scanned fully.
 func ScanLayout(dir string, secrets map[string][]byte) ([]Finding, error) {
-	pats := patterns(secrets)
-	if len(pats) == 0 {
+	return scanLayout(dir, secrets, defaultLimits)
+}
+
+func scanLayout(dir string, secrets map[string][]byte, lim limits) ([]Finding, error) {
+	fs := forms(secrets)
+	if len(fs) == 0 {
 		return nil, nil
 	}
+	m := newMatcher(fs)
 	root := filepath.Join(dir, "blobs")
 	var findings []Finding
 	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
@@ -145,76 +150,69 @@ func ScanLayout(dir string, secrets map[string][]byte) ([]Finding, error) {
 		}
 		rel, _ := filepath.Rel(root, p)
 		blob := strings.Replace(filepath.ToSlash(rel), "/", ":", 1)
-		f, err := scanBlob(p, blob, pats)
+		f, err := scanBlob(p, blob, m, lim)
 		findings = append(findings, f...)
 		return err
 	})
 	sort.Slice(findings, func(i, j int) bool { return findings[i].String() < findings[j].String() })
+	findings = slices.Compact(findings)
 	return findings, err
 }
 
-// scanBlob scans one blob: as a (compressed) tar when it is one, else as
-// bytes.
-func scanBlob(path, blob string, pats []pattern) ([]Finding, error) {
+// scanBlob scans one blob: as a (compressed) layer tar when it is one, else
+// as a file.
+func scanBlob(path, blob string, m *matcher, lim limits) ([]Finding, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	var r io.Reader
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		gz, err := gzip.NewReader(f)
+	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
+	head, _ := r.(*bufio.Reader).Peek(headLen)
+	switch sniff(head) {
+	case "gzip":
+		gz, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading blob %s: %w", blob, err)
 		}
 		defer gz.Close()
 		r = gz
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(f)
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading blob %s: %w", blob, err)
 		}
 		defer zr.Close()
 		r = zr
-	case n >= 262 && string(head[257:262]) == "ustar":
-		r = f
-	default:
-		return matches(f, pats, Finding{Blob: blob, Kind: jsonKind(head)})
 	}
-	return scanTar(r, blob, pats)
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ = br.Peek(headLen)
+	sc := &scan{m: m, lim: lim, blob: blob, buf: make([]byte, 32<<10)}
+	if sniff(head) == "tar" {
+		sc.kind = "layer"
+		return sc.out, sc.layer(br)
+	}
+	sc.kind, sc.left = jsonKind(head), lim.decoded
+	sc.file(br, place{}, 0)
+	return sc.out, nil
 }
 
-func scanTar(r io.Reader, blob string, pats []pattern) ([]Finding, error) {
-	var out []Finding
+// layer scans each file of a layer, each within its own bounds.
+func (sc *scan) layer(r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("reading layer %s: %w", blob, err)
+			return fmt.Errorf("reading layer %s: %w", sc.blob, err)
 		}
-		where := Finding{Blob: blob, Kind: "layer", File: redact(h.Name, pats)}
-		for _, p := range pats {
-			if bytes.Contains([]byte(h.Name+"\x00"+h.Linkname), p.b) {
-				w := where
-				w.Encoding, w.Secret = p.encoding, p.id
-				out = append(out, w)
-			}
+		sc.left, sc.stopped = sc.lim.decoded, false
+		at := sc.header(h, place{})
+		if regular(h) {
+			sc.file(tr, at, 0)
 		}
-		f, err := matches(tr, pats, where)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, f...)
 	}
 }
 
@@ -232,48 +230,4 @@ func jsonKind(head []byte) string {
 		return "manifest"
 	}
 	return "blob"
-}
-
-// redact replaces every form of a secret in a file name, so that a report
-// never prints one.
-func redact(name string, pats []pattern) string {
-	for _, p := range pats {
-		name = strings.ReplaceAll(name, string(p.b), "<secret>")
-	}
-	return name
-}
-
-// matches streams r in chunks that overlap by the longest pattern, and
-// reports each encoding found once.
-func matches(r io.Reader, pats []pattern, where Finding) ([]Finding, error) {
-	maxLen := 0
-	for _, p := range pats {
-		maxLen = max(maxLen, len(p.b))
-	}
-	buf := make([]byte, 0, 64<<10+maxLen)
-	chunk := make([]byte, 64<<10)
-	found := map[string]bool{}
-	var out []Finding
-	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		for _, p := range pats {
-			key := p.id + "\x00" + p.encoding
-			if !found[key] && bytes.Contains(buf, p.b) {
-				found[key] = true
-				w := where
-				w.Encoding, w.Secret = p.encoding, p.id
-				out = append(out, w)
-			}
-		}
-		if len(buf) > maxLen {
-			buf = append(buf[:0], buf[len(buf)-maxLen:]...)
-		}
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-	}
 }

@@ -25,7 +25,8 @@ func layout(t *testing.T, layers []map[string]string, docs ...string) string {
 		var buf bytes.Buffer
 		gz := gzip.NewWriter(&buf)
 		tw := tar.NewWriter(gz)
-		for name, content := range files {
+		for _, name := range sorted(files) {
+			content := files[name]
 			if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
 				t.Fatal(err)
 			}
