@@ -27,10 +27,10 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 echo "building buildx $version (about 5 minutes the first time)..."
 dir=$(go mod download -json "github.com/docker/buildx@$version" |
   sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}$/\1/p')
-[ -n "$dir" ] && [ -d "$dir" ] || {
+if [ -z "$dir" ] || [ ! -d "$dir" ]; then
   echo "$0: error: go mod download github.com/docker/buildx@$version gave no folder" >&2
   exit 1
-}
+fi
 cp -r "$dir" "$work/buildx"
 chmod -R u+w "$work/buildx"
 cd "$work/buildx"
