@@ -121,8 +121,9 @@ def table(results, reps):
     dags = list(dict.fromkeys(r["dag"] for r in recs))
     by = {d: [r for r in recs if r["dag"] == d] for d in dags}
     print()
-    print("weld vs docker buildx bake: median of %s repetition(s) per DAG; ratios are weld/bake, "
-          "medians of the per-repetition ratios" % reps)
+    what = "weld vs docker buildx bake" if any("bake_cold" in r for r in recs) else "weld (--no-bake)"
+    print("%s: median of %s repetition(s) per DAG; ratios are weld/bake and weld cold/critical, "
+          "medians of the per-repetition ratios" % (what, reps))
     print("%d CPUs; load average at the start of each repetition: %s" % (
         os.cpu_count(), " ".join("%.1f" % r["load"] for r in recs)))
     print()
