@@ -9,8 +9,15 @@ import (
 func chainPlan(t *testing.T) *Plan {
 	t.Helper()
 	b, err := Parse("build.yml", []byte(chainYML), WithWorkDir(chain(t)))
+	return mustPlan(t, "Parse", b, err)
+}
+
+// mustPlan is the plan of b, which the function named read returned with
+// err; it fails the test on either error.
+func mustPlan(t *testing.T, read string, b *Build, err error) *Plan {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("Parse = %v", err)
+		t.Fatalf("%s = %v", read, err)
 	}
 	p, err := NewPlan(b)
 	if err != nil {
