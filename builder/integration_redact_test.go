@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // TestRedactLibrarySinks: what an embedder receives through WithProgress
@@ -29,15 +30,12 @@ func TestRedactLibrarySinks(t *testing.T) {
 	secret := "tok-" + n + "-Zq9"
 	extra := "xtr-" + nonce(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    ok:
+		"build.yml": itest.BuildYML(`    ok:
       dockerfile: Dockerfile.ok
       command: cat /etc/x
     fails:
       dockerfile: Dockerfile.fails
-`,
+`),
 		"Dockerfile.ok": "FROM busybox\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /etc/x && echo " + n + "\n",
 		"Dockerfile.fails": "FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok; echo; base64 /run/secrets/tok; " +
 			"od -An -tx1 /run/secrets/tok | tr -d ' \\n'; echo; echo " + extra + "; echo " + n + "; exit 3\n",

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // More secret-keyed cache tests: the keyed RUNs through FROM steps,
@@ -22,16 +23,13 @@ func TestSecretCacheFromStep(t *testing.T) {
 	e := testEnv(t)
 	n := nonce(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    s:
+		"build.yml": itest.BuildYML(`    s:
       name: weld-it-secretcache-parent
       dockerfile: Dockerfile
     child:
       name: weld-it-secretcache-child
       dockerfile: Dockerfile.child
-`,
+`),
 		"Dockerfile": "FROM busybox\n" +
 			"RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && cat /proc/sys/kernel/random/uuid > /run-id && echo " + n + "\n",
 		"Dockerfile.child": "FROM weld-it-secretcache-parent\n" +
@@ -82,12 +80,9 @@ func TestSecretCacheFailingRunNamesItsLine(t *testing.T) {
 	e := testEnv(t)
 	n := nonce(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    breaks:
+		"build.yml": itest.BuildYML(`    breaks:
       dockerfile: Dockerfile.breaks
-`,
+`),
 		"Dockerfile.breaks": "FROM busybox\n" +
 			"RUN --mount=type=secret,id=tok echo fine-" + n + "\n" +
 			"RUN --mount=type=secret,id=tok echo boom-" + n + " && exit 3\n",

@@ -21,6 +21,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // These tests play tenants of a hosted service: the same Dockerfile and
@@ -33,13 +34,10 @@ import (
 func secretProject(t *testing.T, sleep string) (dir, marker string) {
 	marker = nonce(t)
 	dir = writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    s:
+		"build.yml": itest.BuildYML(`    s:
       name: weld-it-secretcache
       dockerfile: Dockerfile
-`,
+`),
 		"Dockerfile": "FROM busybox\n" +
 			"RUN --mount=type=secret,id=tok sleep " + sleep + " && sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && " +
 			"cat /proc/sys/kernel/random/uuid > /run-id && echo " + marker + "\n",
@@ -223,13 +221,10 @@ func TestSecretCacheRotation(t *testing.T) {
 func TestSecretCacheRotatedLeakIsRefused(t *testing.T) {
 	e := testEnv(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    s:
+		"build.yml": itest.BuildYML(`    s:
       name: weld-it-secretcache-leak
       dockerfile: Dockerfile
-`,
+`),
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /leaked && echo " + nonce(t) + "\n",
 	})
 	key := builder.WithSecretCacheKey(randomKey(t))

@@ -16,14 +16,7 @@ import (
 func affectedPlan(t *testing.T) *Plan {
 	t.Helper()
 	b, err := Load(filepath.Join("testdata", "affected", "build.yml"))
-	if err != nil {
-		t.Fatalf("Load = %v", err)
-	}
-	p, err := NewPlan(b)
-	if err != nil {
-		t.Fatalf("NewPlan = %v", err)
-	}
-	return p
+	return mustPlan(t, "Load", b, err)
 }
 
 func TestAffectedByBase(t *testing.T) {

@@ -2,7 +2,6 @@ package dag
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -11,15 +10,7 @@ import (
 // (fixed here, so the golden files are the same on every machine); a step
 // without a figure shows none. UPDATE_GOLDEN=1 rewrites the golden files.
 func TestRenderContextSizes(t *testing.T) {
-	dir := chain(t)
-	b, err := Parse("build.yml", []byte(chainYML), WithWorkDir(dir))
-	if err != nil {
-		t.Fatalf("Parse = %v", err)
-	}
-	p, err := NewPlan(b)
-	if err != nil {
-		t.Fatalf("NewPlan = %v", err)
-	}
+	p := chainPlan(t)
 	sizes := map[string]ContextSize{
 		"base":  {Files: 1, Bytes: 12},
 		"build": {Files: 3, Bytes: 4096},
@@ -33,16 +24,7 @@ func TestRenderContextSizes(t *testing.T) {
 			if err := p.Render(&buf, format, nil, WithContextSizes(sizes)); err != nil {
 				t.Fatalf("Render(%s) = %v", format, err)
 			}
-			if updateGolden {
-				writeFile(t, golden, buf.String())
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("reading %s (run with UPDATE_GOLDEN=1 to create it): %v", golden, err)
-			}
-			if got := buf.String(); got != string(want) {
-				t.Errorf("Render(%s) differs from %s (UPDATE_GOLDEN=1 rewrites it):\ngot:\n%s\nwant:\n%s", format, golden, got, want)
-			}
+			checkGolden(t, golden, format, buf.String())
 		})
 	}
 }

@@ -14,15 +14,7 @@ import (
 var updateGolden = os.Getenv("UPDATE_GOLDEN") != ""
 
 func TestRender(t *testing.T) {
-	dir := chain(t)
-	b, err := Parse("build.yml", []byte(chainYML), WithWorkDir(dir))
-	if err != nil {
-		t.Fatalf("Parse = %v", err)
-	}
-	p, err := NewPlan(b)
-	if err != nil {
-		t.Fatalf("NewPlan = %v", err)
-	}
+	p := chainPlan(t)
 	tests := []struct {
 		name    string
 		format  string
@@ -42,16 +34,7 @@ func TestRender(t *testing.T) {
 			if err := p.Render(&buf, tc.format, steps); err != nil {
 				t.Fatalf("Render(%s) = %v", tc.format, err)
 			}
-			if updateGolden {
-				writeFile(t, golden, buf.String())
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("reading %s (run with UPDATE_GOLDEN=1 to create it): %v", golden, err)
-			}
-			if got := buf.String(); got != string(want) {
-				t.Errorf("Render(%s) differs from %s (UPDATE_GOLDEN=1 rewrites it):\ngot:\n%s\nwant:\n%s", tc.format, golden, got, want)
-			}
+			checkGolden(t, golden, tc.format, buf.String())
 		})
 	}
 	var buf bytes.Buffer

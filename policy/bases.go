@@ -44,15 +44,25 @@ type BaseError struct {
 // Error implements error: "Dockerfile:1: step compile: base golang:1.26 is
 // not allowed by weld.policy.yml:3:5 (allowed_bases: docker.io/library/alpine:*)".
 func (e *BaseError) Error() string {
-	base := e.Use.Ref
-	if eff := e.Use.Effective(); eff != e.Use.Ref {
-		base = fmt.Sprintf("%s (replacing %s)", eff, e.Use.Ref)
+	return fmt.Sprintf("%s: step %s: base %s is not allowed by %s (allowed_bases: %s)", e.Use.Pos, e.Use.Step, e.Use.shown(), e.Policy, patternList(e.Patterns, "[]: only scratch"))
+}
+
+// shown is the base as a refusal names it: the ref the build uses, and the
+// ref it replaces when there is a replacement.
+func (u BaseUse) shown() string {
+	if eff := u.Effective(); eff != u.Ref {
+		return fmt.Sprintf("%s (replacing %s)", eff, u.Ref)
 	}
-	pats := strings.Join(e.Patterns, ", ")
-	if pats == "" {
-		pats = "[]: only scratch"
+	return u.Ref
+}
+
+// patternList is a policy key's patterns as a refusal names them, or none
+// when the key has no pattern.
+func patternList(patterns []string, none string) string {
+	if s := strings.Join(patterns, ", "); s != "" {
+		return s
 	}
-	return fmt.Sprintf("%s: step %s: base %s is not allowed by %s (allowed_bases: %s)", e.Use.Pos, e.Use.Step, base, e.Policy, pats)
+	return none
 }
 
 // Unwrap makes every BaseError match ErrBaseRefused.

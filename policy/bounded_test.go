@@ -5,12 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/boundedio"
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // TestLoadBounded checks that a policy file is read only when it is a
@@ -18,14 +18,8 @@ import (
 // input (dag.ErrInvalid, exit 2) at the file.
 func TestLoadBounded(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.yml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	zero := filepath.Join(dir, "zero.yml")
-	if err := os.Symlink("/dev/zero", zero); err != nil {
-		t.Fatal(err)
-	}
+	fifo := itest.FIFO(t, filepath.Join(dir, "fifo.yml"))
+	zero := itest.Symlink(t, "/dev/zero", filepath.Join(dir, "zero.yml"))
 	big := filepath.Join(dir, "big.yml")
 	if err := os.WriteFile(big, []byte("#"+strings.Repeat("x", boundedio.MaxPolicyFile)), 0o600); err != nil {
 		t.Fatal(err)

@@ -24,15 +24,8 @@ type RefError struct {
 // app: image unvetted/tools:1 (COPY --from) is not allowed by
 // weld.policy.yml:1:16 (allowed_bases: busybox)".
 func (e *RefError) Error() string {
-	what := e.Ref.Ref
-	if eff := e.Ref.Effective(); eff != e.Ref.Ref {
-		what = fmt.Sprintf("%s (replacing %s)", eff, e.Ref.Ref)
-	}
-	pats := strings.Join(e.Patterns, ", ")
-	if pats == "" {
-		pats = "none"
-	}
-	msg := fmt.Sprintf("%s: step %s: %s %s (%s) is not allowed by %s (%s: %s)", e.Ref.Pos, e.Ref.Step, e.Ref.Kind, what, e.Ref.Via, e.Policy, e.Key, pats)
+	what := BaseUse{Ref: e.Ref.Ref, Replacement: e.Ref.Replacement}.shown()
+	msg := fmt.Sprintf("%s: step %s: %s %s (%s) is not allowed by %s (%s: %s)", e.Ref.Pos, e.Ref.Step, e.Ref.Kind, what, e.Ref.Via, e.Policy, e.Key, patternList(e.Patterns, "none"))
 	if e.Ref.Kind == KindFrontend {
 		msg += fmt.Sprintf("; to run it as the frontend, add allowed_frontends: [%s] to the policy file (%s), or remove it to build with BuildKit's built-in Dockerfile frontend", e.Ref.Ref, DefaultFile)
 	}

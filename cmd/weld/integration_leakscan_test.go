@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // mkzip writes a zip with busybox, which has no zip: gzip's deflate data,
@@ -58,15 +60,12 @@ func TestLeakScanEncodingsBlockPush(t *testing.T) {
 				"tok":        token,
 				"mkzip.sh":   mkzip,
 				"Dockerfile": "FROM busybox\n" + mount + tc.run + " && echo " + n + "\n",
-				"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    leaky:
+				"build.yml": itest.BuildYML(`    leaky:
       name: ` + e.registry + "/" + repo + `:v1
       dockerfile: Dockerfile
       secrets:
         tok: {type: file, value: tok}
-`,
+`),
 			})
 			w := e.command(dir, e.host, "--push")
 			w.expect(t, w.run(t, 3*time.Minute), 1, `secret "tok" in layer sha256:`, tc.want, "not published")

@@ -128,6 +128,18 @@ func readIndex(t *testing.T, layout string) ocispecs.Index {
 	return idx
 }
 
+// namedManifests returns the index's entries named name (by
+// org.opencontainers.image.ref.name).
+func namedManifests(idx ocispecs.Index, name string) []ocispecs.Descriptor {
+	var found []ocispecs.Descriptor
+	for _, m := range idx.Manifests {
+		if m.Annotations[ocispecs.AnnotationRefName] == name {
+			found = append(found, m)
+		}
+	}
+	return found
+}
+
 // noStaging fails the test if a run's staging folder is left in dest (an
 // empty .weld-staging may stay when runs overlapped).
 func noStaging(t *testing.T, dest string) {

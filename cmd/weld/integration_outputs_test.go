@@ -16,6 +16,8 @@ import (
 	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // noEngineHost is a DOCKER_HOST where no engine answers: the default output
@@ -34,10 +36,7 @@ func twoStepProject(t *testing.T, n string, failArg bool) (dir string, names map
 		app = "FROM busybox\nARG NONCE\nARG FAIL\nRUN echo app-$NONCE > /app && [ \"$FAIL\" != 1 ]\n"
 	}
 	dir = writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    app:
+		"build.yml": itest.BuildYML(`    app:
       name: ` + names["app"] + `
       dockerfile: Dockerfile.app
       context: src
@@ -45,7 +44,7 @@ func twoStepProject(t *testing.T, n string, failArg bool) (dir string, names map
       name: ` + names["lib"] + `
       dockerfile: Dockerfile.lib
       context: src
-`,
+`),
 		"src/Dockerfile.app": app,
 		"src/Dockerfile.lib": "FROM busybox\nARG NONCE\nRUN echo lib-$NONCE > /lib\n",
 	})
@@ -81,12 +80,7 @@ func TestConcurrentRunsDefaultStore(t *testing.T) {
 	}
 	idx := readIndex(t, store)
 	for _, name := range names {
-		var found []ocispecs.Descriptor
-		for _, m := range idx.Manifests {
-			if m.Annotations[ocispecs.AnnotationRefName] == name {
-				found = append(found, m)
-			}
-		}
+		found := namedManifests(idx, name)
 		if len(found) != 1 {
 			t.Errorf("the store's index names %s %d times, want once: %+v", name, len(found), idx.Manifests)
 			continue
@@ -223,10 +217,7 @@ func TestInterruptedRunRemovesOnlyItsStaging(t *testing.T) {
 	e := testEnv(t)
 	n := nonce(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    fast:
+		"build.yml": itest.BuildYML(`    fast:
       name: weld-it/int-fast-` + n[:10] + `
       dockerfile: Dockerfile.fast
       context: src
@@ -234,7 +225,7 @@ func TestInterruptedRunRemovesOnlyItsStaging(t *testing.T) {
       name: weld-it/int-slow-` + n[:10] + `
       dockerfile: Dockerfile.slow
       context: src
-`,
+`),
 		"src/Dockerfile.fast": "FROM busybox\nARG NONCE\nRUN echo $NONCE > /fast\n",
 		"src/Dockerfile.slow": "FROM busybox\nARG NONCE\nARG SLEEP=0\nRUN sh -c \"sleep $SLEEP; echo $NONCE\" > /slow\n",
 	})

@@ -567,12 +567,7 @@ func TestDefaultOutputStore(t *testing.T) {
 	}
 	md := readMetadata(t, filepath.Join(dir, "m.json"))
 	for label, name := range names {
-		var found []ocispecs.Descriptor
-		for _, m := range idx.Manifests {
-			if m.Annotations[ocispecs.AnnotationRefName] == name {
-				found = append(found, m)
-			}
-		}
+		found := namedManifests(idx, name)
 		if len(found) != 1 {
 			t.Errorf(".weld/images/index.json has %d images named %s, want 1; index:\n%s", len(found), name, dt)
 			continue

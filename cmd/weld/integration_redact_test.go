@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // secretForms are the forms of v that must not show: as it is, in hex and
@@ -51,17 +53,14 @@ func noSecret(t *testing.T, where, text, v string) {
 // holding value) and runs run with it.
 func redactProject(t *testing.T, value, run string) string {
 	return writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    app:
+		"build.yml": itest.BuildYML(`    app:
       name: weld-redact-app
       dockerfile: Dockerfile
       secrets:
         tok:
           type: file
           value: tok.txt
-`,
+`),
 		"tok.txt":    value,
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok " + run + "\nUSER 1000\n",
 	})

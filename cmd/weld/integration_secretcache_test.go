@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // TestSecretCacheKeyFlag: the key of the secret hash in the cache key of a
@@ -21,14 +23,11 @@ func TestSecretCacheKeyFlag(t *testing.T) {
 	e := testEnv(t)
 	n := nonce(t)
 	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    s:
+		"build.yml": itest.BuildYML(`    s:
       name: weld-cli-secretcache
       dockerfile: Dockerfile
       artifacts: [/run-id]
-`,
+`),
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok && cat /proc/sys/kernel/random/uuid > /run-id && echo " + n + "\n",
 		"tok.txt":    "value-" + nonce(t),
 		"short.key":  "too short",

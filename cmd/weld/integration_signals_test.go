@@ -22,7 +22,11 @@ func longProject(t *testing.T, n string) string {
 
 // TestSIGTERMExits143: SIGTERM during a long RUN exits 143 promptly, and
 // the daemon's solve is canceled.
-func TestSIGTERMExits143(t *testing.T) {
+func TestSIGTERMExits143(t *testing.T) { signalDuringRun(t, syscall.SIGTERM, 143) }
+
+// signalDuringRun sends sig to weld once a long RUN runs, and wants exit
+// code promptly and the RUN's process ended (the daemon's solve canceled).
+func signalDuringRun(t *testing.T, sig syscall.Signal, code int) {
 	e := testEnv(t)
 	n := nonce(t)
 	w := e.command(longProject(t, n), e.host)
@@ -32,14 +36,14 @@ func TestSIGTERMExits143(t *testing.T) {
 	t.Cleanup(func() { _ = w.cmd.Process.Kill() })
 	waitForProcess(t, n, 60*time.Second)
 	sent := time.Now()
-	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := w.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	code := w.wait(t, 20*time.Second)
+	got := w.wait(t, 20*time.Second)
 	if took := time.Since(sent); took > 10*time.Second {
-		t.Errorf("weld exited %v after SIGTERM, want promptly", took)
+		t.Errorf("weld exited %v after %v, want promptly", took, sig)
 	}
-	w.expect(t, code, 143)
+	w.expect(t, got, code)
 	waitNoProcess(t, n, 10*time.Second)
 }
 

@@ -219,35 +219,7 @@ func TestBadBuildFileExits2(t *testing.T) {
 
 // TestSIGINTExits130: SIGINT during a long RUN exits 130 promptly, and the
 // daemon's solve is canceled (the RUN's process ends).
-func TestSIGINTExits130(t *testing.T) {
-	e := testEnv(t)
-	n := nonce(t)
-	dir := writeProject(t, map[string]string{
-		"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    long:
-      dockerfile: Dockerfile
-`,
-		"Dockerfile": "FROM busybox\nRUN sh -c 'sleep 30; echo " + n + "'\n",
-	})
-	w := e.command(dir, e.host)
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.cmd.Process.Kill() })
-	waitForProcess(t, n, 60*time.Second)
-	sent := time.Now()
-	if err := w.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	code := w.wait(t, 20*time.Second)
-	if took := time.Since(sent); took > 10*time.Second {
-		t.Errorf("weld exited %v after SIGINT, want promptly", took)
-	}
-	w.expect(t, code, 130)
-	waitNoProcess(t, n, 10*time.Second)
-}
+func TestSIGINTExits130(t *testing.T) { signalDuringRun(t, syscall.SIGINT, 130) }
 
 // TestCacheFlags: weld build takes --cache-to and --cache-from together (the
 // CLI's Dockerfile checks run sessions of their own that import the cache

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // trustSpyDaemon listens on a unix socket and counts the connections to it; a
@@ -73,20 +75,6 @@ func (e cliEnv) trustRefused(t *testing.T, dir string, args []string, want ...st
 	return w
 }
 
-func trustFIFO(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func trustSymlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestTrustLabelsArePlainNames: a label that is a path (the output folder
 // is named after it) is trustRefused at its key, in weld build and weld plan,
 // and nothing is written where it points.
@@ -105,7 +93,7 @@ func TestTrustLabelsArePlainNames(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "a", "b", "c", "proj")
 			yml := "build:\n  version: 2016-03-14\n  steps:\n    " + tc.label + ":\n      dockerfile: Dockerfile\n    ok:\n      depends_on: [" + tc.label + "]\n"
-			trustFiles(t, dir, map[string]string{"build.yml": yml, "Dockerfile": "FROM busybox\nRUN echo pwned > /pwned\n"})
+			itest.WriteFiles(t, dir, map[string]string{"build.yml": yml, "Dockerfile": "FROM busybox\nRUN echo pwned > /pwned\n"})
 			e.trustRefused(t, dir, []string{"--output", "oci:out"}, tc.msg, "build.yml:7:20: depends_on names")
 			w := e.trustPlan(dir)
 			w.expect(t, w.run(t, 30*time.Second), 2, tc.msg)
@@ -113,20 +101,6 @@ func TestTrustLabelsArePlainNames(t *testing.T) {
 				t.Errorf("%s exists: the label wrote outside the output folder", filepath.Join(root, "victim"))
 			}
 		})
-	}
-}
-
-// trustFiles writes files under dir (which it creates).
-func trustFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -138,13 +112,13 @@ func TestTrustWorkDirConfined(t *testing.T) {
 	n := nonce(t)
 	root := t.TempDir()
 	sibling := filepath.Join(root, "sibling")
-	trustFiles(t, sibling, map[string]string{
+	itest.WriteFiles(t, sibling, map[string]string{
 		"stolen.txt": n + "\n",
 		"Dockerfile": "FROM busybox\nCOPY stolen.txt /\nRUN grep -q " + n + " /stolen.txt\n",
 	})
 	proj := filepath.Join(root, "proj")
-	trustFiles(t, proj, map[string]string{"Dockerfile": "FROM busybox\n"})
-	trustSymlink(t, sibling, filepath.Join(proj, "link"))
+	itest.WriteFiles(t, proj, map[string]string{"Dockerfile": "FROM busybox\n"})
+	itest.Symlink(t, sibling, filepath.Join(proj, "link"))
 	for _, tc := range []struct{ name, workDir, msg string }{
 		{"parent", "../sibling", `build.yml:3:3: work_dir "../sibling" leaves the build file's folder`},
 		{"absolute", sibling, `build.yml:3:3: work_dir "` + sibling + `" is absolute`},
@@ -152,7 +126,7 @@ func TestTrustWorkDirConfined(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			yml := "build:\n  version: 2016-03-14\n  work_dir: " + tc.workDir + "\n  steps:\n    steal:\n      dockerfile: Dockerfile\n"
-			trustFiles(t, proj, map[string]string{"build.yml": yml})
+			itest.WriteFiles(t, proj, map[string]string{"build.yml": yml})
 			e.trustRefused(t, proj, nil, tc.msg, "or pass -d DIR to build in another folder")
 		})
 	}
@@ -171,8 +145,8 @@ func TestTrustBoundedBuildFile(t *testing.T) {
 		make func(t *testing.T, path string)
 		msg  string
 	}{
-		{"fifo", trustFIFO, "build.yml: reading the build file: it is a named pipe (FIFO), not a regular file"},
-		{"/dev/zero", func(t *testing.T, p string) { trustSymlink(t, "/dev/zero", p) }, "build.yml: reading the build file: it is a character device, not a regular file"},
+		{"fifo", func(t *testing.T, p string) { itest.FIFO(t, p) }, "build.yml: reading the build file: it is a named pipe (FIFO), not a regular file"},
+		{"/dev/zero", func(t *testing.T, p string) { itest.Symlink(t, "/dev/zero", p) }, "build.yml: reading the build file: it is a character device, not a regular file"},
 		{"5 MiB", func(t *testing.T, p string) {
 			big := "build:\n  version: 2016-03-14\n  steps:\n    a: {}\n#" + strings.Repeat("x", 5<<20) + "\n"
 			if err := os.WriteFile(p, []byte(big), 0o644); err != nil {
@@ -210,8 +184,8 @@ func TestTrustBoundedSecrets(t *testing.T) {
 	}
 	dir := writeProject(t, map[string]string{"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=k cat /run/secrets/k\n", "build.yml": secretYML("tok"), "tok": "x\n"})
 	fifo := filepath.Join(dir, "fifo")
-	trustFIFO(t, fifo)
-	trustSymlink(t, "/dev/zero", filepath.Join(dir, "zero"))
+	itest.FIFO(t, fifo)
+	itest.Symlink(t, "/dev/zero", filepath.Join(dir, "zero"))
 	t.Run("--secret src=/dev/zero", func(t *testing.T) {
 		e.trustRefused(t, dir, []string{"--secret", "id=k,src=/dev/zero"}, "--secret id=k: reading /dev/zero: it is a character device, not a regular file")
 	})
@@ -223,12 +197,12 @@ func TestTrustBoundedSecrets(t *testing.T) {
 		{"build.yml symlink to /dev/zero", "zero", "build.yml:9:11: secret k: file " + filepath.Join(dir, "zero") + " leads outside the work dir " + dir + " through a symlink to /dev/zero"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			trustFiles(t, dir, map[string]string{"build.yml": secretYML(tc.value)})
+			itest.WriteFiles(t, dir, map[string]string{"build.yml": secretYML(tc.value)})
 			e.trustRefused(t, dir, nil, tc.msg)
 		})
 	}
 	t.Run("build.yml /dev/zero, allowed", func(t *testing.T) {
-		trustFiles(t, dir, map[string]string{"build.yml": secretYML("/dev/zero")})
+		itest.WriteFiles(t, dir, map[string]string{"build.yml": secretYML("/dev/zero")})
 		e.trustRefused(t, dir, []string{"--allow", "fs.read=/dev"}, "build.yml:9:11: secret k: /dev/zero is not a regular file")
 	})
 }
@@ -242,13 +216,13 @@ func TestTrustSecretOutsideProject(t *testing.T) {
 	n := nonce(t)
 	root := t.TempDir()
 	outside := filepath.Join(root, "outside")
-	trustFiles(t, outside, map[string]string{"key": n})
+	itest.WriteFiles(t, outside, map[string]string{"key": n})
 	proj := filepath.Join(root, "proj")
-	trustFiles(t, proj, map[string]string{
+	itest.WriteFiles(t, proj, map[string]string{
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=k,required test \"$(cat /run/secrets/k)\" = " + n + "\n",
 		"inside":     n,
 	})
-	trustSymlink(t, filepath.Join(outside, "key"), filepath.Join(proj, "link"))
+	itest.Symlink(t, filepath.Join(outside, "key"), filepath.Join(proj, "link"))
 	secretYML := func(value string) string {
 		return "build:\n  version: 2016-03-14\n  steps:\n    a:\n      dockerfile: Dockerfile\n      secrets:\n        k:\n          type: file\n          value: " + value + "\n"
 	}
@@ -259,35 +233,35 @@ func TestTrustSecretOutsideProject(t *testing.T) {
 		{"symlink", "link", "build.yml:9:11: secret k: file " + filepath.Join(proj, "link") + " leads outside the work dir " + proj + " through a symlink to "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			trustFiles(t, proj, map[string]string{"build.yml": secretYML(tc.value)})
+			itest.WriteFiles(t, proj, map[string]string{"build.yml": secretYML(tc.value)})
 			e.trustRefused(t, proj, nil, tc.msg)
 			p := e.trustPlan(proj)
 			p.expect(t, p.run(t, 30*time.Second), 2, tc.msg)
 		})
 	}
 	t.Run("another path allowed", func(t *testing.T) {
-		trustFiles(t, proj, map[string]string{"build.yml": secretYML("../outside/key")})
+		itest.WriteFiles(t, proj, map[string]string{"build.yml": secretYML("../outside/key")})
 		e.trustRefused(t, proj, []string{"--allow", "fs.read=" + filepath.Join(root, "elsewhere")}, "build.yml:9:11: secret k: file "+key+" leads outside")
 	})
 	t.Run("unknown entitlement", func(t *testing.T) {
 		e.trustRefused(t, proj, []string{"--allow", "network.host"}, `--allow "network.host": weld knows fs.read=PATH`)
 	})
 	t.Run("allowed folder builds", func(t *testing.T) {
-		trustFiles(t, proj, map[string]string{"build.yml": secretYML("../outside/key")})
+		itest.WriteFiles(t, proj, map[string]string{"build.yml": secretYML("../outside/key")})
 		w := e.command(proj, e.host, "--allow", "fs.read="+outside)
 		w.expect(t, w.run(t, 3*time.Minute), 0)
 		p := e.trustPlan(proj, "--allow", "fs.read="+key)
 		p.expect(t, p.run(t, 30*time.Second), 0)
 	})
 	t.Run("allowed through the symlink builds", func(t *testing.T) {
-		trustFiles(t, proj, map[string]string{"build.yml": secretYML("link")})
+		itest.WriteFiles(t, proj, map[string]string{"build.yml": secretYML("link")})
 		w := e.command(proj, e.host, "--allow", "fs.read="+filepath.Join(proj, "link"))
 		w.expect(t, w.run(t, 3*time.Minute), 0)
 	})
 	t.Run("--secret replaces it unread", func(t *testing.T) {
 		trap := filepath.Join(outside, "trap")
-		trustFIFO(t, trap) // reading it would hang; checking it would refuse it
-		trustFiles(t, proj, map[string]string{"build.yml": secretYML(trap)})
+		itest.FIFO(t, trap) // reading it would hang; checking it would refuse it
+		itest.WriteFiles(t, proj, map[string]string{"build.yml": secretYML(trap)})
 		w := e.command(proj, e.host, "--secret", "id=k,src="+filepath.Join(proj, "inside"))
 		w.expect(t, w.run(t, 3*time.Minute), 0)
 	})

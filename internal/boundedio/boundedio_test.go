@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 func TestReadFile(t *testing.T) {
@@ -20,14 +21,8 @@ func TestReadFile(t *testing.T) {
 		}
 		return p
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	zero := filepath.Join(dir, "zero")
-	if err := os.Symlink("/dev/zero", zero); err != nil {
-		t.Fatal(err)
-	}
+	fifo := itest.FIFO(t, filepath.Join(dir, "fifo"))
+	zero := itest.Symlink(t, "/dev/zero", filepath.Join(dir, "zero"))
 	tests := []struct {
 		name    string
 		path    string

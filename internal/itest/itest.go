@@ -1,6 +1,8 @@
-// Package itest holds the helpers that weld's integration tests share
-// (builder's and cmd/weld's): unique nonces, throwaway projects, and
-// watching the daemon's processes. It is imported only by tests.
+// Package itest holds the helpers that weld's tests share (builder's and
+// cmd/weld's integration tests, and the unit tests that need special
+// files): unique nonces, throwaway projects and build files, FIFOs and
+// symlinks, and watching the daemon's processes. It is imported only by
+// tests.
 package itest
 
 import (
@@ -29,15 +31,7 @@ func Nonce(t testing.TB) string {
 func WriteProject(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	WriteFiles(t, dir, files)
 	return dir
 }
 

@@ -1,7 +1,6 @@
 package leakscan
 
 import (
-	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
@@ -24,17 +23,9 @@ func layout(t *testing.T, layers []map[string]string, docs ...string) string {
 	for i, files := range layers {
 		var buf bytes.Buffer
 		gz := gzip.NewWriter(&buf)
-		tw := tar.NewWriter(gz)
-		for _, name := range sorted(files) {
-			content := files[name]
-			if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := tw.Write([]byte(content)); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := gz.Write([]byte(tarOf(t, files))); err != nil {
+			t.Fatal(err)
 		}
-		tw.Close()
 		gz.Close()
 		if err := os.WriteFile(filepath.Join(blobs, strings.Repeat("a", 63)+string(rune('0'+i))), buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
