@@ -14,7 +14,8 @@ import (
 //     (the allowlists still apply after replace);
 //   - pin_digests: when either asks;
 //   - rules: the project's severities, the operator's winning;
-//   - gates: the operator's, then the project's.
+//   - gates: the operator's alone; a gate is a shell command weld runs on
+//     its own host, so a project's file must not add one under an operator.
 //
 // Either may be nil. Intersect does not change its arguments.
 func Intersect(operator, project *Policy) *Policy {
@@ -41,6 +42,6 @@ func Intersect(operator, project *Policy) *Policy {
 		out.Rules = map[string]Rule{}
 	}
 	maps.Copy(out.Rules, operator.Rules)
-	out.Gates = slices.Concat(operator.Gates, project.Gates)
+	out.Gates = slices.Clone(operator.Gates)
 	return &out
 }

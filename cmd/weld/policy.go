@@ -104,7 +104,7 @@ func checkBases(w io.Writer, in policy.Input, p *policy.Policy) ([]policy.BaseUs
 		return nil, nil, err
 	}
 	var refusals policy.Refusals
-	for _, err := range []error{policy.CheckBases(uses, p), policy.CheckReferences(refs, p)} {
+	for _, err := range []error{policy.CheckBases(uses, p), policy.CheckReferences(refs, p), policy.CheckReplacements(p, usedRefs(uses, refs))} {
 		var rs policy.Refusals
 		if errors.As(err, &rs) {
 			refusals = append(refusals, rs...)
