@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
@@ -104,8 +103,10 @@ func (st *staging) dir(dest string) (string, error) {
 	if d, ok := st.dirs[dest]; ok {
 		return d, nil
 	}
-	parent := filepath.Join(dest, stagingDir)
-	var err error
+	parent, err := ownEntry(dest, stagingDir)
+	if err != nil {
+		return "", err
+	}
 	// Another run may remove the (then empty) parent between the two calls.
 	for range 3 {
 		if _, serr := os.Stat(parent); errors.Is(serr, os.ErrNotExist) {
@@ -207,7 +208,10 @@ func (r *run) commitOne(o Output, s *dag.Step, staged string) error {
 // other runs' commits; the returned function releases it. The lock file
 // stays: removing it would let two runs hold "the" lock at once.
 func lockOutput(ctx context.Context, dest string) (func(), error) {
-	l := flock.New(filepath.Join(dest, lockName))
+	l, err := newLock(dest)
+	if err != nil {
+		return nil, err
+	}
 	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
 	if err != nil || !ok {
 		if err == nil {
