@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofrs/flock"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
@@ -34,6 +35,7 @@ type staging struct {
 	dirs    map[string]string // output folder → this run's staging folder
 	parents []string          // the .weld-staging folders this run created
 	errs    map[string]error  // step label → its first failed staged write
+	locks   []*flock.Flock    // held on this run's staging folders while it lives (stagereclaim.go)
 }
 
 func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
@@ -118,7 +120,7 @@ func (st *staging) dir(dest string) (string, error) {
 		var d string
 		if d, err = os.MkdirTemp(parent, "run-"); err == nil {
 			st.dirs[dest] = d
-			return d, nil
+			return d, st.claim(parent, d)
 		}
 	}
 	return "", fmt.Errorf("creating a staging folder in %s: %w", parent, err)
@@ -134,6 +136,7 @@ func (st *staging) removeAll() {
 		_ = os.RemoveAll(d)
 		delete(st.dirs, dest)
 	}
+	st.unlockAll()
 	for _, p := range st.parents {
 		_ = os.Remove(p) // only if empty: another run's folder stays
 	}

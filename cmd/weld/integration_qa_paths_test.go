@@ -67,3 +67,49 @@ func TestQAPathsPlantedLinksInOwnState(t *testing.T) {
 		})
 	}
 }
+
+// TestQAPathsKilledRunStagingReclaimed: a run killed with SIGKILL while
+// its image is staged leaves its staging folder behind; the next run on
+// that output removes it (its lock died with it), publishes, and leaves
+// no staging at all.
+func TestQAPathsKilledRunStagingReclaimed(t *testing.T) {
+	e := testEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-it/qa-paths-kill-" + n[:8] + ":v1\n",
+		"Dockerfile": "FROM busybox\nARG SLEEP=0\nRUN echo " + n + " > /n && sleep $SLEEP\n",
+	})
+	out := filepath.Join(dir, "out")
+	killed := e.command(dir, e.host, "--output", "oci:out", "--build", "SLEEP=60").withDockerHost(deadDocker)
+	if err := killed.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if runs, _ := filepath.Glob(filepath.Join(out, ".weld-staging", "run-*", ".run.lock")); len(runs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = killed.cmd.Process.Kill()
+			t.Fatalf("no staging folder appeared within a minute; stderr:\n%s", killed.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = killed.cmd.Process.Kill()
+	_ = killed.cmd.Wait()
+	stale, _ := filepath.Glob(filepath.Join(out, ".weld-staging", "run-*"))
+	if len(stale) == 0 {
+		t.Fatal("the killed run left no staging folder: the test proves nothing")
+	}
+	w := e.command(dir, e.host, "--output", "oci:out").withDockerHost(deadDocker)
+	w.expect(t, w.run(t, 2*time.Minute), 0)
+	for _, s := range stale {
+		if _, err := os.Stat(s); !os.IsNotExist(err) {
+			t.Errorf("the killed run's staging folder %s is still there after the next run (%v)", s, err)
+		}
+	}
+	noStaging(t, out)
+	if _, err := os.Stat(filepath.Join(out, "app", "index.json")); err != nil {
+		t.Errorf("the next run published no layout: %v", err)
+	}
+}
