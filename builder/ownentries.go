@@ -44,7 +44,8 @@ func ownEntry(dest, name string) (string, error) {
 }
 
 // checkOwnEntries refuses, before anything builds, an output folder whose
-// weld entries are symlinks.
+// weld entries are symlinks, or where a published step's folder or tar is
+// a symlink that leads out (commitOne checks it again).
 func (r *run) checkOwnEntries() error {
 	for _, o := range r.o.outputs {
 		if o.Type != OutputOCI && o.Type != OutputStore {
@@ -57,6 +58,11 @@ func (r *run) checkOwnEntries() error {
 		for _, n := range names {
 			if _, err := ownEntry(o.Dest, n); err != nil {
 				return err
+			}
+		}
+		for _, s := range r.steps {
+			if _, err := childPath(o.Dest, outputFile(o, s)); o.Type == OutputOCI && r.publish[s.Label] && err != nil {
+				return fmt.Errorf("step %q: %w", s.Label, err)
 			}
 		}
 	}

@@ -113,3 +113,36 @@ func TestQAPathsKilledRunStagingReclaimed(t *testing.T) {
 		t.Errorf("the next run published no layout: %v", err)
 	}
 }
+
+// TestQAPathsOutputLinkRefusedBeforeBuild: oci:DIR/<label> (or its tar)
+// planted as a symlink out of DIR is refused before anything builds (exit
+// 2, no RUN in the progress), and the file it points at is untouched.
+func TestQAPathsOutputLinkRefusedBeforeBuild(t *testing.T) {
+	e := testEnv(t)
+	for _, tc := range []struct{ name, output, entry string }{
+		{"a layout folder", "oci:out", "app"},
+		{"a tar", "type=oci,dest=out,tar=true", "app.tar"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := nonce(t)
+			dir := writeProject(t, map[string]string{
+				"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-it/qa-paths-out-" + n[:8] + ":v1\n",
+				"Dockerfile": "FROM busybox\nRUN echo ran-" + n + "\n",
+				"out/.keep":  "",
+			})
+			victim := filepath.Join(t.TempDir(), "keep")
+			if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			trustSymlink(t, victim, filepath.Join(dir, "out", tc.entry))
+			w := e.command(dir, e.host, "--output", tc.output).withDockerHost(deadDocker)
+			w.expect(t, w.run(t, 2*time.Minute), 2, "out/"+tc.entry, "outside")
+			if strings.Contains(w.stderr.String(), "RUN echo ran-") {
+				t.Errorf("the step built before the output was refused; stderr:\n%s", w.stderr.String())
+			}
+			if dt, _ := os.ReadFile(victim); string(dt) != "keep" {
+				t.Errorf("the file behind the link now holds %q", dt)
+			}
+		})
+	}
+}
