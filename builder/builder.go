@@ -110,6 +110,9 @@ func (r *run) checkOutputs() error {
 	if err := r.checkLabels(); err != nil {
 		return err
 	}
+	if err := r.checkOwnEntries(); err != nil {
+		return err
+	}
 	dirs := 0
 	for _, o := range r.o.outputs {
 		if (o.Type == OutputOCI && !o.Tar) || o.Type == OutputStore {

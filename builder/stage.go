@@ -35,6 +35,7 @@ type staging struct {
 	dirs    map[string]string // output folder → this run's staging folder
 	parents []string          // the .weld-staging folders this run created
 	errs    map[string]error  // step label → its first failed staged write
+	locks   []*flock.Flock    // held on this run's staging folders while it lives (stagereclaim.go)
 }
 
 func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
@@ -104,8 +105,10 @@ func (st *staging) dir(dest string) (string, error) {
 	if d, ok := st.dirs[dest]; ok {
 		return d, nil
 	}
-	parent := filepath.Join(dest, stagingDir)
-	var err error
+	parent, err := ownEntry(dest, stagingDir)
+	if err != nil {
+		return "", err
+	}
 	// Another run may remove the (then empty) parent between the two calls.
 	for range 3 {
 		if _, serr := os.Stat(parent); errors.Is(serr, os.ErrNotExist) {
@@ -117,7 +120,7 @@ func (st *staging) dir(dest string) (string, error) {
 		var d string
 		if d, err = os.MkdirTemp(parent, "run-"); err == nil {
 			st.dirs[dest] = d
-			return d, nil
+			return d, st.claim(parent, d)
 		}
 	}
 	return "", fmt.Errorf("creating a staging folder in %s: %w", parent, err)
@@ -133,6 +136,7 @@ func (st *staging) removeAll() {
 		_ = os.RemoveAll(d)
 		delete(st.dirs, dest)
 	}
+	st.unlockAll()
 	for _, p := range st.parents {
 		_ = os.Remove(p) // only if empty: another run's folder stays
 	}
@@ -207,7 +211,10 @@ func (r *run) commitOne(o Output, s *dag.Step, staged string) error {
 // other runs' commits; the returned function releases it. The lock file
 // stays: removing it would let two runs hold "the" lock at once.
 func lockOutput(ctx context.Context, dest string) (func(), error) {
-	l := flock.New(filepath.Join(dest, lockName))
+	l, err := newLock(dest)
+	if err != nil {
+		return nil, err
+	}
 	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
 	if err != nil || !ok {
 		if err == nil {

@@ -18,6 +18,11 @@ import (
 // whole (synced, then renamed), and the index last, rewritten in one
 // rename: so the index never names a blob that is missing or partial.
 func mergeLayout(src, dst, name string) error {
+	for _, n := range storeNames {
+		if _, err := ownEntry(dst, n); err != nil {
+			return err
+		}
+	}
 	var in ocispecs.Index
 	if err := readJSON(filepath.Join(src, ocispecs.ImageIndexFile), &in); err != nil {
 		return err
@@ -28,6 +33,9 @@ func mergeLayout(src, dst, name string) error {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if _, err := ownEntry(dst, filepath.ToSlash(filepath.Dir(rel))); err != nil {
+			return err
+		}
 		return moveBlob(p, filepath.Join(dst, rel), fi.Size())
 	})
 	if err != nil {
@@ -92,7 +100,7 @@ func writeJSON(path string, v any) error {
 // has it whole already: blobs are named by their digest, so one of the
 // same size is the same content, written whole by an earlier commit.
 func moveBlob(src, dst string, size int64) error {
-	if fi, err := os.Stat(dst); err == nil && fi.Size() == size {
+	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {

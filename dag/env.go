@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // posMap maps a position in the substituted text back to the original text.
@@ -114,7 +116,7 @@ func substituteEnv(file string, data []byte, lookup func(string) (string, bool))
 	if !bytes.Contains(data, []byte("_env(")) {
 		return data, nil, nil
 	}
-	s := &substituter{file: file, lookup: lookup, m: &posMap{}}
+	s := &substituter{file: file, lookup: lookup, m: &posMap{}, room: boundedio.MaxBuildFile - len(data)}
 	s.out.Grow(len(data) + len(data)/4)
 	for n := 1; len(data) > 0; n++ { // lines as bytes.SplitAfter(data, "\n") gives them
 		end := bytes.IndexByte(data, '\n') + 1
@@ -133,6 +135,7 @@ type substituter struct {
 	out    bytes.Buffer
 	m      *posMap
 	errs   ErrorList
+	room   int // bytes the values may still add (bounded by the build file limit); < 0 once refused
 }
 
 // line substitutes one original line (number n).
@@ -220,6 +223,14 @@ func (s *substituter) value(ref envRef, raw []byte) []byte {
 	if !ok {
 		s.errs = append(s.errs, &Error{Pos: pos, Msg: fmt.Sprintf(
 			"_env(%s): %s is not set; export it or pass --env %s=VALUE", ref.name, ref.name, ref.name)})
+		return nil
+	}
+	if s.room -= len(v); s.room < 0 {
+		if s.room+len(v) >= 0 { // the first reference past the limit
+			s.errs = append(s.errs, &Error{Pos: pos, Msg: fmt.Sprintf(
+				"_env(%s): the values of _env references make the build file more than %d bytes; pass large values in files, not in the environment", ref.name, boundedio.MaxBuildFile)})
+		}
+		s.room = -1
 		return nil
 	}
 	return []byte(v)

@@ -141,7 +141,11 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		return nil, err
 	}
 	if len(outs) == 0 {
-		outs = builder.DefaultOutputs(ctx, filepath.Join(p.Build().WorkDir, ".weld", "images"))
+		store, err := builder.DefaultStore(p.Build().WorkDir)
+		outs = builder.DefaultOutputs(ctx, store)
+		if err != nil && outs[0].Type == builder.OutputStore {
+			return nil, err
+		}
 		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
 	}
 	return append([]builder.Option{
