@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/internal/itest"
 )
 
 // TestQAPathsPlantedLinksInOwnState: each planted link leads to a victim
@@ -50,7 +52,7 @@ func TestQAPathsPlantedLinksInOwnState(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			trustSymlink(t, target, link)
+			itest.Symlink(t, target, link)
 			w := e.command(dir, e.host, tc.args...).withDockerHost(deadDocker)
 			w.expect(t, w.run(t, 2*time.Minute), 2, tc.shown, "symlink")
 			ents, err := os.ReadDir(victim)
@@ -134,7 +136,7 @@ func TestQAPathsOutputLinkRefusedBeforeBuild(t *testing.T) {
 			if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			trustSymlink(t, victim, filepath.Join(dir, "out", tc.entry))
+			itest.Symlink(t, victim, filepath.Join(dir, "out", tc.entry))
 			w := e.command(dir, e.host, "--output", tc.output).withDockerHost(deadDocker)
 			w.expect(t, w.run(t, 2*time.Minute), 2, "out/"+tc.entry, "outside")
 			if strings.Contains(w.stderr.String(), "RUN echo ran-") {
