@@ -255,7 +255,7 @@ func TestBoundedInputs(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, step, want string }{
 		{"Dockerfile fifo", "dockerfile: Dockerfile.fifo", "5:7: reading Dockerfile.fifo: it is a named pipe (FIFO), not a regular file"},
-		{"Dockerfile over 4 MiB", "dockerfile: Dockerfile.big", "5:7: reading Dockerfile.big: it is 4194319 bytes (4.0 MiB), over weld's limit of 4194304 bytes"},
+		{"Dockerfile over 1 MiB", "dockerfile: Dockerfile.big", "5:7: reading Dockerfile.big: it is 1048591 bytes (1.0 MiB), over weld's limit of 1048576 bytes"},
 		{".dockerignore fifo", "context: ign", "5:7: ign/.dockerignore is not a regular file"},
 		{"Dockerfile.dockerignore over 1 MiB", "{context: bigign, dockerfile: Dockerfile}", "6:7: bigign/Dockerfile.dockerignore is 1048577 bytes, more than the 1048576"},
 		{".dockerignore symlink out", "context: ignout", "5:7: ignout/.dockerignore leads through a symlink to /etc/passwd, outside the work dir"},

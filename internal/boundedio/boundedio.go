@@ -17,8 +17,9 @@ import (
 const (
 	// MaxBuildFile bounds a build.yml: 4 MiB, some 50,000 steps.
 	MaxBuildFile = 4 << 20
-	// MaxDockerfile bounds a Dockerfile: 4 MiB.
-	MaxDockerfile = 4 << 20
+	// MaxDockerfile bounds a Dockerfile: 1 MiB (real ones are kilobytes;
+	// internal/dockerfile also bounds the instruction count).
+	MaxDockerfile = 1 << 20
 	// MaxIgnoreFile bounds a .dockerignore: 1 MiB.
 	MaxIgnoreFile = 1 << 20
 	// MaxPolicyFile bounds a weld.policy.yml: 1 MiB.

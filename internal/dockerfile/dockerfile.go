@@ -46,12 +46,20 @@ type Stage struct {
 	BaseStage int
 }
 
-// Parse reads a Dockerfile. It fails on syntax errors and on a Dockerfile
-// without any FROM.
+// MaxInstructions bounds the instructions of a Dockerfile. Real ones hold
+// tens; a Dockerfile of hundreds of thousands of RUN lines (within the size
+// limit) would cost the parsers, and the daemon, minutes and gigabytes.
+const MaxInstructions = 10000
+
+// Parse reads a Dockerfile. It fails on syntax errors, on more than
+// MaxInstructions instructions and on a Dockerfile without any FROM.
 func Parse(r io.Reader) (*File, error) {
 	res, err := parser.Parse(r)
 	if err != nil {
 		return nil, withLine(err)
+	}
+	if n := len(res.AST.Children); n > MaxInstructions {
+		return nil, fmt.Errorf("the Dockerfile has %d instructions; weld reads at most %d", n, MaxInstructions)
 	}
 	stages, metas, err := instructions.Parse(res.AST, nil)
 	if err != nil {

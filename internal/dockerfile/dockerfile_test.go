@@ -123,3 +123,13 @@ func TestNormalizeName(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBoundsInstructions(t *testing.T) {
+	many := "FROM scratch\n" + strings.Repeat("RUN true\n", MaxInstructions)
+	if _, err := ParseBytes([]byte(many)); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("ParseBytes(%d instructions) = %v, want an error naming the limit", MaxInstructions+1, err)
+	}
+	if _, err := ParseBytes([]byte("FROM scratch\n" + strings.Repeat("RUN true\n", MaxInstructions-1))); err != nil {
+		t.Errorf("ParseBytes(%d instructions) = %v, want nil", MaxInstructions, err)
+	}
+}
