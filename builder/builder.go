@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -131,24 +129,6 @@ func (r *run) checkOutputs() error {
 		return fmt.Errorf("%w: only one output can write an OCI layout folder; make the others tar=true", ErrOutput)
 	}
 	return nil
-}
-
-// future tells the steps that wait on a step (under --jobs) when it has
-// built, and whether it failed. A published step's session only ends after
-// the publish phase, which waits for every step: so dependents wait for
-// built, never for the session's end.
-type future struct {
-	built  chan struct{}
-	once   sync.Once
-	failed atomic.Bool
-}
-
-// markBuilt releases the step's waiters; failed says whether it failed.
-func (f *future) markBuilt(failed bool) {
-	if failed {
-		f.failed.Store(true)
-	}
-	f.once.Do(func() { close(f.built) })
 }
 
 func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run, error) {
@@ -331,143 +311,10 @@ func (r *run) markDependencyFailures() {
 	}
 }
 
-// BuildError lists the steps that failed, each once.
-type BuildError struct {
-	// Failed are the failures, one per failed step, in build order.
-	Failed []error
-}
-
-// Error implements error.
-func (e *BuildError) Error() string {
-	return errors.Join(e.Failed...).Error()
-}
-
-// Unwrap returns the failures.
-func (e *BuildError) Unwrap() []error { return e.Failed }
-
-// PublishError is a step that built and passed every check but whose image
-// could not be published.
-type PublishError struct {
-	// Step is the step's label.
-	Step string
-	// Err is what the exporter said.
-	Err error
-}
-
-// Error implements error.
-func (e *PublishError) Error() string { return fmt.Sprintf("publishing step %q: %v", e.Step, e.Err) }
-
-// Unwrap returns the cause.
-func (e *PublishError) Unwrap() error { return e.Err }
-
-// PublishFailure says, after publishing failed partway, exactly which steps
-// were published and which were not.
-type PublishFailure struct {
-	// Published are the published steps, as "label (image name)".
-	Published []string
-	// NotPublished are the publish errors (*PublishError), one per step.
-	NotPublished []error
-}
-
-// Error implements error.
-func (e *PublishFailure) Error() string {
-	var b strings.Builder
-	if len(e.Published) == 0 {
-		fmt.Fprintf(&b, "publishing failed: nothing was published (%d not published)", len(e.NotPublished))
-	} else {
-		fmt.Fprintf(&b, "publishing failed partway: published %d, not published %d", len(e.Published), len(e.NotPublished))
-	}
-	if len(e.Published) > 0 {
-		fmt.Fprintf(&b, "\n  published: %s", strings.Join(e.Published, ", "))
-	}
-	for _, err := range e.NotPublished {
-		fmt.Fprintf(&b, "\n  NOT published: %v", err)
-	}
-	return b.String()
-}
-
-// Unwrap returns the publish errors.
-func (e *PublishFailure) Unwrap() []error { return e.NotPublished }
-
 func (r *run) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	e.Message, e.Err = r.red.String(e.Message), redactErr(r.red, e.Err)
 	r.o.events(e)
-}
-
-// waitDeps waits until the step's direct dependencies have built and
-// reports whether they all did. It is used when --jobs caps concurrency: a capped
-// step then holds a slot only while it really works.
-func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
-	for _, d := range s.DependsOn {
-		f, ok := r.futures[d]
-		if !ok {
-			continue
-		}
-		select {
-		case <-f.built:
-			if f.failed.Load() {
-				return fmt.Errorf("step %q: %w: %s", s.Label, ErrDependencyFailed, d)
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
-		}
-	}
-	return nil
-}
-
-// publishGate holds exporting sessions until every step has built and passed
-// its checks, or releases them with an error when any failed.
-type publishGate struct {
-	mu      sync.Mutex
-	pending int
-	ok      chan struct{}
-	failed  chan struct{}
-	once    sync.Once
-}
-
-func newPublishGate(n int) *publishGate {
-	g := &publishGate{pending: n, ok: make(chan struct{}), failed: make(chan struct{})}
-	if n == 0 {
-		close(g.ok)
-	}
-	return g
-}
-
-// built marks one step as built and verified.
-func (g *publishGate) built() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.pending--
-	if g.pending == 0 {
-		close(g.ok)
-	}
-}
-
-// fail releases every waiting session without publishing.
-func (g *publishGate) fail() { g.once.Do(func() { close(g.failed) }) }
-
-// wait blocks until publishing may start (nil) or must not.
-func (g *publishGate) wait(ctx context.Context) error {
-	select {
-	case <-g.failed:
-		return ErrNotPublished
-	case <-ctx.Done():
-		select {
-		case <-g.failed: // canceled because another step failed
-			return ErrNotPublished
-		default:
-			return context.Cause(ctx)
-		}
-	case <-g.ok:
-		// A failure may have raced with the last success.
-		select {
-		case <-g.failed:
-			return ErrNotPublished
-		default:
-			return nil
-		}
-	}
 }

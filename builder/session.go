@@ -13,10 +13,8 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
-	"github.com/tonistiigi/fsutil"
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
@@ -104,84 +102,6 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	}
 	return nil
 }
-
-// solveOpt is the session of one step: the local contexts and Dockerfiles of
-// the step and every step it re-solves, their secrets, the base image stores
-// and, for the step's own session (own), its cache exports and, when it
-// publishes, its exporters and attestations.
-func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.SolveOpt, error) {
-	closure := r.closure[s.Label]
-	mounts := map[string]fsutil.FS{}
-	for _, l := range closure {
-		st := r.stepByLabel(l)
-		ctxFS, err := fsutil.NewFS(st.Context)
-		if err != nil {
-			return client.SolveOpt{}, fmt.Errorf("opening context %s: %w", st.Context, err)
-		}
-		dfFS, err := fsutil.NewFS(filepath.Dir(st.Dockerfile))
-		if err != nil {
-			return client.SolveOpt{}, fmt.Errorf("opening %s: %w", filepath.Dir(st.Dockerfile), err)
-		}
-		mounts[contextLocal(l)] = ctxFS
-		mounts[dockerfileLocal(l)] = dfFS
-	}
-	attach := []session.Attachable{secretAttachable(sessionSecrets(closure, r.perStep, r.global))}
-	if len(r.o.ssh) > 0 {
-		a, err := sshAttachable(r.o.ssh)
-		if err != nil {
-			return client.SolveOpt{}, err
-		}
-		attach = append(attach, a)
-	}
-	if r.o.auth != nil {
-		attach = append(attach, r.o.auth)
-	}
-	opt := client.SolveOpt{
-		LocalMounts: mounts,
-		OCIStores:   r.bases.stores,
-		Session:     attach,
-		// Never nil: BuildKit's client adds its cache-imports to it.
-		FrontendAttrs: map[string]string{},
-	}
-	opt.CacheImports = r.cacheImports(closure)
-	r.applySourcePolicy(&opt, closure)
-	if !own { // a helper session: no exports of its own
-		return opt, nil
-	}
-	opt.CacheExports = r.cacheExports(s)
-	if r.publish[s.Label] {
-		exports, err := r.exports(ctx, s)
-		if err != nil {
-			return opt, err
-		}
-		opt.Exports = exports
-		if mode := r.provenanceMode(); mode != "" {
-			opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
-		}
-	}
-	return opt, nil
-}
-
-// dockerfileOwners maps the base names of the Dockerfiles a step's session
-// reads (its own and its dependencies') to their steps, when unique.
-func (r *run) dockerfileOwners(s *dag.Step) map[string]string {
-	out := map[string]string{}
-	dup := map[string]bool{}
-	for _, l := range r.closure[s.Label] {
-		name := filepath.Base(r.stepByLabel(l).Dockerfile)
-		if o, ok := out[name]; ok && o != l {
-			dup[name] = true
-		}
-		out[name] = l
-	}
-	for name := range dup {
-		delete(out, name)
-	}
-	return out
-}
-
-func contextLocal(label string) string    { return "ctx-" + label }
-func dockerfileLocal(label string) string { return "df-" + label }
 
 func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/atomicfile"
-	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -275,62 +273,6 @@ func (bo *buildOptions) provenanceMode() (string, error) {
 	return "", fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
 }
 
-// checkSecretSource fails for a --secret whose file or variable is missing,
-// or whose file is not a regular file within the limit, before any daemon
-// is contacted.
-func checkSecretSource(sp builder.SecretSpec) error {
-	if sp.Env != "" {
-		if _, ok := os.LookupEnv(sp.Env); !ok {
-			return fmt.Errorf("--secret id=%s: environment variable %s is not set", sp.ID, sp.Env)
-		}
-		return nil
-	}
-	if _, err := boundedio.ReadFile(sp.Src, boundedio.MaxSecret); err != nil {
-		return fmt.Errorf("--secret id=%s: %w", sp.ID, err)
-	}
-	return nil
-}
-
-// checkConnectFlags checks --jobs, --addr and --ssh before any daemon is
-// contacted.
-func (bo *buildOptions) checkConnectFlags() error {
-	if bo.jobs < 0 {
-		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
-	}
-	if a := bo.connect.Addr; a != "" && !validAddr(a) {
-		return fmt.Errorf("%w: --addr %q: use unix://PATH, tcp://HOST:PORT or docker-container://NAME", errBadInput, a)
-	}
-	for _, spec := range bo.ssh {
-		id, paths, _ := strings.Cut(spec, "=")
-		if paths == "" && os.Getenv("SSH_AUTH_SOCK") == "" {
-			return fmt.Errorf("%w: --ssh %s: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent) && ssh-add) or name a key: --ssh %s=$HOME/.ssh/id_ed25519", errBadInput, spec, id)
-		}
-		for _, p := range strings.Split(paths, ",") {
-			if _, err := os.Stat(p); p != "" && err != nil {
-				return fmt.Errorf("%w: --ssh %s: %v", errBadInput, spec, err)
-			}
-		}
-	}
-	return nil
-}
-
-// validAddr checks that a BuildKit address has a scheme weld knows and
-// something after it (a socket path, a host:port, a container name).
-func validAddr(a string) bool {
-	scheme, rest, ok := strings.Cut(a, "://")
-	if !ok || rest == "" {
-		return false
-	}
-	switch scheme {
-	case "unix", "docker-container", "kube-pod", "podman-container", "ssh", "npipe":
-		return true
-	case "tcp":
-		_, port, err := net.SplitHostPort(rest)
-		return err == nil && port != ""
-	}
-	return false
-}
-
 // warnUnusedImages warns about --image mappings no FROM of the build uses:
 // most often a typo in the ref.
 func warnUnusedImages(o *rootOptions, p *dag.Plan, images map[string]builder.ImageSource) {
@@ -400,33 +342,6 @@ func (bo *buildOptions) writeMetadata(res *builder.Result) error {
 	return nil
 }
 
-// selectSteps returns the labels to pass to builder.Run: the arguments, or
-// with --affected-by-base the affected steps. It returns nil labels and no
-// error when --affected-by-base finds nothing to build (and says so).
-func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) ([]string, error) {
-	if bo.affectedByBase == "" {
-		_, err := p.Select(args...)
-		return append([]string{}, args...), err
-	}
-	if len(args) > 0 {
-		return nil, fmt.Errorf("%w: --affected-by-base selects the steps; do not name steps too", errBadInput)
-	}
-	pol, err := bo.loadPolicy(o, p.Build())
-	if err != nil {
-		return nil, err
-	}
-	labels, err := affectedByBase(p, pol, bo.affectedByBase)
-	if err != nil {
-		return nil, err
-	}
-	if len(labels) == 0 {
-		o.log.Info("no step is built on " + bo.affectedByBase + "; nothing to build")
-		return nil, nil
-	}
-	o.log.Info(fmt.Sprintf("building the steps affected by %s: %s", bo.affectedByBase, strings.Join(labels, ", ")))
-	return labels, nil
-}
-
 // checkPolicy loads the policy and runs the allowlist on the steps the
 // build runs, before any daemon is contacted: a refused base stops the build
 // (exit 1), and so does a build arg that looks like a secret (exit 2). The
@@ -449,66 +364,4 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	}
 	bo.pol, bo.uses, bo.refs = pol, uses, refs
 	return nil
-}
-
-// policyInput is what the policy checks look at: the selected steps and the
-// build args the build will use.
-func (bo *buildOptions) policyInput(p *dag.Plan, labels []string) (policy.Input, error) {
-	steps, err := p.Select(labels...)
-	if err != nil {
-		return policy.Input{}, err
-	}
-	args, err := parseEnv(bo.buildArgs)
-	if err != nil {
-		return policy.Input{}, err
-	}
-	return policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args, Selected: labels}, nil
-}
-
-// lint runs the Dockerfile checks, BuildKit's through the daemon's lint
-// subrequest (what docker build --check runs), before anything is built;
-// an error-severity finding stops the build.
-func (bo *buildOptions) lint(ctx context.Context, o *rootOptions, w io.Writer, b *builder.Builder, p *dag.Plan, labels []string) error {
-	in, err := bo.policyInput(p, labels)
-	if err != nil {
-		return err
-	}
-	if in.BuildKit, err = b.Lint(ctx, p, labels...); err != nil {
-		if reportDenials(w, bo.pol, p.Build(), err) {
-			return &reportedError{err}
-		}
-		return err
-	}
-	findings, err := policy.Lint(ctx, in, bo.pol)
-	if err != nil {
-		return err
-	}
-	for _, f := range findings {
-		if f.Severity == policy.SeverityError {
-			fmt.Fprintln(w, f.String())
-		} else {
-			o.log.Warn(f.String())
-		}
-	}
-	if err := findings.Err(); err != nil {
-		err = fmt.Errorf("%w; nothing was built (weld lint shows them; the policy's rules: set their severity)", err)
-		fmt.Fprintln(w, "weld: "+err.Error())
-		return &reportedError{err}
-	}
-	return nil
-}
-
-// pinBases records each base's digest and, with pin_digests, resolves the
-// others through the daemon and makes the build use exactly those digests.
-func (bo *buildOptions) pinBases(ctx context.Context, s builder.Solver, opts []builder.Option) ([]builder.Option, error) {
-	if bo.pol == nil {
-		return opts, nil
-	}
-	srcPolicy := sourcePolicyOptions(bo.pol, bo.refs)
-	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, append(srcPolicy, builder.WithImages(bo.baseImages), builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))...)
-	if err != nil {
-		return nil, err
-	}
-	bo.pins = pins
-	return append(opts, append(srcPolicy, builder.WithImages(pinned))...), nil
 }
