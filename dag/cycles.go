@@ -32,7 +32,7 @@ func cycleErrors(x *index, cycles [][]int, at func(from, to *Step) Pos) ErrorLis
 // deps are the steps' resolved dependencies, ordered as their DependsOn.
 func (l *loader) checkCycles(b *Build, deps [][]int) {
 	x := &index{steps: b.Steps, deps: deps, users: usersOf(deps)}
-	if x.acyclic() {
+	if len(x.order()) == len(x.steps) {
 		return
 	}
 	raw := make(map[*Step]*rawStep, len(l.raw))

@@ -123,22 +123,15 @@ func (d *decoder) decodeSteps(key, n *yaml.Node) []*rawStep {
 		return nil
 	}
 	pairs := d.mapping(m, named("build.steps"), nil, nil)
-	d.refHint = min(4*len(pairs), 1024)
 	steps := make([]*rawStep, 0, len(pairs))
-	// The steps and their raw forms are allocated in two blocks.
-	block := make([]struct {
-		rs rawStep
-		s  Step
-	}, len(pairs))
-	for i, p := range pairs {
+	for _, p := range pairs {
 		if err := ValidLabel(p.key.Value); err != nil {
 			d.errorf(p.key, "%s", labelError(p.key.Value, err))
 			continue // depends_on naming it finds no such step
 		}
-		b := &block[i]
-		b.rs.step = &b.s
-		d.decodeStep(&b.rs, p.key, p.val)
-		steps = append(steps, &b.rs)
+		rs := &rawStep{step: &Step{}}
+		d.decodeStep(rs, p.key, p.val)
+		steps = append(steps, rs)
 	}
 	return steps
 }
@@ -262,30 +255,12 @@ var (
 // refs decodes a list of strings, recording "key[i]" positions.
 func (d *decoder) refs(s *Step, keys *indexedKeys, n *yaml.Node, w what) []ref {
 	var refs []ref
-	n = d.resolve(n) // list resolves again, but a resolved node has no alias left to count
-	if n != nil && n.Kind == yaml.SequenceNode {
-		refs = d.newRefs(len(n.Content))
-	}
 	d.list(n, w, func(i int, item *yaml.Node) {
 		p := d.pos(item)
 		s.Keys[keys.name(i)] = p
 		refs = append(refs, ref{value: item.Value, pos: p})
 	})
 	return refs
-}
-
-// newRefs returns an empty slice with room for n refs, cut from a block
-// shared by many lists (its capacity is n, so appending past it copies).
-func (d *decoder) newRefs(n int) []ref {
-	if n > 64 {
-		return make([]ref, 0, n)
-	}
-	if cap(d.refBlock)-len(d.refBlock) < n {
-		d.refBlock = make([]ref, 0, max(n, d.refHint))
-	}
-	l := len(d.refBlock)
-	d.refBlock = d.refBlock[:l+n]
-	return d.refBlock[l : l : l+n]
 }
 
 func values(refs []ref) []string {

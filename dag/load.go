@@ -41,11 +41,11 @@ func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 	o := makeOptions(opts)
 	text, pm, envErrs := substituteEnv(name, normalizeBreaks(data), o.lookup)
 	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm, lines: bytes.Count(text, []byte("\n")) + 1}}
-	doc, err := parseYAML(text)
-	if err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
 		return nil, finish(append(envErrs, syntaxError(name, text, pm, err)), envErrs)
 	}
-	b := l.load(doc)
+	b := l.load(&doc)
 	if errs := finish(append(envErrs, l.errs()...), envErrs); errs != nil {
 		return nil, errs
 	}
@@ -175,14 +175,9 @@ func (l *loader) workDir(rb *rawBuild) string {
 // checkDisk resolves and checks every step's paths against the work dir.
 func (l *loader) checkDisk(rb *rawBuild) {
 	paths := map[[2]string]checkedPaths{} // steps share contexts and Dockerfiles
-	n := 0
-	for _, rs := range rb.steps {
-		n += len(rs.artifacts)
-	}
-	artifacts := make([]Artifact, 0, min(n, 4096))
 	for _, rs := range rb.steps {
 		l.checkPaths(rs, paths)
-		artifacts = l.checkArtifacts(rs, artifacts)
+		l.checkArtifacts(rs)
 		l.checkSecrets(rs)
 	}
 }
@@ -241,9 +236,8 @@ func keyPos(key, step Pos) Pos {
 	return key
 }
 
-// checkArtifacts parses a step's artifacts. Their slice is cut from block,
-// which it returns with what is left.
-func (l *loader) checkArtifacts(rs *rawStep, block []Artifact) []Artifact {
+// checkArtifacts parses a step's artifacts.
+func (l *loader) checkArtifacts(rs *rawStep) {
 	for _, r := range rs.artifacts {
 		a, msg := l.fs.parseArtifact(r.value)
 		if msg != "" {
@@ -251,17 +245,8 @@ func (l *loader) checkArtifacts(rs *rawStep, block []Artifact) []Artifact {
 			continue
 		}
 		a.Pos = r.pos
-		if rs.step.Artifacts == nil {
-			n := len(rs.artifacts)
-			if cap(block)-len(block) < n {
-				block = make([]Artifact, 0, max(n, 1024)) // the first block is used up
-			}
-			rs.step.Artifacts = block[len(block) : len(block) : len(block)+n]
-			block = block[:len(block)+n]
-		}
 		rs.step.Artifacts = append(rs.step.Artifacts, a)
 	}
-	return block
 }
 
 func (l *loader) checkSecrets(rs *rawStep) {

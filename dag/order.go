@@ -17,24 +17,19 @@ type index struct {
 // returned as missing.
 func newIndex(steps []*Step) (*index, []string) {
 	x := &index{steps: steps, at: make(map[string]int, len(steps)), deps: make([][]int, len(steps))}
-	edges := 0
 	for i, s := range steps {
 		x.at[s.Label] = i
-		edges += len(s.DependsOn)
 	}
-	flat := make([]int, 0, edges) // every step's deps, cut from one block
 	var missing []string
 	for i, s := range steps {
-		start := len(flat)
 		for _, d := range s.DependsOn {
 			j, ok := x.at[d]
 			if !ok {
 				missing = append(missing, d)
 				continue
 			}
-			flat = append(flat, j)
+			x.deps[i] = append(x.deps[i], j)
 		}
-		x.deps[i] = flat[start:len(flat):len(flat)]
 	}
 	x.users = usersOf(x.deps)
 	return x, missing
@@ -43,27 +38,11 @@ func newIndex(steps []*Step) (*index, []string) {
 // usersOf inverts deps: users[j] lists, in increasing order, each i with j
 // in deps[i] (as often as it is there).
 func usersOf(deps [][]int) [][]int {
-	n := len(deps)
-	off := make([]int, n+1) // users[j] is flat[off[j]:off[j+1]]
-	for _, ds := range deps {
-		for _, j := range ds {
-			off[j+1]++
-		}
-	}
-	for j := range n {
-		off[j+1] += off[j]
-	}
-	flat := make([]int, off[n])
-	next := slices.Clone(off[:n])
+	users := make([][]int, len(deps))
 	for i, ds := range deps {
 		for _, j := range ds {
-			flat[next[j]] = i
-			next[j]++
+			users[j] = append(users[j], i)
 		}
-	}
-	users := make([][]int, n)
-	for j := range n {
-		users[j] = flat[off[j]:off[j+1]:off[j+1]]
 	}
 	return users
 }
@@ -89,30 +68,6 @@ func (x *index) order() []int {
 		}
 	}
 	return out
-}
-
-// acyclic reports whether the steps can be ordered: Kahn's algorithm
-// without order's tie breaks.
-func (x *index) acyclic() bool {
-	pending := make([]int, len(x.steps))
-	ready := make([]int, 0, len(x.steps))
-	for i := range x.steps {
-		if pending[i] = len(x.deps[i]); pending[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	done := 0
-	for len(ready) > 0 {
-		i := ready[len(ready)-1]
-		ready = ready[:len(ready)-1]
-		done++
-		for _, u := range x.users[i] {
-			if pending[u]--; pending[u] == 0 {
-				ready = append(ready, u)
-			}
-		}
-	}
-	return done == len(x.steps)
 }
 
 // intHeap is a min-heap of step indices.

@@ -26,12 +26,6 @@ type resolver struct {
 	files   map[string]parsedFile // Dockerfiles by absolute path
 	named   map[string]int        // image name as written → step, or -1: byName[NormalizeName(name)], memoized
 	deps    [][]int               // resolved dependencies per step, ordered as DependsOn
-
-	// Blocks the small per-step slices are cut from, each cut with its own
-	// capacity so that appending to one never writes into another.
-	strs  []string
-	ints  []int
-	bases []Base
 }
 
 // parsedFile is a Dockerfile read once, shared by the steps that use it.
@@ -65,37 +59,13 @@ func (r *resolver) resolve() {
 		// unique, so equal labels are equal indices).
 		slices.SortFunc(deps, func(a, b int) int { return strings.Compare(r.steps[a].step.Label, r.steps[b].step.Label) })
 		deps = slices.Compact(deps)
-		r.deps[i] = r.cutInts(deps)
-		labels := r.cutStrings(len(deps))
+		r.deps[i] = slices.Clone(deps)
+		labels := make([]string, 0, len(deps))
 		for _, d := range deps {
 			labels = append(labels, r.steps[d].step.Label)
 		}
 		rs.step.DependsOn = labels
 	}
-}
-
-// blockSize is how many items to allocate at a time for k per step.
-func (r *resolver) blockSize(k int) int { return min(k*len(r.steps), 4096) }
-
-// cutStrings returns an empty slice with room for n strings.
-func (r *resolver) cutStrings(n int) []string {
-	if cap(r.strs)-len(r.strs) < n {
-		r.strs = make([]string, 0, max(n, r.blockSize(3)))
-	}
-	l := len(r.strs)
-	r.strs = r.strs[:l+n]
-	return r.strs[l : l : l+n]
-}
-
-// cutInts returns a copy of v.
-func (r *resolver) cutInts(v []int) []int {
-	n := len(v)
-	if cap(r.ints)-len(r.ints) < n {
-		r.ints = make([]int, 0, max(n, r.blockSize(3)))
-	}
-	l := len(r.ints)
-	r.ints = append(r.ints, v...)
-	return r.ints[l : l+n : l+n]
 }
 
 // indexNames checks image names and reports duplicates.
@@ -207,7 +177,6 @@ func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 		r.l.errorf(at, "reading %s: %s; fix the Dockerfile", r.rel(s.Dockerfile), dockerfileError(errCause(err)))
 		return deps
 	}
-	nBases := 0
 	for _, st := range stages {
 		if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
 			continue
@@ -220,18 +189,7 @@ func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 			}
 			continue
 		}
-		nBases++
-	}
-	if nBases > 0 {
-		s.Bases = r.cutBases(nBases)
-		for _, st := range stages {
-			if st.BaseStage >= 0 || st.Base == dockerfile.Scratch {
-				continue
-			}
-			if dep := r.stepNamed(st.Base); dep < 0 || dep == i {
-				s.Bases = append(s.Bases, Base{Ref: st.Base, Pos: Pos{File: s.Dockerfile, Line: st.Line}})
-			}
-		}
+		s.Bases = append(s.Bases, Base{Ref: st.Base, Pos: Pos{File: s.Dockerfile, Line: st.Line}})
 	}
 	t, ok := dockerfile.Target(stages, s.Target)
 	if !ok {
@@ -240,16 +198,6 @@ func (r *resolver) readDockerfile(deps []int, i int, s *Step) []int {
 	}
 	s.FinalBase = r.finalBase(i, dockerfile.Root(stages, t))
 	return deps
-}
-
-// cutBases returns an empty slice with room for n bases.
-func (r *resolver) cutBases(n int) []Base {
-	if cap(r.bases)-len(r.bases) < n {
-		r.bases = make([]Base, 0, max(n, r.blockSize(2)))
-	}
-	l := len(r.bases)
-	r.bases = r.bases[:l+n]
-	return r.bases[l : l : l+n]
 }
 
 // readDockerfiles reads and parses every Dockerfile the steps use, a few

@@ -18,14 +18,12 @@ const maxAliases = 10000
 // decoder walks yaml.v3 nodes, reporting problems at their original
 // positions.
 type decoder struct {
-	file     string
-	pm       *posMap
-	errs     ErrorList
-	warns    []*Error
-	aliases  int
-	refBlock []ref // newRefs cuts lists from it
-	refHint  int   // how many refs to make room for at a time
-	lines    int   // lines in the text
+	file    string
+	pm      *posMap
+	errs    ErrorList
+	warns   []*Error
+	aliases int
+	lines   int // lines in the text
 }
 
 // pos is the original position of a node.
