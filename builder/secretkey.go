@@ -35,6 +35,7 @@ import (
 // solver's actives; with --no-cache under a digest of its own that such
 // jobs still share) and then asks any session of those jobs for the secret;
 // it finds a cache record by the op's cache key. Both now differ per value.
+// Cache mounts, which no cache key covers, are keyed too (cachemount.go).
 //
 // Limits: the RUN's process sees the variable (a keyed hash, never the
 // value); provenance mode=max records the LLB, so the HMAC, never the value;
