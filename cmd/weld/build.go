@@ -78,5 +78,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 		},
 	}
 	addBuildFlags(cmd, bo)
+	run := cmd.RunE // what it returns may name a build arg's token (redact.go)
+	cmd.RunE = func(c *cobra.Command, args []string) error { return redactErr(bo.red, run(c, args)) }
 	return cmd
 }

@@ -442,6 +442,7 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 		return err
 	}
 	bo.red = argRedactor(in.Steps, in.BuildArgs) // redact.go
+	redactLog(o, bo.red, w)
 	if bo.redact, err = checkBuildArgs(o, pol, in); err != nil {
 		return err
 	}

@@ -22,8 +22,9 @@ func argInBaseProject(t *testing.T, value, policy string) string {
 }
 
 // TestRedactBuildArgInBase: weld plan (every format), weld lint (text and
-// json) and weld build (the policy's refusal; the metadata file of a build
-// that fails to resolve the base) never show the value.
+// json) and weld build (the policy's refusal; pinning the base's digest;
+// the metadata file of a build that fails to resolve the base) never show
+// the value.
 func TestRedactBuildArgInBase(t *testing.T) {
 	e := testEnv(t)
 	value := "ghp_" + nonce(t) + nonce(t)[:12]
@@ -48,6 +49,12 @@ func TestRedactBuildArgInBase(t *testing.T) {
 			noSecret(t, "weld "+tc.name, w.stdout.String()+w.stderr.String(), value)
 		})
 	}
+	t.Run("build pinning digests", func(t *testing.T) {
+		dir := argInBaseProject(t, value, "pin_digests: true\n")
+		w := e.command(dir, e.host, "--output", "oci:out")
+		w.expect(t, w.run(t, 3*time.Minute), 1)
+		noSecret(t, "weld build with pin_digests", w.stdout.String()+w.stderr.String(), value)
+	})
 	t.Run("metadata file", func(t *testing.T) {
 		w := e.command(allowed, e.host, "--output", "oci:out", "--metadata-file", "m.json")
 		w.expect(t, w.run(t, 3*time.Minute), 1)

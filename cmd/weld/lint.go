@@ -33,6 +33,7 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			red := argRedactor(in.Steps, in.BuildArgs) // redact.go
+			redactLog(o, red, cmd.ErrOrStderr())
 			_, findings, err := checkPolicy(cmd.Context(), o, lineRedactor{red, cmd.ErrOrStderr()}, in, p)
 			if err != nil {
 				return redactErr(red, err)

@@ -41,6 +41,14 @@ func redactedTo(red *redact.Redactor, w io.Writer, write func(io.Writer) error) 
 	return redactErr(red, err)
 }
 
+// redactLog makes weld's logger, which writes each message whole to w,
+// redact them (its colours go: its output is no longer the terminal).
+func redactLog(o *rootOptions, red *redact.Redactor, w io.Writer) {
+	if !red.Empty() {
+		o.log.SetOutput(lineRedactor{red, w})
+	}
+}
+
 // lineRedactor redacts each write on its way to w: for lines printed whole.
 type lineRedactor struct {
 	red *redact.Redactor
