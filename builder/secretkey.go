@@ -155,7 +155,7 @@ func (k *secretKey) get(l *log.Logger) []byte {
 			k.key, err = machineSecretKey(path)
 		}
 		if err != nil {
-			l.Warn("no secret cache key: RUNs that mount secrets will not reuse the cache of earlier runs (give one with --secret-cache-key)", "err", err)
+			l.Warn("no secret cache key: RUNs that mount secrets, and cache mounts, will not reuse the cache of earlier runs (give one with --secret-cache-key)", "err", err)
 			k.key = make([]byte, 32)
 			_, _ = rand.Read(k.key)
 		}
