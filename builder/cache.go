@@ -95,7 +95,7 @@ func scopedRef(ref, label string) string {
 func (r *run) cacheExports(s *dag.Step) []client.CacheOptionsEntry {
 	var out []client.CacheOptionsEntry
 	for _, e := range r.o.cacheTo {
-		out = append(out, scopeCache(e, s.Label))
+		out = append(out, r.secretSafeCache(s, scopeCache(e, s.Label))) // cachesecrets.go
 	}
 	return out
 }

@@ -109,6 +109,9 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 	if err != nil {
 		return err
 	}
+	if err := ss.scanArtifacts(ctx, def); err != nil { // artifactscan.go
+		return err
+	}
 	opt, err := ss.solveOpt(ctx, s, false)
 	if err != nil {
 		return err

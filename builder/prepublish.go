@@ -23,17 +23,23 @@ var ErrSecretLeak = leakscan.ErrLeak
 // not run: it is never published.
 var ErrGateFailed = errors.New("not published")
 
-// prepublish checks an image the step is about to publish, before anything
+// prepublish checks an image the step is about to publish (or, never
+// published, whose cache --cache-to exports: cachesecrets.go), before anything
 // is published: it exports the image exactly as it will ship (with its
 // attestations) into a private OCI layout, scans every blob of it for the
 // secrets the session served, then runs each gate command on the layout.
 func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	s := ss.step
-	if !ss.publish[s.Label] {
+	forCache := ss.scansForCache(s) // cachesecrets.go: its cache goes out
+	if !ss.publish[s.Label] && !forCache {
 		return nil
 	}
 	secrets := sessionSecrets(ss.closure[s.Label], ss.perStep, ss.global)
-	if len(secrets) == 0 && len(ss.o.gates) == 0 {
+	gates := ss.o.gates
+	if forCache {
+		gates = nil // gates are for published images
+	}
+	if len(secrets) == 0 && len(gates) == 0 {
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "weld-prepublish-")
@@ -55,7 +61,7 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 			return &StepError{Step: s.Label, Err: err}
 		}
 	}
-	for _, g := range ss.o.gates {
+	for _, g := range gates {
 		if err := ss.runGate(ctx, g, dir); err != nil {
 			return err
 		}

@@ -35,6 +35,7 @@ import (
 // solver's actives; with --no-cache under a digest of its own that such
 // jobs still share) and then asks any session of those jobs for the secret;
 // it finds a cache record by the op's cache key. Both now differ per value.
+// Cache mounts, which no cache key covers, are keyed too (cachemount.go).
 //
 // Limits: the RUN's process sees the variable (a keyed hash, never the
 // value); provenance mode=max records the LLB, so the HMAC, never the value;
@@ -154,7 +155,7 @@ func (k *secretKey) get(l *log.Logger) []byte {
 			k.key, err = machineSecretKey(path)
 		}
 		if err != nil {
-			l.Warn("no secret cache key: RUNs that mount secrets will not reuse the cache of earlier runs (give one with --secret-cache-key)", "err", err)
+			l.Warn("no secret cache key: RUNs that mount secrets, and cache mounts, will not reuse the cache of earlier runs (give one with --secret-cache-key)", "err", err)
 			k.key = make([]byte, 32)
 			_, _ = rand.Read(k.key)
 		}

@@ -315,6 +315,7 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.o.buildArgs {
 		attrs["build-arg:"+k] = v
 	}
+	attrs[cacheMountNSArg] = ss.cacheMountNS() // after the build args: they cannot set it
 	if s.NoCache || ss.o.noCache {
 		attrs["no-cache"] = ""
 	}

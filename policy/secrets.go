@@ -50,7 +50,7 @@ func looksSecretName(name string) bool {
 			return true
 		}
 	}
-	return false
+	return looksSecretNameShape(name) // secretshape.go
 }
 
 // looksSecretValue matches well-known credential shapes, and long random
@@ -58,7 +58,7 @@ func looksSecretName(name string) bool {
 // digits, with high entropy.
 func looksSecretValue(v string) bool {
 	v = strings.TrimSpace(v)
-	if secretValue.MatchString(v) {
+	if secretValue.MatchString(v) || looksSecretValueShape(v) { // secretshape.go
 		return true
 	}
 	if len(v) < 32 || strings.ContainsAny(v, " /:$") {

@@ -56,7 +56,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 				disp.wait()
 				return err
 			}
-			if err := bo.lint(cmd.Context(), o, cmd.ErrOrStderr(), b, p, labels); err != nil {
+			if err := bo.lint(cmd.Context(), o, lineRedactor{bo.red, cmd.ErrOrStderr()}, b, p, labels); err != nil {
 				disp.wait()
 				return err
 			}
@@ -66,7 +66,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if metaErr != nil && runErr == nil {
 				runErr = metaErr
 			}
-			reportDenials(cmd.ErrOrStderr(), bo.pol, p.Build(), runErr)
+			reportDenials(lineRedactor{bo.red, cmd.ErrOrStderr()}, bo.pol, p.Build(), runErr)
 			printSummary(cmd.ErrOrStderr(), res, runErr)
 			if metaErr != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "\nFAILED: %v\n", metaErr)
@@ -78,5 +78,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 		},
 	}
 	addBuildFlags(cmd, bo)
+	run := cmd.RunE // what it returns may name a build arg's token (redact.go)
+	cmd.RunE = func(c *cobra.Command, args []string) error { return redactErr(bo.red, run(c, args)) }
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/atomicfile"
+	"github.com/weld-build/weld/internal/redact"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -54,6 +55,8 @@ type buildOptions struct {
 	// redact are the builder options that redact the build args that look
 	// like secrets (checkPolicy).
 	redact []builder.Option
+	// red redacts those values from what the command prints itself.
+	red *redact.Redactor
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -333,6 +336,8 @@ func (bo *buildOptions) writeMetadata(res *builder.Result) error {
 	if err != nil {
 		return err
 	}
+	dt = bo.red.Bytes(dt) // weld.bases may name a build arg's token
+
 	if err := os.MkdirAll(filepath.Dir(bo.metadataFile), 0o755); err != nil {
 		return newMetadataError(bo.metadataFile, err, res)
 	}
@@ -355,12 +360,14 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	if err != nil {
 		return err
 	}
+	bo.red = argRedactor(in.Steps, in.BuildArgs) // redact.go
+	redactLog(o, bo.red, w)
 	if bo.redact, err = checkBuildArgs(o, pol, in); err != nil {
 		return err
 	}
-	uses, refs, err := checkBases(w, in, pol)
+	uses, refs, err := checkBases(lineRedactor{bo.red, w}, in, pol)
 	if err != nil {
-		return err
+		return redactErr(bo.red, err)
 	}
 	bo.pol, bo.uses, bo.refs = pol, uses, refs
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -31,20 +32,23 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, findings, err := checkPolicy(cmd.Context(), o, cmd.ErrOrStderr(), in, p)
+			red := argRedactor(in.Steps, in.BuildArgs) // redact.go
+			redactLog(o, red, cmd.ErrOrStderr())
+			_, findings, err := checkPolicy(cmd.Context(), o, lineRedactor{red, cmd.ErrOrStderr()}, in, p)
 			if err != nil {
-				return err
+				return redactErr(red, err)
 			}
-			if lo.format == "json" {
-				err = findings.WriteJSON(cmd.OutOrStdout())
-			} else {
-				err = findings.WriteText(cmd.OutOrStdout())
-			}
+			err = redactedTo(red, cmd.OutOrStdout(), func(w io.Writer) error {
+				if lo.format == "json" {
+					return findings.WriteJSON(w)
+				}
+				return findings.WriteText(w)
+			})
 			if err != nil {
 				return err
 			}
 			if err := findings.Err(); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "weld: "+err.Error())
+				fmt.Fprintln(cmd.ErrOrStderr(), "weld: "+red.String(err.Error()))
 				return &reportedError{err}
 			}
 			return nil

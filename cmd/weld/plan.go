@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -39,7 +40,10 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if po.format == "text" || po.format == "json" {
 				opts = append(opts, dag.WithContextSizes(contextSizes(cmd.Context(), o, steps)))
 			}
-			return p.Render(cmd.OutOrStdout(), po.format, steps, opts...)
+			// A base's name may hold a build arg's token (redact.go).
+			return redactedTo(argRedactor(steps, nil), cmd.OutOrStdout(), func(w io.Writer) error {
+				return p.Render(w, po.format, steps, opts...)
+			})
 		},
 	}
 	addFileFlags(cmd.Flags(), &po.fileOptions)

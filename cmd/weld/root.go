@@ -87,9 +87,12 @@ func exitCode(ctx context.Context, err error) int {
 	}
 	var list dag.ErrorList
 	var rep *reportedError
+	var red *redactedError
 	switch {
 	case errors.As(err, &rep):
 		// The command's own summary was the last thing printed.
+	case errors.As(err, &red):
+		fmt.Fprintln(os.Stderr, "weld: "+red.msg)
 	case errors.As(err, &list):
 		for _, e := range list {
 			fmt.Fprintln(os.Stderr, e.Error())

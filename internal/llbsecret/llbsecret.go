@@ -158,12 +158,15 @@ func (r *rewriter) keyExec(ex *pb.ExecOp) (bool, error) {
 	env := slices.DeleteFunc(slices.Clone(ex.Meta.Env), func(kv string) bool {
 		return strings.HasPrefix(kv, EnvPrefix)
 	})
+	tags := make([]string, len(ids))
 	for n, id := range ids {
 		v, ok := r.lookup(id)
-		env = append(env, fmt.Sprintf("%s%d=%s", EnvPrefix, n, Tag(r.key, id, v, ok)))
+		tags[n] = Tag(r.key, id, v, ok)
+		env = append(env, fmt.Sprintf("%s%d=%s", EnvPrefix, n, tags[n]))
 	}
+	mounts := keyCacheMounts(ex, tags) // cachemount.go
 	if slices.Equal(env, ex.Meta.Env) {
-		return false, nil
+		return mounts, nil
 	}
 	ex.Meta.Env = env
 	return true, nil
