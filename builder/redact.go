@@ -138,16 +138,6 @@ func (p *progressRedactor) close() {
 	}
 }
 
-// redactedError is an error whose message has the run's secrets redacted;
-// it unwraps to the original, for errors.Is and errors.As.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redactErr returns err with its message redacted, and redacts the text
 // that weld's own error types in it carry (a StepError's output tail, the
 // causes of a BuildError or a PublishFailure), so that what an embedder
@@ -157,17 +147,14 @@ func redactErr(red *redact.Redactor, err error) error {
 		return err
 	}
 	redactInside(red, err)
-	msg := err.Error()
-	if m := red.String(msg); m != msg {
-		return &redactedError{err: err, msg: m}
-	}
-	return err
+	return red.Error(err)
 }
 
 func redactInside(red *redact.Redactor, err error) {
-	switch e := err.(type) {
-	case *redactedError:
+	if redact.Redacted(err) {
 		return
+	}
+	switch e := err.(type) {
 	case *StepError:
 		e.Tail = red.Strings(e.Tail)
 		e.Source = red.String(e.Source)

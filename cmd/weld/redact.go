@@ -62,23 +62,5 @@ func (l lineRedactor) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// redactedError is an error whose message is redacted; it unwraps to the
-// original, for errors.Is and errors.As.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redactErr returns err with its message redacted.
-func redactErr(red *redact.Redactor, err error) error {
-	if err == nil || red.Empty() {
-		return err
-	}
-	if m := red.String(err.Error()); m != err.Error() {
-		return &redactedError{err: err, msg: m}
-	}
-	return err
-}
+func redactErr(red *redact.Redactor, err error) error { return red.Error(err) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/redact"
 )
 
 // Exit codes weld promises to CI.
@@ -87,12 +88,11 @@ func exitCode(ctx context.Context, err error) int {
 	}
 	var list dag.ErrorList
 	var rep *reportedError
-	var red *redactedError
 	switch {
 	case errors.As(err, &rep):
 		// The command's own summary was the last thing printed.
-	case errors.As(err, &red):
-		fmt.Fprintln(os.Stderr, "weld: "+red.msg)
+	case redact.Redacted(err):
+		fmt.Fprintln(os.Stderr, "weld: "+err.Error())
 	case errors.As(err, &list):
 		for _, e := range list {
 			fmt.Fprintln(os.Stderr, e.Error())

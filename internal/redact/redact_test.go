@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"errors"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -255,5 +256,17 @@ func TestHasLineBreak(t *testing.T) {
 		if got := hasLineBreak(uint32(tc.b[0]) | uint32(tc.b[1])<<8 | uint32(tc.b[2])<<16 | uint32(tc.b[3])<<24); got != tc.want {
 			t.Errorf("hasLineBreak(%q) = %t, want %t", tc.b, got, tc.want)
 		}
+	}
+}
+
+func TestError(t *testing.T) {
+	base := errors.New("token hunter2secret leaked")
+	r := New(map[string][]byte{"tok": []byte("hunter2secret")})
+	got := r.Error(base)
+	if strings.Contains(got.Error(), "hunter2secret") || !errors.Is(got, base) || !Redacted(got) {
+		t.Errorf("Error(%q) = %q (Is %v), want the value redacted and the original wrapped", base, got, errors.Is(got, base))
+	}
+	if clean := errors.New("nothing here"); r.Error(clean) != clean {
+		t.Errorf("Error of a clean error did not return it unchanged")
 	}
 }
