@@ -2,9 +2,9 @@ package redact
 
 import (
 	"bytes"
-	"errors"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
