@@ -55,7 +55,8 @@ func (r Reference) Effective() string {
 // References lists what every step's Dockerfile names besides its FROMs:
 // the images of COPY --from and RUN --mount from= (not a stage, not a step
 // the step builds FROM: weld passes those itself), the same inside ONBUILD
-// triggers, the frontend (# syntax= or BUILDKIT_SYNTAX), and the remote
+// triggers (in the step's own Dockerfile, and in every step that builds
+// FROM it: see triggerRefs), the frontend (# syntax= or BUILDKIT_SYNTAX), and the remote
 // sources of ADD. They come in step order, then line order.
 func References(in Input, p *Policy) ([]Reference, error) {
 	r := newReader(in)
@@ -72,6 +73,11 @@ func References(in Input, p *Policy) ([]Reference, error) {
 				out = append(out, r.commandRefs(src, ev, c, line(c), "")...)
 			}
 		}
+		trig, err := r.triggerRefs(src)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, trig...)
 	}
 	for i := range out {
 		if out[i].Kind == KindImage {
@@ -122,12 +128,12 @@ func (r *reader) commandRefs(src *source, ev *expander, c instructions.Command, 
 	switch c := c.(type) {
 	case *instructions.CopyCommand:
 		// BuildKit does not expand variables in --from.
-		if c.From != "" && r.externalFrom(src, c.From) {
+		if c.From != "" && r.externalFrom(src, c.From, true) {
 			add(KindImage, "COPY --from", c.From)
 		}
 	case *instructions.RunCommand:
 		for _, m := range instructions.GetMounts(c) {
-			if m.From != "" && r.externalFrom(src, m.From) {
+			if m.From != "" && r.externalFrom(src, m.From, false) {
 				add(KindImage, "RUN --mount from=", m.From)
 			}
 		}
@@ -171,10 +177,11 @@ func parseTrigger(expr string) instructions.Command {
 }
 
 // externalFrom reports whether a --from names an image: not a stage (by
-// name or index) and not a step this step builds FROM (whose image weld
-// passes as a named context).
-func (r *reader) externalFrom(src *source, from string) bool {
-	if _, err := strconv.Atoi(from); err == nil {
+// name, or by index when index: COPY --from takes one, RUN --mount from=
+// does not, so from=0 there is the image docker.io/library/0) and not a
+// step this step builds FROM (whose image weld passes as a named context).
+func (r *reader) externalFrom(src *source, from string, index bool) bool {
+	if _, err := strconv.Atoi(from); err == nil && index {
 		return false
 	}
 	name := strings.ToLower(from)

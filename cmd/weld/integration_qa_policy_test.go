@@ -13,7 +13,7 @@ import (
 
 // qaTwoSteps: step a's ONBUILD trigger copies --from a name that is a
 // stage in a's Dockerfile but an external image where the trigger runs, in
-// step b (FROM a): the static check cannot tell.
+// step b (FROM a): the static check judges it there (policy.triggerRefs).
 var qaTwoSteps = map[string]string{
 	"build.yml": `build:
   version: 2016-03-14
@@ -35,7 +35,9 @@ var qaTwoSteps = map[string]string{
 // TestQAPolicyReplaceEntryIsVetted: a replace entry that no FROM names
 // still let the daemon pull its target (an image outside allowed_bases):
 // weld allows every replacement by exact identity in BuildKit's source
-// policy. weld now refuses the entry before any daemon, naming its line.
+// policy. weld now refuses it before any daemon: here at its use, the
+// trigger of a that runs in b (an entry no Dockerfile uses is refused at its
+// own line: policy.TestCheckReplacements).
 func TestQAPolicyReplaceEntryIsVetted(t *testing.T) {
 	e := testEnv(t)
 	files := map[string]string{}
@@ -44,7 +46,7 @@ func TestQAPolicyReplaceEntryIsVetted(t *testing.T) {
 	}
 	files["weld.policy.yml"] = "allowed_bases: [busybox]\nreplace:\n  unvetted: 127.0.0.1:1/evil/y:1\n"
 	dir := writeProject(t, files)
-	const want = "weld.policy.yml:3:3: replace unvetted with 127.0.0.1:1/evil/y:1: image 127.0.0.1:1/evil/y:1 is not allowed by weld.policy.yml:1:16 (allowed_bases: busybox)"
+	const want = "a/Dockerfile:2: step b: image 127.0.0.1:1/evil/y:1 (replacing unvetted) (ONBUILD COPY --from of step a) is not allowed by weld.policy.yml:1:16 (allowed_bases: busybox)"
 	w := e.command(dir, "unix:///nonexistent/buildkitd.sock", "--output", "oci:out")
 	w.expect(t, w.run(t, time.Minute), 1, want)
 	if strings.Contains(w.stderr.String(), "nonexistent") {
