@@ -30,6 +30,9 @@ type SecretArg struct {
 	Severity Severity
 	// Value is the arg's value, for redaction only: never print it.
 	Value string
+	// Pos is where it is given, for a Finding: the args: entry, or
+	// "--build NAME" as the file.
+	Pos dag.Pos
 }
 
 // String says where the arg is given, why it looks like a secret and how to
@@ -56,9 +59,9 @@ func CheckBuildArgs(p *Policy, steps []*dag.Step, cli map[string]string) ([]Secr
 		sev = p.Severity(RuleSecretInArgEnv, SeverityError)
 	}
 	var found []SecretArg
-	check := func(name, value, where, step string) {
+	check := func(name, value string, pos dag.Pos, step string) {
 		if why := secretArgWhy(name, value); why != "" {
-			found = append(found, SecretArg{Name: name, Where: where, Step: step, Why: why, Severity: sev, Value: value})
+			found = append(found, SecretArg{Name: name, Where: pos.String(), Step: step, Why: why, Severity: sev, Value: value, Pos: pos})
 		}
 	}
 	for _, s := range steps {
@@ -70,11 +73,11 @@ func CheckBuildArgs(p *Policy, steps []*dag.Step, cli map[string]string) ([]Secr
 			if !ok {
 				pos = s.Pos
 			}
-			check(name, s.Args[name], pos.String(), s.Label)
+			check(name, s.Args[name], pos, s.Label)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cli)) {
-		check(name, cli[name], "--build "+name, "")
+		check(name, cli[name], dag.Pos{File: "--build " + name}, "")
 	}
 	if sev != SeverityError || len(found) == 0 {
 		return found, nil
@@ -103,4 +106,19 @@ func secretArgWhy(name, value string) string {
 
 func isHex(s string) bool {
 	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
+}
+
+// BuildArgFindings turns the build args that look like secrets into lint
+// findings of rule SecretInArgEnv, as weld lint reports them; the message
+// never holds the value.
+func BuildArgFindings(args []SecretArg) Findings {
+	var out Findings
+	for _, a := range args {
+		if a.Severity == SeverityOff {
+			continue
+		}
+		out = append(out, Finding{Rule: RuleSecretInArgEnv, Severity: a.Severity, Step: a.Step, Pos: a.Pos,
+			Message: fmt.Sprintf("build arg %s %s: build args are kept in the image's config and history; mount it with RUN --mount=type=secret and secrets: in build.yml", a.Name, a.Why)})
+	}
+	return out
 }

@@ -71,3 +71,24 @@ func TestCheckBuildArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildArgFindings(t *testing.T) {
+	pos := dag.Pos{File: "build.yml", Line: 7, Col: 9}
+	args := []SecretArg{
+		{Name: "GITHUB_TOKEN", Step: "a", Why: "is named like a secret", Severity: SeverityError, Value: "ghp_x", Pos: pos},
+		{Name: "NPM_TOKEN", Why: "is named like a secret", Severity: SeverityWarning, Value: "npm_y", Pos: dag.Pos{File: "--build NPM_TOKEN"}},
+		{Name: "OFF_TOKEN", Severity: SeverityOff, Value: "z"},
+	}
+	got := BuildArgFindings(args)
+	if len(got) != 2 {
+		t.Fatalf("BuildArgFindings = %d findings, want 2 (off is left out): %v", len(got), got)
+	}
+	if got[0].Rule != RuleSecretInArgEnv || got[0].Pos != pos || got[0].Step != "a" || got[0].Severity != SeverityError {
+		t.Errorf("finding 0 = %+v, want rule %s at %v for step a, error", got[0], RuleSecretInArgEnv, pos)
+	}
+	for _, f := range got {
+		if strings.Contains(f.Message, "ghp_x") || strings.Contains(f.Message, "npm_y") {
+			t.Errorf("finding %q holds the value", f.Message)
+		}
+	}
+}

@@ -38,6 +38,9 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return redactErr(red, err)
 			}
+			// weld build refuses these before building; lint reports them.
+			secretArgs, _ := policy.CheckBuildArgs(p, in.Steps, in.BuildArgs)
+			findings = append(policy.BuildArgFindings(secretArgs), findings...)
 			err = redactedTo(red, cmd.OutOrStdout(), func(w io.Writer) error {
 				if lo.format == "json" {
 					return findings.WriteJSON(w)
