@@ -184,7 +184,7 @@ func (d *Daemon) binary() (string, error) {
 	if p := filepath.Join(tools, "bin", "buildkitd"); fileExists(p) {
 		return p, nil
 	}
-	return "", fmt.Errorf("%w: run scripts/install-buildkit.sh (builds BuildKit v0.33.1 from the Go module proxy), put buildkitd on PATH, or point BUILDKIT_HOST at a running daemon", ErrNoBuildkitd)
+	return "", fmt.Errorf("%w: run scripts/install-buildkit.sh (builds BuildKit v0.34.2 from the Go module proxy), put buildkitd on PATH, or point BUILDKIT_HOST at a running daemon", ErrNoBuildkitd)
 }
 
 func fileExists(p string) bool {

@@ -105,7 +105,7 @@ const (
 // WeldRules are weld's own rule IDs.
 var WeldRules = []string{RuleRootUser, RuleExposeSSH, RuleRemoteAdd, RuleUnpinnedBase, RuleSecretInArgEnv}
 
-// BuildKitRules are the IDs of BuildKit's Dockerfile lint rules (v0.33;
+// BuildKitRules are the IDs of BuildKit's Dockerfile lint rules (v0.34;
 // github.com/moby/buildkit/frontend/dockerfile/linter).
 var BuildKitRules = []string{
 	"StageNameCasing", "FromAsCasing", "NoEmptyContinuation", "ConsistentInstructionCasing",

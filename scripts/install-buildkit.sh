@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 version=${BUILDKIT_VERSION:-$(awk '$1=="github.com/moby/buildkit"{print $2; exit}' "$here/go.mod" 2>/dev/null || true)}
-version=${version:-v0.33.1}
+version=${version:-v0.34.2}
 tools=${WELD_TOOLS:-$HOME/.local/share/weld/tools}
 bin="$tools/bin"
 if [ -x "$bin/buildkitd" ] && [ -x "$bin/buildctl" ] &&

@@ -8,8 +8,9 @@
 #      loopback registry for the push tests, scripts/registry.sh) and docker.io
 #      (a dockerd of the tests' own for the load tests, scripts/dockerd.sh).
 #      Their packages' services are not started: the tests run their own.
-#   2. buildkitd and buildctl v0.33.1, built from the Go module proxy into
-#      $WELD_TOOLS/bin (scripts/install-buildkit.sh; cached after the first time).
+#   2. buildkitd and buildctl at the version go.mod pins (v0.34.2), built from
+#      the Go module proxy into $WELD_TOOLS/bin (scripts/install-buildkit.sh;
+#      cached after the first time).
 #   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang}
 #      (scripts/images.sh).
 #   4. weld itself: ./bin/weld.
