@@ -297,7 +297,10 @@ func (r *run) result(ctx context.Context) (*Result, error) {
 func (r *run) markDependencyFailures() {
 	for _, s := range r.steps { // build order: a dependency is marked first
 		res := r.results[s.Label]
-		if res.Status != StatusCanceled { // a held-back step did build
+		// A step that named a failed step in depends_on is a dependency
+		// failure, also when its own build did not need that result (it
+		// built, or was held back, under --keep-going).
+		if res.Status != StatusCanceled && res.Status != StatusHeldBack && res.Status != StatusDone {
 			continue
 		}
 		for _, d := range s.DependsOn {

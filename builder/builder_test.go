@@ -226,3 +226,21 @@ func TestRunHeldBackWithoutKeepGoing(t *testing.T) {
 		t.Errorf("good: status %q, want %q", got, StatusHeldBack)
 	}
 }
+
+// TestRunKeepGoingDependentOfFailedStep: with --keep-going, a step whose
+// dependency failed is a dependency failure even when its own build did
+// not need the failed result (it named the step in depends_on).
+func TestRunKeepGoingDependentOfFailedStep(t *testing.T) {
+	p := testPlan(t, map[string][]string{"dep": {"failing"}, "next": {"dep"}}, "failing", "dep", "next", "other")
+	f := &fakeSolver{fail: map[string]error{"failing": errBoom}, delay: map[string]time.Duration{"failing": 50 * time.Millisecond}}
+	b, _ := New(f, WithKeepGoing(true), WithOutputs(Output{Type: "oci", Dest: t.TempDir()}))
+	res, err := b.Run(context.Background(), p)
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Run() = %v, want boom", err)
+	}
+	for label, want := range map[string]Status{"failing": StatusFailed, "dep": StatusDependencyFailed, "next": StatusDependencyFailed, "other": StatusHeldBack} {
+		if got := res.Step(label).Status; got != want {
+			t.Errorf("%s: status %q, want %q", label, got, want)
+		}
+	}
+}

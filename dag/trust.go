@@ -140,7 +140,7 @@ func (l *loader) checkSecretFile(id, value string) (string, string) {
 		if inside(c.workDir, abs) {
 			via = " through a symlink to " + fi.real
 		}
-		return "", fmt.Sprintf("secret %s: file %s leads outside the work dir %s%s; weld reads a file outside it only when the command line allows it: add --allow fs.read=%s, or give the secret with --secret id=%s,src=FILE",
+		return "", fmt.Sprintf("secret %s: file %s leads outside the work dir %s%s; weld reads a file outside it only when the command line allows it: add --allow fs.read=%s, or give the secret on the command line (weld build --secret id=%s,src=FILE)",
 			id, abs, c.workDir, via, abs, id)
 	}
 	switch {

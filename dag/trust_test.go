@@ -167,7 +167,7 @@ func TestSecretFileTrust(t *testing.T) {
 	}{
 		{"inside", "token.txt", nil, filepath.Join(dir, "token.txt")},
 		{"symlink inside", "link-in", nil, filepath.Join(dir, "link-in")},
-		{"absolute outside", "/etc/shadow", nil, at + "secret t: file /etc/shadow leads outside the work dir " + dir + "; weld reads a file outside it only when the command line allows it: add --allow fs.read=/etc/shadow, or give the secret with --secret id=t,src=FILE"},
+		{"absolute outside", "/etc/shadow", nil, at + "secret t: file /etc/shadow leads outside the work dir " + dir + "; weld reads a file outside it only when the command line allows it: add --allow fs.read=/etc/shadow, or give the secret on the command line (weld build --secret id=t,src=FILE)"},
 		{"outside, missing: no word of existence", "/nonexistent/x", nil, at + "secret t: file /nonexistent/x leads outside the work dir"},
 		{"absolute through the work dir", dir + "/../x", nil, at + "secret t: file " + filepath.Join(filepath.Dir(dir), "x") + " leads outside the work dir"},
 		{"parent", "../x", nil, at + "secret t: file " + filepath.Join(filepath.Dir(dir), "x") + " leads outside the work dir"},

@@ -228,7 +228,7 @@ func TestTrustSecretOutsideProject(t *testing.T) {
 	}
 	key := filepath.Join(outside, "key")
 	for _, tc := range []struct{ name, value, msg string }{
-		{"parent", "../outside/key", "build.yml:9:11: secret k: file " + key + " leads outside the work dir " + proj + "; weld reads a file outside it only when the command line allows it: add --allow fs.read=" + key + ", or give the secret with --secret id=k,src=FILE"},
+		{"parent", "../outside/key", "build.yml:9:11: secret k: file " + key + " leads outside the work dir " + proj + "; weld reads a file outside it only when the command line allows it: add --allow fs.read=" + key + ", or give the secret on the command line (weld build --secret id=k,src=FILE)"},
 		{"/etc/shadow", "/etc/shadow", "build.yml:9:11: secret k: file /etc/shadow leads outside the work dir " + proj + "; weld reads a file outside it only when the command line allows it: add --allow fs.read=/etc/shadow"},
 		{"symlink", "link", "build.yml:9:11: secret k: file " + filepath.Join(proj, "link") + " leads outside the work dir " + proj + " through a symlink to "},
 	} {
