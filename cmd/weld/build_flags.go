@@ -147,7 +147,9 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		if err != nil && outs[0].Type == builder.OutputStore {
 			return nil, err
 		}
-		o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
+		if publishesAny(p) {
+			o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
+		}
 	}
 	return append([]builder.Option{
 		builder.WithLogger(o.log),
@@ -371,4 +373,15 @@ func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, la
 	}
 	bo.pol, bo.uses, bo.refs = pol, uses, refs
 	return nil
+}
+
+// publishesAny reports whether a step of the plan has an image to publish:
+// without one, weld says nothing of where images would go.
+func publishesAny(p *dag.Plan) bool {
+	for _, s := range p.Build().Steps {
+		if s.Name != "" && s.Publish {
+			return true
+		}
+	}
+	return false
 }
