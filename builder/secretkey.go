@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/internal/llbsecret"
 )
 
@@ -59,21 +59,9 @@ const (
 // regular file of 16 to 4096 bytes, used as it is (e.g. made with
 // `head -c 32 /dev/urandom > FILE`). Every error wraps ErrSecret.
 func ReadSecretCacheKey(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	key, err := boundedio.ReadFile(path, maxSecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: secret cache key: %w", ErrSecret, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%w: secret cache key: %w", ErrSecret, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: secret cache key %s is not a regular file", ErrSecret, path)
-	}
-	key, err := io.ReadAll(io.LimitReader(f, maxSecretKey+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: secret cache key: reading %s: %w", ErrSecret, path, err)
 	}
 	if err := checkSecretKey(key); err != nil {
 		return nil, fmt.Errorf("%w: secret cache key %s: %w", ErrSecret, path, err)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/weld-build/weld/internal/itest"
+
 	"github.com/charmbracelet/log"
 )
 
@@ -30,7 +32,8 @@ func TestReadSecretCacheKey(t *testing.T) {
 		{"16 bytes", write("min", 16), ""},
 		{"4096 bytes", write("max", 4096), ""},
 		{"15 bytes", write("short", 15), "16 to 4096 bytes, this one 15"},
-		{"too large", write("large", 1<<20), "this one 4097"},
+		{"too large", write("large", 1<<20), "over weld's limit of 4096 bytes"},
+		{"a FIFO", itest.FIFO(t, filepath.Join(dir, "fifo")), "not a regular file"},
 		{"missing", filepath.Join(dir, "missing"), "no such file"},
 		{"a directory", dir, "not a regular file"},
 	} {

@@ -1,13 +1,10 @@
 package policy
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/weld-build/weld/dag"
 )
@@ -119,19 +116,7 @@ func TestCheckReferencesOnbuildInChild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			var rs Refusals
-			if err := CheckReferences(refs, p); errors.As(err, &rs) {
-				for _, r := range rs {
-					got = append(got, r.Error())
-				}
-				if !errors.Is(err, ErrBaseRefused) {
-					t.Errorf("CheckReferences error %v does not wrap ErrBaseRefused (exit 1)", err)
-				}
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("CheckReferences (-want +got):\n%s", diff)
-			}
+			checkRefusals(t, refs, p, tc.want)
 		})
 	}
 }

@@ -77,19 +77,7 @@ func TestCheckReferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			var rs Refusals
-			if err := CheckReferences(refs, p); errors.As(err, &rs) {
-				for _, r := range rs {
-					got = append(got, r.Error())
-				}
-				if !errors.Is(err, ErrBaseRefused) {
-					t.Errorf("CheckReferences error %v does not wrap ErrBaseRefused (exit 1)", err)
-				}
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("CheckReferences (-want +got):\n%s", diff)
-			}
+			checkRefusals(t, refs, p, tc.want)
 		})
 	}
 }
@@ -210,5 +198,24 @@ func TestParseFrontendsAndSources(t *testing.T) {
 	p, err := Parse("weld.policy.yml", []byte("allowed_frontends: ['docker/dockerfile:1']\nallowed_sources: []\n"))
 	if err != nil || !p.HasSources || len(p.AllowedSources) != 0 || p.FrontendsPos.String() != "weld.policy.yml:1:20" {
 		t.Errorf("Parse = %+v, %v; want allowed_sources set and empty, allowed_frontends at 1:20", p, err)
+	}
+}
+
+// checkRefusals runs CheckReferences and compares the refusals' messages
+// with want; a refusal must wrap ErrBaseRefused (exit 1).
+func checkRefusals(t *testing.T, refs []Reference, p *Policy, want []string) {
+	t.Helper()
+	var got []string
+	var rs Refusals
+	if err := CheckReferences(refs, p); errors.As(err, &rs) {
+		for _, r := range rs {
+			got = append(got, r.Error())
+		}
+		if !errors.Is(err, ErrBaseRefused) {
+			t.Errorf("CheckReferences error %v does not wrap ErrBaseRefused (exit 1)", err)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CheckReferences (-want +got):\n%s", diff)
 	}
 }
