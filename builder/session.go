@@ -77,6 +77,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	}
 	res.Duration = Duration(end.Sub(start))
 	res.Vertices, res.CachedVertices = tr.counts()
+	r.countHosted(s, tr) // fold.go
 	if err != nil {
 		r.mu.Lock()
 		publishing := res.publishing
@@ -127,6 +128,8 @@ type solved struct {
 // the result for the exporter until everything in the run has passed.
 func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Result, error) {
 	s := ss.step
+	fold := ss.startFolded(ctx) // fold.go
+	defer fold.stop()
 	sv, err := ss.solve(ctx, s)
 	if err != nil {
 		return nil, err
@@ -134,10 +137,11 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := sv.ref.Evaluate(ctx); err != nil {
 		return nil, err
 	}
-	for _, a := range s.Artifacts {
-		if _, err := sv.ref.StatFile(ctx, gateway.StatRequest{Path: a.Source}); err != nil {
-			return nil, &StepError{Step: s.Label, Err: fmt.Errorf("%s: artifact %s is not in the image: %w", a.Pos, a.Source, ErrMissingArtifact)}
-		}
+	if err := ss.checkArtifacts(ctx, s, sv); err != nil {
+		return nil, err
+	}
+	if err := fold.wait(s); err != nil {
+		return nil, err
 	}
 	if err := ss.verify(ctx, sv); err != nil {
 		return nil, err
@@ -182,6 +186,16 @@ func (r *run) stepBuilt(s *dag.Step) {
 	r.gate.built()
 	r.futures[s.Label].markBuilt(false)
 	r.emit(Event{Step: s.Label, Type: EventBuilt})
+}
+
+// checkArtifacts fails when the image of step s lacks one of its artifacts.
+func (ss *stepSession) checkArtifacts(ctx context.Context, s *dag.Step, sv *solved) error {
+	for _, a := range s.Artifacts {
+		if _, err := sv.ref.StatFile(ctx, gateway.StatRequest{Path: a.Source}); err != nil {
+			return &StepError{Step: s.Label, Err: fmt.Errorf("%s: artifact %s is not in the image: %w", a.Pos, a.Source, ErrMissingArtifact)}
+		}
+	}
+	return nil
 }
 
 // ErrMissingArtifact marks an artifact path that the step's image lacks.

@@ -120,6 +120,7 @@ type StepResult struct {
 
 	err        error
 	publishing bool      // the step passed the publish gate
+	folded     bool      // the step ended in its host's session (fold.go)
 	builtAt    time.Time // when the step had built and passed its checks
 }
 
