@@ -103,10 +103,12 @@ func (ss *stepSession) startFolded(ctx context.Context) *folded {
 	f := &folded{errs: map[string]error{}, cancel: cancel, order: ss.hosted(ss.step.Label)}
 	for _, u := range f.order {
 		start := time.Now()
+		ss.startClock(u.Label)
 		ss.emit(Event{Step: u.Label, Type: EventStarted})
 		sv, err := ss.solve(fctx, u)
 		if err == nil {
 			ss.recordDef(u.Label, sv.def)
+			ss.phase(u.Label, PhaseFrontend)
 		}
 		f.g.Go(func() error {
 			if err == nil {
@@ -114,6 +116,7 @@ func (ss *stepSession) startFolded(ctx context.Context) *folded {
 			}
 			if err == nil {
 				err = ss.checkArtifacts(fctx, u, sv)
+				ss.phase(u.Label, PhaseSolve)
 			}
 			if errors.Is(context.Cause(fctx), errHostStopped) && context.Cause(ctx) == nil {
 				return nil // not ended: it runs on its own

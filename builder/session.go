@@ -23,6 +23,7 @@ import (
 // runStep runs one step as its own BuildKit session.
 func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	release := func() {}
+	r.startClock(s.Label) // phases.go
 	if r.sem != nil {
 		if err := r.waitDeps(ctx, s); err != nil {
 			return err
@@ -40,6 +41,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 			}
 		}
 		defer release()
+		r.phase(s.Label, PhaseQueued)
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
 	opt, err := r.solveOpt(ctx, s, true)
@@ -91,9 +93,11 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		r.stepBuilt(s)
 		return nil
 	}
+	r.phase(s.Label, PhaseExport)
 	if err := r.commitOutputs(ctx, s); err != nil {
 		return &PublishError{Step: s.Label, Err: err}
 	}
+	r.phase(s.Label, PhasePublish)
 	if resp != nil && r.publish[s.Label] {
 		res.ExporterResponse = resp.ExporterResponse
 		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
@@ -134,6 +138,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseFrontend)
 	if err := sv.ref.Evaluate(ctx); err != nil {
 		return nil, err
 	}
@@ -143,6 +148,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := fold.wait(s); err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseSolve)
 	if err := ss.verify(ctx, sv); err != nil {
 		return nil, err
 	}
@@ -155,6 +161,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := ss.afterBuild(ctx); err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseChecks)
 	release()
 	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
@@ -169,6 +176,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := ss.gate.wait(ctx); err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseWait)
 	ss.mu.Lock()
 	ss.results[s.Label].publishing = true
 	ss.mu.Unlock()
