@@ -1,7 +1,10 @@
-// Package artifacts turns a step's artifact specs (/src/path[:dest]) into the
-// LLB that copies them out of that step's result into the build context of the
-// steps that depend on it, inside the engine: no file passes through the host
-// unless asked for (Habitus round-tripped everything through it).
+// Package artifacts holds the LLB weld writes itself, pure and tested by
+// marshalling, with no daemon: the copies of a step's artifacts
+// (/src/path[:dest]) out of its result into the build context of the steps
+// that depend on it (Place, Layer), that context (Context), and the squash
+// of cleanup.commands (Cleanup). Everything stays inside the engine: no file
+// passes through the host unless asked for (Habitus round-tripped everything
+// through it).
 //
 // Habitus semantics are kept: the file or folder Source lands at
 // <work dir>/<Dest>/<basename(Source)>, and a dependent whose context is a

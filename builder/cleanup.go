@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
 )
 
@@ -26,31 +26,11 @@ func (ss *stepSession) cleanup(ctx context.Context, s *dag.Step, sv *solved) (*s
 			return nil, fmt.Errorf("step %q: parsing image config: %w", s.Label, err)
 		}
 	}
-	st := sv.state
-	for _, c := range s.Cleanup {
-		opts := []llb.RunOption{
-			llb.Args([]string{"/bin/sh", "-c", c}),
-			llb.WithCustomName(fmt.Sprintf("[%s] cleanup: %s", s.Label, c)),
-		}
-		for _, e := range img.Config.Env {
-			k, v, _ := strings.Cut(e, "=")
-			opts = append(opts, llb.AddEnv(k, v))
-		}
-		if img.Config.WorkingDir != "" {
-			opts = append(opts, llb.Dir(img.Config.WorkingDir))
-		}
-		st = st.Run(opts...).Root()
-	}
-	flat := llb.Scratch().File(
-		llb.Copy(st, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
-		llb.WithCustomName(fmt.Sprintf("[%s] cleanup: flatten", s.Label)),
-	)
 	base, err := ss.baseState(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	final := llb.Merge([]llb.State{base, llb.Diff(base, flat)},
-		llb.WithCustomName(fmt.Sprintf("[%s] cleanup: squash onto the base", s.Label)))
+	final := artifacts.Cleanup(sv.state, base, s.Cleanup, artifacts.Image{Env: img.Config.Env, WorkingDir: img.Config.WorkingDir}, s.Label)
 	def, err := final.Marshal(ctx)
 	if err != nil {
 		return nil, err

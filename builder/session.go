@@ -274,7 +274,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
-	layers := []llb.State{local}
+	var layers []llb.State
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
 		dv, err := ss.solve(ctx, dep)
@@ -308,11 +308,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		attrs["context:"+key] = "input:" + in
 		attrs["input-metadata:"+in] = string(md)
 	}
-	ctxState := local
-	if len(layers) > 1 {
-		ctxState = llb.Merge(layers, llb.WithCustomName(fmt.Sprintf("[%s] build context with artifacts", s.Label)))
-	}
-	def, err := ctxState.Marshal(ctx)
+	def, err := artifacts.Context(local, layers, s.Label).Marshal(ctx)
 	if err != nil {
 		return gateway.SolveRequest{}, err
 	}
