@@ -34,7 +34,7 @@ type localLint struct {
 	data  map[string][]byte // Dockerfile bytes by step label
 
 	mu      sync.Mutex
-	configs map[string]*onceValue[[]byte]             // step label → its image config
+	configs map[string]*onceValue[[]byte]              // step label → its image config
 	results map[[32]byte]*onceValue[*lint.LintResults] // request digest → results
 }
 
