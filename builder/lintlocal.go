@@ -64,6 +64,9 @@ func (r *run) newLocalLint(ctx context.Context, f imageFetcher) (*localLint, err
 			return nil, fmt.Errorf("step %q: reading the Dockerfile: %w", s.Label, err)
 		}
 		l.data[s.Label] = dt
+		if r.o.frontends[s.Label] != "" { // linted by its own frontend (lint.go)
+			continue
+		}
 		attrs, err := l.attrs(s)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Label, err)
@@ -238,13 +241,14 @@ func (l *localLint) lint(ctx context.Context, s *dag.Step) (*lint.LintResults, e
 
 // requestKey digests what the lint of a request depends on: the
 // Dockerfile and the attrs (build args, target, named contexts and the
-// configs they carry), but not the image labels, which no check reads.
+// configs they carry), but not what names the step and no check reads:
+// the image labels and the step's Dockerfile local.
 func requestKey(dt []byte, attrs map[string]string) [32]byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\x00", len(dt))
 	h.Write(dt)
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		if !strings.HasPrefix(k, "label:") {
+		if !strings.HasPrefix(k, "label:") && k != "dockerfilekey" {
 			fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(attrs[k]), attrs[k])
 		}
 	}
