@@ -28,6 +28,15 @@ import (
 // steps it builds FROM with their image configs (computed by converting
 // those steps, in-process too), and its bases answered by lintBases.
 // Identical requests are linted once.
+//
+// What differs from the daemon's lint subrequest: the frontend is the
+// Dockerfile frontend of the BuildKit module weld is built with, not the
+// daemon's built-in one (a daemon of another version may know other
+// rules); it assumes every LLB capability of that version; the build
+// platform is the daemon's first worker's when a resolution session ran,
+// else this host's; a step built FROM a step that WithFrontends lets run
+// its own frontend gets that parent's config from the built-in frontend;
+// and the lint shows no "load metadata" progress of its own.
 type localLint struct {
 	r     *run
 	bases *lintBases
