@@ -57,9 +57,9 @@ func (f *countingFetcher) callList() [][]string {
 	return slices.Clone(f.calls)
 }
 
-// lintProject writes files into a temp dir and lints every step in-process
-// with f, without a daemon.
-func lintProject(t *testing.T, files map[string]string, f imageFetcher, opts ...Option) map[string]*lint.LintResults {
+// lintRun writes files into a temp dir and returns the run of all its
+// steps, on a fake solver: its lint needs no daemon.
+func lintRun(t *testing.T, files map[string]string, opts ...Option) *run {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {
@@ -84,8 +84,14 @@ func lintProject(t *testing.T, files map[string]string, f imageFetcher, opts ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.redacting.close()
-	out, err := r.lint(context.Background(), f)
+	t.Cleanup(r.redacting.close)
+	return r
+}
+
+// lintProject lints every step of the project in-process with f.
+func lintProject(t *testing.T, files map[string]string, f imageFetcher, opts ...Option) map[string]*lint.LintResults {
+	t.Helper()
+	out, err := lintRun(t, files, opts...).lint(context.Background(), f)
 	if err != nil {
 		t.Fatalf("lint: %v", err)
 	}
@@ -195,30 +201,12 @@ func TestLintResolvesTheUnforeseenOnce(t *testing.T) {
 // would.
 func TestLintParentThatDoesNotConvert(t *testing.T) {
 	f := &countingFetcher{fail: map[string]error{"docker.io/library/gone:1": fmt.Errorf("gone:1: not found")}}
-	dir := t.TempDir()
 	files := map[string]string{
 		"build.yml":         "build:\n  version: 2016-03-14\n  steps:\n    parent:\n      name: lint-parent\n      dockerfile: Dockerfile.parent\n    child:\n      dockerfile: Dockerfile.child\n",
 		"Dockerfile.parent": "FROM gone:1\n",
 		"Dockerfile.child":  "FROM lint-parent\n",
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bf, err := dag.Load(filepath.Join(dir, "build.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := dag.NewPlan(bf)
-	b, _ := New(&fakeSolver{})
-	steps, _ := p.Select()
-	r, err := b.newRun(p, steps, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.redacting.close()
-	_, err = r.lint(context.Background(), f)
+	_, err := lintRun(t, files).lint(context.Background(), f)
 	if err == nil || !strings.Contains(err.Error(), `step "child": checking its Dockerfile: step "parent"`) || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("lint = %v, want the parent's conversion error in step child", err)
 	}
