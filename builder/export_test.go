@@ -14,29 +14,22 @@ import (
 // did before it ran in-process: what the integration tests compare Lint's
 // results with.
 func (b *Builder) LintSubrequest(ctx context.Context, p *dag.Plan, labels ...string) (map[string]*lint.LintResults, error) {
-	steps, err := p.Select(labels...)
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.newRun(p, steps, labels)
-	if err != nil {
-		return nil, err
-	}
-	defer r.redacting.close()
-	results := make([]*lint.LintResults, len(steps))
-	g, ctx := errgroup.WithContext(ctx)
-	for i, s := range steps {
-		g.Go(func() (err error) {
-			results[i], err = r.lintStep(ctx, s)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out := map[string]*lint.LintResults{}
-	for i, s := range steps {
-		out[s.Label] = results[i]
-	}
-	return out, nil
+	return b.lintRun(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+		results := make([]*lint.LintResults, len(r.steps))
+		g, ctx := errgroup.WithContext(ctx)
+		for i, s := range r.steps {
+			g.Go(func() (err error) {
+				results[i], err = r.lintStep(ctx, s)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		out := map[string]*lint.LintResults{}
+		for i, s := range r.steps {
+			out[s.Label] = results[i]
+		}
+		return out, nil
+	})
 }

@@ -25,6 +25,13 @@ import (
 // and registry auth. A step that WithFrontends lets run its own frontend is
 // linted by that frontend, through the daemon, in a session of its own.
 func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[string]*lint.LintResults, error) {
+	return b.lintRun(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+		return r.lint(ctx, daemonFetcher{r})
+	})
+}
+
+// lintRun runs fn, a lint, on the run of the selected steps.
+func (b *Builder) lintRun(ctx context.Context, p *dag.Plan, labels []string, fn func(context.Context, *run) (map[string]*lint.LintResults, error)) (map[string]*lint.LintResults, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {
 		return nil, err
@@ -33,7 +40,7 @@ func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[
 	if err != nil {
 		return nil, err
 	}
-	out, err := r.lint(ctx, daemonFetcher{r})
+	out, err := fn(ctx, r)
 	r.redacting.close()
 	if err != nil {
 		return nil, redactErr(r.red, err)
