@@ -103,7 +103,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return interruptedCode(ctx)
-	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
+	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrInvalid), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
 		return exitBadInput
 	}
 	return exitFailed
