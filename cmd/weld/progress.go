@@ -56,8 +56,8 @@ func logEvent(o *rootOptions, e builder.Event) {
 	case builder.EventPublished:
 		o.log.Info("published", "step", e.Step, "digest", e.Message)
 	case builder.EventWarning, builder.EventInfo:
-		var kv []any
-		if e.Step != "" {
+		var kv []any // the checks' messages name their step already
+		if e.Step != "" && !strings.Contains(e.Message, "step "+e.Step+":") {
 			kv = []any{"step", e.Step}
 		}
 		if e.Type == builder.EventInfo {

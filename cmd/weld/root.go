@@ -52,13 +52,6 @@ func newRootCmd() *cobra.Command {
 			}
 		},
 	}
-	// An unknown command is a usage error, like an unknown flag: exit 2.
-	cmd.Args = func(_ *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return fmt.Errorf("%w: unknown command %q for weld (run weld --help for the list)", errBadInput, args[0])
-		}
-		return nil
-	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	cmd.PersistentFlags().BoolVar(&o.debug, "debug", false, "log debug messages")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -67,6 +60,8 @@ func newRootCmd() *cobra.Command {
 	for _, add := range subcommands {
 		cmd.AddCommand(add(o))
 	}
+	cmd.InitDefaultCompletionCmd()
+	usageErrors(cmd) // an unknown command or an extra argument: exit 2 (usage.go)
 	return cmd
 }
 
