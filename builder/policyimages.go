@@ -15,7 +15,8 @@ import (
 // wins over the caller's own mapping of the same ref. It returns the merged
 // map, and the events that say what replaces what.
 func policyImages(p *policy.Policy, uses []policy.BaseUse, images map[string]ImageSource) (map[string]ImageSource, []Event, error) {
-	out := maps.Clone(images)
+	out := map[string]ImageSource{}
+	maps.Copy(out, images)
 	used := map[string][]policy.BaseUse{}
 	for _, u := range uses {
 		if u.Replacement != nil {
