@@ -37,7 +37,7 @@ func TestPinBases(t *testing.T) {
 		{name: "no pin_digests: unknown", uses: []policy.BaseUse{use("a", "alpine:3", 1)},
 			pins: map[string][]BasePin{"a": {{Ref: "alpine:3", From: "Dockerfile:1"}}}, pinned: map[string]ImageSource{}},
 		{name: "pin_digests resolves once per ref", pin: true, uses: []policy.BaseUse{use("a", "alpine:3", 1), use("b", "alpine:3", 4)},
-			pins: map[string][]BasePin{"a": {{Ref: "alpine:3", From: "Dockerfile:1", Digest: d.String()}}, "b": {{Ref: "alpine:3", From: "Dockerfile:4", Digest: d.String()}}},
+			pins:     map[string][]BasePin{"a": {{Ref: "alpine:3", From: "Dockerfile:1", Digest: d.String()}}, "b": {{Ref: "alpine:3", From: "Dockerfile:4", Digest: d.String()}}},
 			pinned:   map[string]ImageSource{"alpine:3": {Image: "docker.io/library/alpine:3@" + d.String()}},
 			resolved: []string{"alpine:3"}},
 		{name: "pin_digests resolves the replacement", pin: true, uses: []policy.BaseUse{use("a", "node:10", 1)}, images: map[string]ImageSource{"node:10": {Image: "alpine:3"}},
