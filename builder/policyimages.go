@@ -82,8 +82,10 @@ func unusedImages(p *dag.Plan, images map[string]ImageSource) []Event {
 		}
 	}
 	for _, src := range images { // a mapping another one leads to is used too
-		if key, err := ContextKey(src.Image); src.Image != "" && err == nil {
-			used[key] = true
+		for _, ref := range []string{src.Image, src.Name} {
+			if key, err := ContextKey(ref); ref != "" && err == nil {
+				used[key] = true
+			}
 		}
 	}
 	var events []Event
