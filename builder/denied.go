@@ -1,27 +1,29 @@
 package builder
 
 import (
-	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
 )
 
 // Denials are the *SourceDeniedErrors in err's tree, in order: the sources
 // the daemon's source policy denied (WithSourcePolicy, WithPolicy).
 func Denials(err error) []*SourceDeniedError {
-	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+	switch e := err.(type) {
+	case *SourceDeniedError:
+		return []*SourceDeniedError{e}
+	case interface{ Unwrap() []error }:
 		var out []*SourceDeniedError
-		for _, e := range multi.Unwrap() {
-			out = append(out, Denials(e)...)
+		for _, in := range e.Unwrap() {
+			out = append(out, Denials(in)...)
 		}
 		return out
-	}
-	var de *SourceDeniedError
-	if errors.As(err, &de) {
-		return []*SourceDeniedError{de}
+	case interface{ Unwrap() error }:
+		return Denials(e.Unwrap())
 	}
 	return nil
 }
@@ -49,4 +51,19 @@ func (e *SourceDeniedError) Pos(b *dag.Build) dag.Pos {
 		}
 	}
 	return dag.Pos{File: file, Line: line}
+}
+
+// Refusal says which rule of p refused the source, as the static check's
+// refusals do (FILE:LINE: step S: image X … is not allowed by POLICY (KEY:
+// …)); a source p allows was denied by weld's own rules: not one weld
+// passes to the build.
+func (e *SourceDeniedError) Refusal(p *policy.Policy, b *dag.Build) error {
+	pos := e.Pos(b)
+	if p == nil {
+		p = &policy.Policy{}
+	}
+	if re := p.Denial(e.Step, pos, e.Identifier); re != nil {
+		return re
+	}
+	return fmt.Errorf("%s: step %s: source %s (refused by BuildKit's source policy) is not one weld passes to the build", pos, e.Step, e.Identifier)
 }

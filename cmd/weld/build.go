@@ -29,12 +29,12 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			labels, err := bo.selectSteps(o, p, args)
-			if err != nil || labels == nil {
-				return err
-			}
 			pol, err := bo.loadPolicy(o, p.Build())
 			if err != nil {
+				return err
+			}
+			labels, err := bo.selectSteps(o, p, pol, args)
+			if err != nil || labels == nil {
 				return err
 			}
 			// What weld prints itself may name a build arg's token (redact.go).
@@ -57,7 +57,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			}
 			res, runErr := b.Run(cmd.Context(), p, labels...)
 			disp.wait()
-			return redactErr(red, bo.report(cmd.ErrOrStderr(), red, pol, p.Build(), res, runErr))
+			return redactErr(red, bo.report(lineRedactor{red, cmd.ErrOrStderr()}, pol, p.Build(), res, runErr))
 		},
 	}
 	addBuildFlags(cmd, bo)
@@ -95,7 +95,7 @@ func (bo *buildOptions) redactor(p *dag.Plan, labels []string) (*redact.Redactor
 // report writes --metadata-file, prints what stopped the build (refusals,
 // Dockerfile check errors, denied sources) and the summary, and returns
 // the error weld exits with.
-func (bo *buildOptions) report(stderr io.Writer, red *redact.Redactor, pol *policy.Policy, b *dag.Build, res *builder.Result, runErr error) error {
+func (bo *buildOptions) report(w io.Writer, pol *policy.Policy, b *dag.Build, res *builder.Result, runErr error) error {
 	var metaErr error
 	if bo.metadataFile != "" {
 		metaErr = builder.WriteMetadata(bo.metadataFile, res)
@@ -103,10 +103,10 @@ func (bo *buildOptions) report(stderr io.Writer, red *redact.Redactor, pol *poli
 	if metaErr != nil && runErr == nil {
 		runErr = metaErr
 	}
-	printed := reportStop(lineRedactor{red, stderr}, pol, b, runErr)
-	printSummary(stderr, res, runErr)
+	printed := reportStop(w, pol, b, runErr)
+	printSummary(w, res, runErr)
 	if metaErr != nil {
-		fmt.Fprintf(stderr, "\nFAILED: %v\n", metaErr)
+		fmt.Fprintf(w, "\nFAILED: %v\n", metaErr)
 	}
 	if runErr != nil && (res != nil || printed) {
 		return &reportedError{runErr}
@@ -115,7 +115,7 @@ func (bo *buildOptions) report(stderr io.Writer, red *redact.Redactor, pol *poli
 }
 
 // reportStop prints the refusals, the Dockerfile checks' errors or the
-// denied sources that stopped a build; it reports whether it printed any.
+// denied sources (as the refusals name them) that stopped a build; it reports whether it printed any.
 func reportStop(w io.Writer, pol *policy.Policy, b *dag.Build, err error) bool {
 	var le *builder.LintError
 	switch {
@@ -130,5 +130,9 @@ func reportStop(w io.Writer, pol *policy.Policy, b *dag.Build, err error) bool {
 		fmt.Fprintln(w, "weld: "+le.Error()+" (weld lint shows them; the policy's rules: set their severity)")
 		return true
 	}
-	return reportDenials(w, pol, b, err)
+	denials := builder.Denials(err) // the daemon's source policy's
+	for _, de := range denials {
+		fmt.Fprintln(w, de.Refusal(pol, b))
+	}
+	return len(denials) > 0
 }

@@ -9,22 +9,19 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/boundedio"
+	"github.com/weld-build/weld/policy"
 )
 
 // selectSteps returns the labels to pass to builder.Run: the arguments, or
 // with --affected-by-base the affected steps. It returns nil labels and no
 // error when --affected-by-base finds nothing to build (and says so).
-func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) ([]string, error) {
+func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, pol *policy.Policy, args []string) ([]string, error) {
 	if bo.affectedByBase == "" {
 		_, err := p.Select(args...)
 		return append([]string{}, args...), err
 	}
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%w: --affected-by-base selects the steps; do not name steps too", errBadInput)
-	}
-	pol, err := bo.loadPolicy(o, p.Build())
-	if err != nil {
-		return nil, err
 	}
 	labels, err := affectedByBase(p, pol, bo.affectedByBase)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
 )
@@ -31,22 +30,6 @@ func (po *policyOptions) loadPolicy(o *rootOptions, b *dag.Build) (*policy.Polic
 		o.log.Debug("policy", "file", p.File)
 	}
 	return p, nil
-}
-
-// reportDenials prints each source the daemon's policy denied in err as
-// the static check prints its refusals (FILE:LINE: step S: image X … is not
-// allowed by POLICY (KEY: …)); it reports whether there was one.
-func reportDenials(w io.Writer, p *policy.Policy, b *dag.Build, err error) bool {
-	denials := builder.Denials(err)
-	for _, de := range denials {
-		pos := de.Pos(b)
-		if e := p.Denial(de.Step, pos, de.Identifier); e != nil {
-			fmt.Fprintln(w, e.Error())
-			continue
-		}
-		fmt.Fprintf(w, "%s: step %s: source %s (refused by BuildKit's source policy) is not one weld passes to the build\n", pos, de.Step, de.Identifier)
-	}
-	return len(denials) > 0
 }
 
 // printRefusals prints each refusal of the policy (the static checks' in
