@@ -93,3 +93,7 @@ func policyProject(t *testing.T, files map[string]string) *dag.Plan {
 	}
 	return p
 }
+
+// BuildOpts implements gateway.Client: a daemon with no workers listed (the
+// lint then builds for this host's platform).
+func (c *policyClient) BuildOpts() gateway.BuildOpts { return gateway.BuildOpts{SessionID: "fake"} }

@@ -120,7 +120,9 @@ func TestPrepareAppliesThePolicy(t *testing.T) {
 	if diff := cmp.Diff(map[string][]BasePin{"app": {pin1, pin3}}, pins); diff != "" {
 		t.Errorf("pins (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"busybox:1.36"}, s.resolved); diff != "" {
+	// Once to pin it, once (for both FROMs) by the lint gate, which sees
+	// the pinned ref.
+	if diff := cmp.Diff([]string{"busybox:1.36", "docker.io/library/busybox:1.36@" + d.String()}, s.resolved); diff != "" {
 		t.Errorf("resolved (-want +got):\n%s", diff)
 	}
 	if got, want := rb.o.images["node:10.4.8"], (ImageSource{Image: "docker.io/library/busybox:1.36@" + d.String()}); got != want {
