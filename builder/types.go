@@ -118,9 +118,8 @@ type StepResult struct {
 	// containerimage.descriptor decoded.
 	ExporterResponse map[string]string `json:"-"`
 
-	err        error
-	publishing bool      // the step passed the publish gate
-	builtAt    time.Time // when the step had built and passed its checks
+	err     error
+	builtAt time.Time // when the step had built and passed its checks
 }
 
 // Err returns the step's error, or nil.
