@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +35,10 @@ func (e *registryExporter) Publish(ctx context.Context, img *stagedImage) ([]str
 	v := img.tr.vertex("pushing " + name)
 	err := e.push(ctx, img)
 	v.complete(err)
+	if errors.Is(err, remotedocker.ErrInvalidAuthorization) {
+		// The registry answered 401 to what weld could offer.
+		err = fmt.Errorf("unauthorized: %w (are the credentials in $DOCKER_CONFIG/config.json, as docker login writes them?)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pushing %s: %w", name, err)
 	}
