@@ -28,7 +28,11 @@ func (ss *stepSession) own(def *llb.Definition, label string) {
 // other digests in other sessions; the daemon still shares the work by cache
 // key, and a shared vertex fails everywhere with the digest of the session
 // that registered it first, often the dependency's own.
-func (ss *stepSession) recordOwnDef(def *llb.Definition) {
+func (ss *stepSession) recordOwnDef(def *llb.Definition) { ss.recordDef(ss.step.Label, def) }
+
+// recordDef remembers the vertex digests and Dockerfile lines of step
+// label as solved in this session.
+func (ss *stepSession) recordDef(label string, def *llb.Definition) {
 	set := make(map[digest.Digest]bool, len(def.Def))
 	for _, dt := range def.Def {
 		set[digest.FromBytes(dt)] = true
@@ -48,8 +52,8 @@ func (ss *stepSession) recordOwnDef(def *llb.Definition) {
 		}
 	}
 	ss.mu.Lock()
-	ss.ownDefs[ss.step.Label] = set
-	ss.ownLines[ss.step.Label] = lines
+	ss.ownDefs[label] = set
+	ss.ownLines[label] = lines
 	ss.mu.Unlock()
 }
 

@@ -99,6 +99,7 @@ type run struct {
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 	filters   map[string]dag.ContextFilter // per step: what of its context is sent (ownstate.go)
+	host      map[string]string            // per folded step: the step whose session builds it (fold.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -175,6 +176,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 			r.publish[s.Label] = true
 		}
 	}
+	r.host = r.foldHosts()
 	if err := r.checkOutputs(); err != nil {
 		return nil, err
 	}
@@ -205,9 +207,15 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.warnOwnState()
 	var g errgroup.Group
 	for _, s := range r.steps {
+		if _, folded := r.host[s.Label]; folded {
+			continue // its host's session builds it (fold.go)
+		}
 		g.Go(func() error {
 			err := r.runStep(ctx, s)
 			r.finish(ctx, s, err)
+			for _, u := range r.unfinishedHosted(s.Label) {
+				r.finish(ctx, u, r.runStep(ctx, u))
+			}
 			return nil
 		})
 	}

@@ -36,8 +36,8 @@ func (f *future) markBuilt(failed bool) {
 func (r *run) waitDeps(ctx context.Context, s *dag.Step) error {
 	for _, d := range s.DependsOn {
 		f, ok := r.futures[d]
-		if !ok {
-			continue
+		if !ok || r.host[d] == s.Label {
+			continue // a step it hosts is built in its own session (fold.go)
 		}
 		select {
 		case <-f.built:

@@ -37,7 +37,7 @@ type tracker struct {
 	red *redact.Redactor
 
 	mu     sync.Mutex
-	done   map[digest.Digest]bool // completed vertices: cached or not
+	done   map[digest.Digest]doneVertex // completed vertices: whose, cached or not
 	logs   map[digest.Digest]*bytes.Buffer
 	owners map[digest.Digest]string
 	names  map[digest.Digest]string // vertex names as BuildKit gave them
@@ -49,7 +49,7 @@ type tracker struct {
 func newTracker(label string, sink func(*client.SolveStatus), elsewhere func(digest.Digest) string) *tracker {
 	return &tracker{
 		label: label, sink: sink, elsewhere: elsewhere,
-		done:     map[digest.Digest]bool{},
+		done:     map[digest.Digest]doneVertex{},
 		logs:     map[digest.Digest]*bytes.Buffer{},
 		owners:   map[digest.Digest]string{},
 		names:    map[digest.Digest]string{},
@@ -83,8 +83,8 @@ func (t *tracker) observe(st *client.SolveStatus, count bool) {
 		} else {
 			v.Name = name
 		}
-		if count && v.Completed != nil && owner == t.label {
-			t.done[v.Digest] = v.Cached
+		if count && v.Completed != nil {
+			t.done[v.Digest] = doneVertex{owner: owner, cached: v.Cached}
 		}
 	}
 	for _, l := range st.Logs {
@@ -109,16 +109,29 @@ func (t *tracker) observe(st *client.SolveStatus, count bool) {
 
 // counts returns how many vertices completed and how many of them were
 // answered from the cache.
-func (t *tracker) counts() (all, cached int) {
+func (t *tracker) counts() (all, cached int) { return t.countsFor(t.label) }
+
+// countsFor is counts for the vertices of step label in this session.
+func (t *tracker) countsFor(label string) (all, cached int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, c := range t.done {
+		if c.owner != label {
+			continue
+		}
 		all++
-		if c {
+		if c.cached {
 			cached++
 		}
 	}
 	return all, cached
+}
+
+// doneVertex is a completed vertex: the step it belongs to, and whether
+// the cache answered it.
+type doneVertex struct {
+	owner  string
+	cached bool
 }
 
 // tail returns the last lines a vertex printed.

@@ -20,11 +20,13 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 	if err != nil {
 		return &StepError{Step: s.Label, Err: err}
 	}
+	r.phase(s.Label, PhaseExport) // phases.go
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
 		if err := runChecks(ctx, r.checks(s, false), img); err != nil {
 			return r.explain(ctx, s, tr, err)
 		}
+		r.phase(s.Label, PhaseChecks)
 	}
 	release()
 	r.stepBuilt(s)
@@ -34,11 +36,13 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 		return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
 	}
+	r.phase(s.Label, PhaseWait)
 	e, err := r.exporter(s)
 	if err != nil {
 		return &PublishError{Step: s.Label, Err: err}
 	}
 	published, err := e.Publish(ctx, img)
+	r.phase(s.Label, PhasePublish)
 	res := r.results[s.Label]
 	if err != nil {
 		res.Outputs = append(res.Outputs, published...)

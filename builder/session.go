@@ -23,6 +23,7 @@ import (
 // runStep runs one step as its own BuildKit session.
 func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	release := func() {}
+	r.startClock(s.Label) // phases.go
 	if r.sem != nil {
 		if err := r.waitDeps(ctx, s); err != nil {
 			return err
@@ -40,6 +41,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 			}
 		}
 		defer release()
+		r.phase(s.Label, PhaseQueued)
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
 	opt, err := r.solveOpt(ctx, s, true)
@@ -65,6 +67,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		}
 		res.Duration = Duration(end.Sub(start))
 		res.Vertices, res.CachedVertices = tr.counts()
+		r.countHosted(s, tr) // fold.go
 	}()
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
@@ -114,18 +117,23 @@ type solved struct {
 // published step, into this run's staging.
 func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Result, error) {
 	s := ss.step
+	fold := ss.startFolded(ctx) // fold.go
+	defer fold.stop()
 	sv, err := ss.solve(ctx, s)
 	if err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseFrontend)
 	if err := sv.ref.Evaluate(ctx); err != nil {
 		return nil, err
 	}
-	for _, a := range s.Artifacts {
-		if _, err := sv.ref.StatFile(ctx, gateway.StatRequest{Path: a.Source}); err != nil {
-			return nil, &StepError{Step: s.Label, Err: fmt.Errorf("%s: artifact %s is not in the image: %w", a.Pos, a.Source, ErrMissingArtifact)}
-		}
+	if err := ss.checkArtifacts(ctx, s, sv); err != nil {
+		return nil, err
 	}
+	if err := fold.wait(s); err != nil {
+		return nil, err
+	}
+	ss.phase(s.Label, PhaseSolve)
 	if err := ss.verify(ctx, sv); err != nil {
 		return nil, err
 	}
@@ -138,6 +146,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := ss.afterBuild(ctx); err != nil {
 		return nil, err
 	}
+	ss.phase(s.Label, PhaseChecks)
 	res := gateway.NewResult()
 	res.SetRef(sv.ref)
 	if !ss.publish[s.Label] {
@@ -163,6 +172,16 @@ func (r *run) stepBuilt(s *dag.Step) {
 	r.gate.built()
 	r.futures[s.Label].markBuilt(false)
 	r.emit(Event{Step: s.Label, Type: EventBuilt})
+}
+
+// checkArtifacts fails when the image of step s lacks one of its artifacts.
+func (ss *stepSession) checkArtifacts(ctx context.Context, s *dag.Step, sv *solved) error {
+	for _, a := range s.Artifacts {
+		if _, err := sv.ref.StatFile(ctx, gateway.StatRequest{Path: a.Source}); err != nil {
+			return &StepError{Step: s.Label, Err: fmt.Errorf("%s: artifact %s is not in the image: %w", a.Pos, a.Source, ErrMissingArtifact)}
+		}
+	}
+	return nil
 }
 
 // ErrMissingArtifact marks an artifact path that the step's image lacks.

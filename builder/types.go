@@ -110,6 +110,8 @@ type StepResult struct {
 	// ran and the ones answered from the cache.
 	Vertices       int `json:"vertices"`
 	CachedVertices int `json:"cached_vertices"`
+	// Phases say where the step's time went, in order (see Phase).
+	Phases []Phase `json:"phases,omitempty"`
 	// Artifacts are the paths, relative to the work dir, of the artifacts
 	// the step hands on.
 	Artifacts []string `json:"artifacts"`
@@ -119,6 +121,8 @@ type StepResult struct {
 	ExporterResponse map[string]string `json:"-"`
 
 	err     error
+	folded  bool      // the step ended in its host's session (fold.go)
+	mark    time.Time // when its current phase started (phases.go)
 	builtAt time.Time // when the step had built and passed its checks
 }
 

@@ -168,6 +168,7 @@ timed() {
   fi
   t1=$(date +%s%N)
   awk -v ns=$((t1 - t0)) 'BEGIN {printf "%.3f\n", ns / 1e9}' >"$out.wall"
+  echo "$t0" >"$out.t0"
 }
 
 # weld_build OUT NONCE [STEP...]: times weld build of the current DAG ($dir).

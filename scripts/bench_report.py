@@ -36,6 +36,46 @@ def cached(meta):
             sum(v.get("vertices", 0) for v in meta.values()))
 
 
+PHASES = ("queued", "frontend", "solve", "checks", "wait", "export", "publish")
+
+
+def stamp(s):
+    """Parses an RFC 3339 time with nanoseconds into epoch seconds."""
+    from datetime import datetime
+    day, frac = (s.rstrip("Z").split(".") + ["0"])[:2]
+    frac = frac.split("+")[0].split("-")[0]
+    return datetime.fromisoformat(day + "+00:00").timestamp() + float("0." + frac)
+
+
+def union(spans):
+    """Returns the length of the union of (start, end) spans."""
+    total, end = 0.0, None
+    for a, b in sorted(spans):
+        if end is None or a > end:
+            total, end = total + b - a, b
+        elif b > end:
+            total, end = total + b - end, b
+    return total
+
+
+def profile(meta, t0, wall):
+    """Where a weld run's wall time went: before the first step started
+    (start-up, load, plan, policy, lint, connect), the wall seconds during
+    which any step was in each phase (they overlap), and after the last
+    phase ended (summary, metadata, exit)."""
+    spans = {p: [] for p in PHASES}
+    for step in meta.values():
+        for ph in step.get("phases") or []:
+            spans.setdefault(ph["name"], []).append((stamp(ph["start"]), stamp(ph["end"])))
+    every = [s for v in spans.values() for s in v]
+    if t0 is None or not every:
+        return None
+    out = {"before": min(a for a, _ in every) - t0 / 1e9}
+    out.update({p: union(v) for p, v in spans.items()})
+    out["after"] = t0 / 1e9 + wall - max(b for _, b in every)
+    return out
+
+
 def critical_path(plan, d):
     """Computes the longest chain of the steps' own solve times."""
     steps = [s["label"] for s in plan["steps"]]
@@ -69,7 +109,9 @@ def rep(dag, r, load, plan_file, d, bake, critical):
             rss = read(f"{d}/{tool}-{kind}.rss", int)
             rec[f"{tool}_{kind}_rss_mb"] = rss / 1024 if rss is not None else None
     for kind in ("cold", "warm"):
-        rec[f"weld_{kind}_cached"] = cached(json.load(open(f"{d}/weld-{kind}.json")))
+        meta = json.load(open(f"{d}/weld-{kind}.json"))
+        rec[f"weld_{kind}_cached"] = cached(meta)
+        rec[f"weld_{kind}_profile"] = profile(meta, read(f"{d}/weld-{kind}.t0", int), rec[f"weld_{kind}"])
         if bake == "1":
             rec[f"{kind}_ratio"] = rec[f"weld_{kind}"] / rec[f"bake_{kind}"]
     if critical == "1":
@@ -82,11 +124,20 @@ def rep(dag, r, load, plan_file, d, bake, critical):
     if bake == "1":
         msg += "\n    bake cold %.2f s, warm %.2f s; weld/bake cold %.2f, warm %.2f" % (
             rec["bake_cold"], rec["bake_warm"], rec["cold_ratio"], rec["warm_ratio"])
+    for kind in ("cold", "warm"):
+        if rec[f"weld_{kind}_profile"]:
+            msg += "\n    weld %s profile (s): %s" % (kind, profile_text(rec[f"weld_{kind}_profile"]))
     if critical == "1":
         msg += "\n    critical path %.2f s (%s), weld cold/critical %.2f" % (
             rec["critical"], " → ".join("%s %.2f" % (s, rec["own"][s]) for s in rec["chain"]),
             rec["cold_critical"])
     sys.stderr.write(msg + "\n")
+
+
+def profile_text(prof):
+    """Formats a profile: before, the phases in order, after."""
+    keys = ["before"] + [p for p in prof if p not in ("before", "after")] + ["after"]
+    return " | ".join("%s %.2f" % (k, prof[k]) for k in keys if prof.get(k) or k in ("before", "after"))
 
 
 def fmt(v, f="%.2f"):
@@ -157,6 +208,12 @@ def table(results, reps):
         print("%s: cold ratios %s; warm ratios %s; weld warm vertices cached %s" % (
             d, " ".join(fmt(r.get("cold_ratio")) for r in rs), " ".join(fmt(r.get("warm_ratio")) for r in rs),
             " ".join("%d/%d" % tuple(r["weld_warm_cached"]) for r in rs)))
+        for kind in ("cold", "warm"):
+            profs = [r.get(f"weld_{kind}_profile") for r in rs if r.get(f"weld_{kind}_profile")]
+            if profs:
+                keys = list(dict.fromkeys(k for p in profs for k in p))
+                print("  weld %s profile, median wall s: %s" % (kind, profile_text(
+                    {k: med(p.get(k, 0.0) for p in profs) for k in keys})))
         if rs[0].get("critical") is not None:
             print("  critical path per repetition: %s" % ", ".join(
                 "%s (%.2f s)" % (" → ".join(r["chain"]), r["critical"]) for r in rs))
