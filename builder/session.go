@@ -55,20 +55,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	drained := make(chan struct{})
 	go func() { tr.drain(ch, true); close(drained) }()
 	start := time.Now()
-	res := r.results[s.Label]
-	defer func() {
-		// A step's duration is its build, checks included, not the wait
-		// for the others before publishing, nor the publish.
-		r.mu.Lock()
-		end := res.builtAt
-		r.mu.Unlock()
-		if end.IsZero() {
-			end = time.Now()
-		}
-		res.Duration = Duration(end.Sub(start))
-		res.Vertices, res.CachedVertices = tr.counts()
-		r.countHosted(s, tr) // fold.go
-	}()
+	defer r.recordCounts(s, tr, start)
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
@@ -90,6 +77,22 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		return nil
 	}
 	return r.publishStep(ctx, s, tr, resp, release)
+}
+
+// recordCounts records a step's duration, from start, and its vertices.
+// The duration is its build, checks included, not the wait for the others
+// before publishing, nor the publish.
+func (r *run) recordCounts(s *dag.Step, tr *tracker, start time.Time) {
+	res := r.results[s.Label]
+	r.mu.Lock()
+	end := res.builtAt
+	r.mu.Unlock()
+	if end.IsZero() {
+		end = time.Now()
+	}
+	res.Duration = Duration(end.Sub(start))
+	res.Vertices, res.CachedVertices = tr.counts()
+	r.countHosted(s, tr) // fold.go
 }
 
 func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
