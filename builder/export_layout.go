@@ -67,6 +67,7 @@ func (e *ociExporter) stageTar(img *stagedImage) (string, error) {
 
 // commit puts the staged folder or tar at final, under the output's lock.
 func (e *ociExporter) commit(ctx context.Context, staged, final string) error {
+	defer e.r.stage.serialize(e.out.Dest)()
 	unlock, err := lockOutput(ctx, e.out.Dest)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 // moves the staged blobs, so it runs last.
 type storeExporter struct {
 	out Output
+	r   *run
 }
 
 var _ Exporter = (*storeExporter)(nil)
@@ -28,6 +29,7 @@ func (e *storeExporter) Publish(ctx context.Context, img *stagedImage) ([]string
 }
 
 func (e *storeExporter) commit(ctx context.Context, img *stagedImage) error {
+	defer e.r.stage.serialize(e.out.Dest)()
 	unlock, err := lockOutput(ctx, e.out.Dest)
 	if err != nil {
 		return err

@@ -95,7 +95,7 @@ func (r *run) exporter(s *dag.Step) (Exporter, error) {
 		case o.Type == OutputOCI:
 			last = append(last, &ociExporter{out: o, r: r})
 		case o.Type == OutputStore:
-			last = append(last, &storeExporter{out: o})
+			last = append(last, &storeExporter{out: o, r: r})
 		case o.Type == OutputRegistry:
 			m = append(m, &registryExporter{auth: r.o.auth})
 		case o.Type == OutputDocker:

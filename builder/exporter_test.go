@@ -218,7 +218,7 @@ func TestOCIExporterFolderAndStore(t *testing.T) {
 
 	g := newFixture(t, "other layer")
 	store := t.TempDir()
-	got, err = (&storeExporter{out: Output{Type: OutputStore, Dest: store}}).Publish(ctx, g.staged("img:v1"))
+	got, err = (&storeExporter{out: Output{Type: OutputStore, Dest: store}, r: &run{stage: newStaging()}}).Publish(ctx, g.staged("img:v1"))
 	if want := []string{"oci:" + store + " (img:v1)"}; err != nil || !slices.Equal(got, want) {
 		t.Fatalf("store Publish = %q, %v; want %q", got, err, want)
 	}

@@ -30,10 +30,29 @@ const (
 // staging is one run's staging folders, one per output folder.
 type staging struct {
 	mu      sync.Mutex
-	dirs    map[string]string // output folder → this run's staging folder
-	parents []string          // the .weld-staging folders this run created
-	locks   []*flock.Flock    // held on this run's staging folders while it lives (stagereclaim.go)
-	temp    string            // the private folder of images no output folder takes
+	dirs    map[string]string      // output folder → this run's staging folder
+	parents []string               // the .weld-staging folders this run created
+	locks   []*flock.Flock         // held on this run's staging folders while it lives (stagereclaim.go)
+	temp    string                 // the private folder of images no output folder takes
+	commits map[string]*sync.Mutex // output folder → held by this run's commit there
+}
+
+// serialize takes this run's turn to commit into dest: the steps of a run
+// released together by the publish gate then take the output's lock one
+// after the other at once, rather than polling it against each other.
+func (st *staging) serialize(dest string) func() {
+	st.mu.Lock()
+	if st.commits == nil {
+		st.commits = map[string]*sync.Mutex{}
+	}
+	m, ok := st.commits[dest]
+	if !ok {
+		m = &sync.Mutex{}
+		st.commits[dest] = m
+	}
+	st.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 func newStaging() *staging { return &staging{dirs: map[string]string{}} }
