@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/docker"
 	"github.com/weld-build/weld/internal/redact"
+	"github.com/weld-build/weld/internal/sched"
 )
 
 // Solver runs one BuildKit session with a client-side build function.
@@ -67,11 +67,15 @@ func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	rb, pins, err := b.prepare(ctx, p, steps, labels) // onebuild.go
+	sec, err := readRunSecrets(steps, b.o.secrets) // once per build
 	if err != nil {
 		return nil, err
 	}
-	r, err := rb.newRun(p, steps, labels)
+	rb, pins, err := b.prepare(ctx, p, steps, labels, sec) // onebuild.go
+	if err != nil {
+		return nil, err
+	}
+	r, err := rb.newRun(p, steps, labels, sec)
 	if err != nil {
 		return nil, err
 	}
@@ -90,9 +94,9 @@ type run struct {
 	perStep   map[string]secretStore
 	global    secretStore
 	bases     *baseImages
-	futures   map[string]*future
-	sem       chan struct{}
-	gate      *publishGate
+	futures   map[string]*sched.Future // per step: resolved when it has built, or did not
+	limit     *sched.Limiter           // --jobs; nil: no cap
+	gate      *sched.Barrier           // the publish gate: every step built and checked
 	mu        sync.Mutex
 	results   map[string]*StepResult
 	closure   map[string][]string // per step: its dependencies, in build order, then itself
@@ -139,11 +143,10 @@ func (r *run) checkOutputs() error {
 	return nil
 }
 
-func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run, error) {
-	perStep, global, err := readSecrets(steps, b.o.secrets, os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
+// newRun makes the run of the selected steps, with their secrets (read
+// once per build: readSecrets).
+func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec runSecrets) (*run, error) {
+	perStep, global := sec.perStep, sec.global
 	bases, err := openBaseImages(b.o.images)
 	if err != nil {
 		return nil, err
@@ -162,7 +165,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	redacting := newProgressRedactor(red, b.o.progress)
 	r := &run{
 		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
-		futures: map[string]*future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
+		futures: map[string]*sched.Future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
 		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(redacting.write),
 		stage: newStaging(), red: red, redacting: redacting,
@@ -176,7 +179,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 		explicit[l] = true
 	}
 	for _, s := range steps {
-		r.futures[s.Label] = &future{built: make(chan struct{})}
+		r.futures[s.Label] = sched.NewFuture()
 		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s), Outputs: []string{}}
 		// Steps built only because a selection needs them are not published.
 		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
@@ -190,10 +193,8 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string) (*run,
 	if err := r.filterContexts(); err != nil {
 		return nil, err
 	}
-	if b.o.jobs > 0 {
-		r.sem = make(chan struct{}, b.o.jobs)
-	}
-	r.gate = newPublishGate(len(steps))
+	r.limit = sched.NewLimiter(b.o.jobs)
+	r.gate = sched.NewBarrier(len(steps))
 	return r, nil
 }
 
@@ -218,8 +219,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			continue // its host's session builds it (fold.go)
 		}
 		g.Go(func() error {
-			err := r.runStep(ctx, s)
-			r.finish(ctx, s, err)
+			r.finish(ctx, s, r.runStep(ctx, s))
 			for _, u := range r.unfinishedHosted(s.Label) {
 				r.finish(ctx, u, r.runStep(ctx, u))
 			}
@@ -231,44 +231,50 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	return r.result(ctx)
 }
 
-// finish records how a step ended, and cancels the rest on a first real
-// failure unless keep-going is set.
-func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
-	res := r.results[s.Label]
-	f := r.futures[s.Label]
-	err = redactErr(r.red, err)
-	switch {
-	case err == nil:
-		res.Status = StatusDone
-	case errors.Is(err, ErrDependencyFailed):
-		res.Status = StatusDependencyFailed
-	case context.Cause(ctx) != nil && errors.Is(err, context.Canceled):
-		res.Status = StatusCanceled
-	case errors.Is(err, ErrNotPublished):
-		res.Status = StatusHeldBack
-	case errors.As(err, new(*PublishError)):
+// finish records how a step ended, from its outcome (the one place that
+// writes a step's result), and cancels the rest on a first real failure
+// unless keep-going is set.
+func (r *run) finish(ctx context.Context, s *dag.Step, o outcome) {
+	err := redactErr(r.red, o.err)
+	status := stepStatus(ctx, err)
+	r.record(s, o, status, err)
+	switch status {
+	case StatusPublishFailed:
 		// Other images go on publishing: the report then says exactly
 		// which were published and which were not.
-		res.Status = StatusPublishFailed
 		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
-	default:
-		res.Status = StatusFailed
+	case StatusFailed:
 		r.emit(Event{Step: s.Label, Type: EventFailed, Err: err, Message: err.Error()})
 		// The gate first: a step waiting to publish must learn that it is
 		// held back before it sees the cancel.
-		r.gate.fail()
+		r.gate.Fail()
 		if !r.o.keepGoing {
 			r.cancel(err)
 		}
 	}
-	if err != nil {
-		res.err = err
-		res.Error = err.Error()
-		if res.Status != StatusPublishFailed {
-			r.gate.fail()
-		}
+	if err != nil && status != StatusPublishFailed {
+		r.gate.Fail()
 	}
-	f.markBuilt(err != nil)
+	if err != nil {
+		r.futures[s.Label].Resolve(errStepFailed) // a step that built resolved it already
+	}
+}
+
+// stepStatus says how a step ended from its error.
+func stepStatus(ctx context.Context, err error) Status {
+	switch {
+	case err == nil:
+		return StatusDone
+	case errors.Is(err, ErrDependencyFailed):
+		return StatusDependencyFailed
+	case context.Cause(ctx) != nil && errors.Is(err, context.Canceled):
+		return StatusCanceled
+	case errors.Is(err, ErrNotPublished):
+		return StatusHeldBack
+	case errors.As(err, new(*PublishError)):
+		return StatusPublishFailed
+	}
+	return StatusFailed
 }
 
 // result assembles the Result and the run's error: the first real failure,

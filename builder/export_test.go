@@ -14,7 +14,7 @@ import (
 // did before it ran in-process: what the integration tests compare Lint's
 // results with.
 func (b *Builder) LintSubrequest(ctx context.Context, p *dag.Plan, labels ...string) (map[string]*lint.LintResults, error) {
-	return b.lintRun(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+	return b.lintReading(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
 		results := make([]*lint.LintResults, len(r.steps))
 		g, ctx := errgroup.WithContext(ctx)
 		for i, s := range r.steps {

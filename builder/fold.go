@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -102,13 +101,12 @@ func (ss *stepSession) startFolded(ctx context.Context) *folded {
 	fctx, cancel := context.WithCancelCause(ctx)
 	f := &folded{errs: map[string]error{}, cancel: cancel, order: ss.hosted(ss.step.Label)}
 	for _, u := range f.order {
-		start := time.Now()
-		ss.startClock(u.Label)
+		clk := newClock()
 		ss.emit(Event{Step: u.Label, Type: EventStarted})
 		sv, err := ss.solve(fctx, u)
 		if err == nil {
 			ss.recordDef(u.Label, sv.def)
-			ss.phase(u.Label, PhaseFrontend)
+			clk.phase(PhaseFrontend)
 		}
 		f.g.Go(func() error {
 			if err == nil {
@@ -116,12 +114,12 @@ func (ss *stepSession) startFolded(ctx context.Context) *folded {
 			}
 			if err == nil {
 				err = ss.checkArtifacts(fctx, u, sv)
-				ss.phase(u.Label, PhaseSolve)
+				clk.phase(PhaseSolve)
 			}
 			if errors.Is(context.Cause(fctx), errHostStopped) && context.Cause(ctx) == nil {
 				return nil // not ended: it runs on its own
 			}
-			ss.foldedDone(ctx, u, start, err)
+			ss.foldedDone(ctx, u, clk, err)
 			f.mu.Lock()
 			f.errs[u.Label] = err
 			f.mu.Unlock()
@@ -150,19 +148,15 @@ func (f *folded) stop() {
 	_ = f.g.Wait()
 }
 
-// foldedDone records how a hosted step ended.
-func (ss *stepSession) foldedDone(ctx context.Context, u *dag.Step, start time.Time, err error) {
-	res := ss.results[u.Label]
-	ss.mu.Lock()
-	res.Duration = Duration(time.Since(start))
-	res.folded = true
-	ss.mu.Unlock()
+// foldedDone records how a hosted step ended; its vertex counts come
+// with its host's outcome (runStep's counted).
+func (ss *stepSession) foldedDone(ctx context.Context, u *dag.Step, clk *clock, err error) {
 	if err == nil {
-		ss.stepBuilt(u)
-		ss.finish(ctx, u, nil)
-		return
+		ss.stepBuilt(u, clk)
+	} else {
+		err = ss.explain(ctx, u, ss.tr, err)
 	}
-	ss.finish(ctx, u, ss.explain(ctx, u, ss.tr, err))
+	ss.finish(ctx, u, outcome{err: err, clock: clk, folded: true})
 }
 
 // unfinishedHosted are the steps host was to fold that never ended (the
@@ -177,17 +171,4 @@ func (r *run) unfinishedHosted(host string) []*dag.Step {
 		}
 	}
 	return out
-}
-
-// countHosted gives the steps a session hosted their vertex counts, from
-// its tracker (the vertices they own there).
-func (r *run) countHosted(host *dag.Step, tr *tracker) {
-	for _, u := range r.hosted(host.Label) {
-		res := r.results[u.Label]
-		r.mu.Lock()
-		if res.folded {
-			res.Vertices, res.CachedVertices = tr.countsFor(u.Label)
-		}
-		r.mu.Unlock()
-	}
 }

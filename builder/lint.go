@@ -25,18 +25,32 @@ import (
 // and registry auth. A step that WithFrontends lets run its own frontend is
 // linted by that frontend, through the daemon, in a session of its own.
 func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[string]*lint.LintResults, error) {
-	return b.lintRun(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+	return b.lintReading(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
 		return r.lint(ctx, daemonFetcher{r})
 	})
 }
 
-// lintRun runs fn, a lint, on the run of the selected steps.
-func (b *Builder) lintRun(ctx context.Context, p *dag.Plan, labels []string, fn func(context.Context, *run) (map[string]*lint.LintResults, error)) (map[string]*lint.LintResults, error) {
+// lintReading reads the selected steps' secrets and runs fn, a lint, on
+// their run.
+func (b *Builder) lintReading(ctx context.Context, p *dag.Plan, labels []string, fn func(context.Context, *run) (map[string]*lint.LintResults, error)) (map[string]*lint.LintResults, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.newRun(p, steps, labels)
+	sec, err := readRunSecrets(steps, b.o.secrets)
+	if err != nil {
+		return nil, err
+	}
+	return b.lintRun(ctx, p, labels, sec, fn)
+}
+
+// lintRun runs fn, a lint, on the run of the selected steps.
+func (b *Builder) lintRun(ctx context.Context, p *dag.Plan, labels []string, sec runSecrets, fn func(context.Context, *run) (map[string]*lint.LintResults, error)) (map[string]*lint.LintResults, error) {
+	steps, err := p.Select(labels...)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.newRun(p, steps, labels, sec)
 	if err != nil {
 		return nil, err
 	}

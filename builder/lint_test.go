@@ -80,7 +80,7 @@ func lintRun(t *testing.T, files map[string]string, opts ...Option) *run {
 		t.Fatal(err)
 	}
 	steps, _ := p.Select()
-	r, err := b.newRun(p, steps, nil)
+	r, err := b.newRun(p, steps, nil, runSecrets{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/redact"
 	"github.com/weld-build/weld/policy"
@@ -25,8 +27,10 @@ func (e *LintError) Unwrap() error { return policy.ErrLint }
 
 // lintGate runs the Dockerfile checks before the build: BuildKit's through
 // Lint, then policy.Lint over its results and weld's own rules.
-func (b *Builder) lintGate(ctx context.Context, p *dag.Plan, in policy.Input) error {
-	bk, err := b.Lint(ctx, p, in.Selected...)
+func (b *Builder) lintGate(ctx context.Context, p *dag.Plan, in policy.Input, sec runSecrets) error {
+	bk, err := b.lintRun(ctx, p, in.Selected, sec, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+		return r.lint(ctx, daemonFetcher{r})
+	})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func WithPolicy(p *policy.Policy) Option {
 // a Builder with the run's own options (the policy's replacements, pins,
 // source policy, gates and redactions, the revision label) and the bases'
 // pins per step label.
-func (b *Builder) prepare(ctx context.Context, p *dag.Plan, steps []*dag.Step, labels []string) (*Builder, map[string][]BasePin, error) {
+func (b *Builder) prepare(ctx context.Context, p *dag.Plan, steps []*dag.Step, labels []string, sec runSecrets) (*Builder, map[string][]BasePin, error) {
 	o := b.o.clone()
 	setRevision(ctx, o, p.Build().WorkDir)
 	in := policy.Input{Build: p.Build(), Steps: steps, BuildArgs: o.buildArgs, Selected: labels}
@@ -67,7 +67,7 @@ func (b *Builder) prepare(ctx context.Context, p *dag.Plan, steps []*dag.Step, l
 	}
 	rb := &Builder{solver: b.solver, o: o}
 	if o.policy != nil {
-		if err := rb.lintGate(ctx, p, in); err != nil {
+		if err := rb.lintGate(ctx, p, in, sec); err != nil {
 			return nil, nil, redactErr(redact.NewSecrets(o.redact...), err)
 		}
 	}

@@ -110,7 +110,7 @@ func TestPrepareAppliesThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps, _ := p.Select()
-	rb, pins, err := b.prepare(context.Background(), p, steps, nil)
+	rb, pins, err := b.prepare(context.Background(), p, steps, nil, runSecrets{})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}

@@ -39,22 +39,37 @@ type Phase struct {
 // Seconds is the phase's length.
 func (p Phase) Seconds() float64 { return p.End.Sub(p.Start).Seconds() }
 
-// phase records that step label spent the time since its last phase
-// ended (or since startClock) on name.
-func (r *run) phase(label, name string) {
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res := r.results[label]
-	if !res.mark.IsZero() {
-		res.Phases = append(res.Phases, Phase{Name: name, Start: res.mark, End: now})
-	}
-	res.mark = now
+// clock times one step: its phases, and when it had built. Only the
+// goroutine running the step (its session's, or its host's for a folded
+// step) uses it; the step's outcome hands it to finish.
+type clock struct {
+	start  time.Time // the session's start: Duration counts from it
+	mark   time.Time // where the current phase began
+	built  time.Time // when it had built and passed its checks
+	phases []Phase
 }
 
-// startClock starts step label's first phase now.
-func (r *run) startClock(label string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.results[label].mark = time.Now()
+func newClock() *clock {
+	now := time.Now()
+	return &clock{start: now, mark: now}
+}
+
+// phase records that the time since the last phase ended went to name.
+func (c *clock) phase(name string) {
+	now := time.Now()
+	c.phases = append(c.phases, Phase{Name: name, Start: c.mark, End: now})
+	c.mark = now
+}
+
+// begin starts the step's own work (its session) now.
+func (c *clock) begin() { c.start = time.Now() }
+
+// duration is the step's build and checks: not the wait for the others
+// before publishing, nor the publish.
+func (c *clock) duration() time.Duration {
+	end := c.built
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(c.start)
 }

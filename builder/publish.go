@@ -2,8 +2,6 @@ package builder
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -14,49 +12,44 @@ import (
 // publishStep takes a published step on from the end of its session, which
 // exported its image once into staging: the checks on that layout, then
 // the step counts as built; after the publish gate (every step built and
-// checked) each output publishes from the same layout.
-func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, release func()) error {
+// checked) each output publishes from the same layout. It fills o.
+func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, release func(), o *outcome) {
 	dir, err := r.stagedLayout(s)
 	if err != nil {
-		return &StepError{Step: s.Label, Err: err}
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
 	}
-	r.phase(s.Label, PhaseExport) // phases.go
+	o.clock.phase(PhaseExport)
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
 		if err := runChecks(ctx, r.checks(s, false), img); err != nil {
-			return r.explain(ctx, s, tr, err)
+			o.err = r.explain(ctx, s, tr, err)
+			return
 		}
-		r.phase(s.Label, PhaseChecks)
+		o.clock.phase(PhaseChecks)
 	}
 	release()
-	r.stepBuilt(s)
-	if err := r.gate.wait(ctx); err != nil {
-		if errors.Is(err, ErrNotPublished) {
-			return err
-		}
-		return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
+	r.stepBuilt(s, o.clock)
+	if o.err = r.waitGate(ctx, s); o.err != nil {
+		return
 	}
-	r.phase(s.Label, PhaseWait)
+	o.clock.phase(PhaseWait)
 	e, err := r.exporter(s)
 	if err != nil {
-		return &PublishError{Step: s.Label, Err: err}
+		o.err = &PublishError{Step: s.Label, Err: err}
+		return
 	}
-	published, err := e.Publish(ctx, img)
-	r.phase(s.Label, PhasePublish)
-	res := r.results[s.Label]
+	o.outputs, err = e.Publish(ctx, img)
+	o.clock.phase(PhasePublish)
 	if err != nil {
-		res.Outputs = append(res.Outputs, published...)
-		return &PublishError{Step: s.Label, Err: err}
+		o.err = &PublishError{Step: s.Label, Err: err}
+		return
 	}
-	if o, ok := r.solver.(publishObserver); ok {
-		o.published(s.Label)
+	if p, ok := r.solver.(publishObserver); ok {
+		p.published(s.Label)
 	}
 	if resp != nil {
-		res.ExporterResponse = resp.ExporterResponse
-		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-		res.ConfigDigest = resp.ExporterResponse[exptypes.ExporterImageConfigDigestKey]
+		o.exporter = resp.ExporterResponse
 	}
-	res.Outputs = published
-	r.emit(Event{Step: s.Label, Type: EventPublished, Message: res.Digest})
-	return nil
+	r.emit(Event{Step: s.Label, Type: EventPublished, Message: o.exporter[exptypes.ExporterImageDigestKey]})
 }

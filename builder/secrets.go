@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/moby/buildkit/session"
@@ -73,7 +74,7 @@ func readSecrets(steps []*dag.Step, global []SecretSpec, lookup func(string) (st
 		default:
 			v, err = boundedio.ReadFile(sp.Src, boundedio.MaxSecret)
 			if err != nil {
-				err = fmt.Errorf("--secret id=%s: reading %s: %w", sp.ID, sp.Src, err)
+				err = fmt.Errorf("--secret id=%s: %w", sp.ID, err) // err names the file
 			}
 		}
 		if err != nil {
@@ -138,4 +139,16 @@ func sshAttachable(specs []string) (session.Attachable, error) {
 		return nil, fmt.Errorf("setting up --ssh: %w", err)
 	}
 	return a, nil
+}
+
+// runSecrets are the values of a run's secrets, read once per build.
+type runSecrets struct {
+	perStep map[string]secretStore // by step label: its build.yml secrets
+	global  secretStore            // the command line's (WithSecrets)
+}
+
+// readRunSecrets is readSecrets for a run, from the process environment.
+func readRunSecrets(steps []*dag.Step, specs []SecretSpec) (runSecrets, error) {
+	perStep, global, err := readSecrets(steps, specs, os.LookupEnv)
+	return runSecrets{perStep: perStep, global: global}, err
 }

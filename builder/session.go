@@ -20,33 +20,27 @@ import (
 	"github.com/weld-build/weld/dag"
 )
 
-// runStep runs one step as its own BuildKit session.
-func (r *run) runStep(ctx context.Context, s *dag.Step) error {
-	release := func() {}
-	r.startClock(s.Label) // phases.go
-	if r.sem != nil {
+// runStep runs one step as its own BuildKit session and returns what it
+// produced.
+func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
+	clk := newClock()
+	if r.limit != nil { // --jobs: hold a slot only while working
 		if err := r.waitDeps(ctx, s); err != nil {
-			return err
+			return failed(clk, err)
 		}
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("step %q: %w", s.Label, context.Canceled)
-		}
-		var done bool
-		release = func() {
-			if !done {
-				done = true
-				<-r.sem
-			}
-		}
-		defer release()
-		r.phase(s.Label, PhaseQueued)
+	}
+	release, err := r.limit.Acquire(ctx)
+	if err != nil {
+		return failed(clk, fmt.Errorf("step %q: %w", s.Label, context.Canceled))
+	}
+	defer release()
+	if r.limit != nil {
+		clk.phase(PhaseQueued)
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
 	opt, err := r.solveOpt(ctx, s, true)
 	if err != nil {
-		return fmt.Errorf("step %q: %w", s.Label, err)
+		return failed(clk, fmt.Errorf("step %q: %w", s.Label, err))
 	}
 	ch := make(chan *client.SolveStatus)
 	tr := newTracker(s.Label, r.sink, func(d digest.Digest) string { return r.failedIn(s, d) })
@@ -54,13 +48,12 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	tr.red = r.red
 	drained := make(chan struct{})
 	go func() { tr.drain(ch, true); close(drained) }()
-	start := time.Now()
-	defer r.recordCounts(s, tr, start)
+	clk.begin()
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
 	resp, err := r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr}
+		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
 		res, err := ss.build(ctx, release)
 		fnErr = err
 		return res, err
@@ -69,30 +62,30 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		err = fnErr
 	}
 	<-drained
-	if err != nil {
-		return r.explain(ctx, s, tr, err)
+	o := r.counted(s, tr, outcome{clock: clk})
+	switch {
+	case err != nil:
+		o.err = r.explain(ctx, s, tr, err)
+	case !r.publish[s.Label]:
+		r.stepBuilt(s, clk)
+	default:
+		r.publishStep(ctx, s, tr, resp, release, &o)
 	}
-	if !r.publish[s.Label] {
-		r.stepBuilt(s)
-		return nil
-	}
-	return r.publishStep(ctx, s, tr, resp, release)
+	return o
 }
 
-// recordCounts records a step's duration, from start, and its vertices.
-// The duration is its build, checks included, not the wait for the others
-// before publishing, nor the publish.
-func (r *run) recordCounts(s *dag.Step, tr *tracker, start time.Time) {
-	res := r.results[s.Label]
-	r.mu.Lock()
-	end := res.builtAt
-	r.mu.Unlock()
-	if end.IsZero() {
-		end = time.Now()
+// counted adds the vertex counts of the step, and of the steps its session
+// hosted (fold.go), to o.
+func (r *run) counted(s *dag.Step, tr *tracker, o outcome) outcome {
+	o.vertices, o.cached = tr.counts()
+	for _, u := range r.hosted(s.Label) {
+		if o.hosted == nil {
+			o.hosted = map[string][2]int{}
+		}
+		all, cached := tr.countsFor(u.Label)
+		o.hosted[u.Label] = [2]int{all, cached}
 	}
-	res.Duration = Duration(end.Sub(start))
-	res.Vertices, res.CachedVertices = tr.counts()
-	r.countHosted(s, tr) // fold.go
+	return o
 }
 
 func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
@@ -104,6 +97,7 @@ type stepSession struct {
 	step   *dag.Step
 	solved map[string]*solved
 	tr     *tracker
+	clk    *clock // the step's phases (phases.go)
 }
 
 // solved is one step's result inside a session.
@@ -126,7 +120,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err != nil {
 		return nil, err
 	}
-	ss.phase(s.Label, PhaseFrontend)
+	ss.clk.phase(PhaseFrontend)
 	if err := sv.ref.Evaluate(ctx); err != nil {
 		return nil, err
 	}
@@ -136,7 +130,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := fold.wait(s); err != nil {
 		return nil, err
 	}
-	ss.phase(s.Label, PhaseSolve)
+	ss.clk.phase(PhaseSolve)
 	if err := ss.verify(ctx, sv); err != nil {
 		return nil, err
 	}
@@ -149,7 +143,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	if err := ss.afterBuild(ctx); err != nil {
 		return nil, err
 	}
-	ss.phase(s.Label, PhaseChecks)
+	ss.clk.phase(PhaseChecks)
 	res := gateway.NewResult()
 	res.SetRef(sv.ref)
 	if !ss.publish[s.Label] {
@@ -168,12 +162,10 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 
 // stepBuilt records that a step has built and passed its checks: it may
 // release the steps waiting on it, and counts towards the publish gate.
-func (r *run) stepBuilt(s *dag.Step) {
-	r.mu.Lock()
-	r.results[s.Label].builtAt = time.Now()
-	r.mu.Unlock()
-	r.gate.built()
-	r.futures[s.Label].markBuilt(false)
+func (r *run) stepBuilt(s *dag.Step, clk *clock) {
+	clk.built = time.Now()
+	r.gate.Arrive()
+	r.futures[s.Label].Resolve(nil)
 	r.emit(Event{Step: s.Label, Type: EventBuilt})
 }
 

@@ -126,10 +126,8 @@ type StepResult struct {
 	// with a policy (WithPolicy); nil without one.
 	Bases []BasePin `json:"weld.bases,omitempty"`
 
-	err     error
-	folded  bool      // the step ended in its host's session (fold.go)
-	mark    time.Time // when its current phase started (phases.go)
-	builtAt time.Time // when the step had built and passed its checks
+	err    error
+	folded bool // the step ended in its host's session (fold.go)
 }
 
 // Err returns the step's error, or nil.

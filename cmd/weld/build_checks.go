@@ -6,9 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -33,22 +31,6 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, pol *policy.Pol
 	}
 	o.log.Info(fmt.Sprintf("building the steps affected by %s: %s", bo.affectedByBase, strings.Join(labels, ", ")))
 	return labels, nil
-}
-
-// checkSecretSource fails for a --secret whose file or variable is missing,
-// or whose file is not a regular file within the limit, before any daemon
-// is contacted.
-func checkSecretSource(sp builder.SecretSpec) error {
-	if sp.Env != "" {
-		if _, ok := os.LookupEnv(sp.Env); !ok {
-			return fmt.Errorf("--secret id=%s: environment variable %s is not set", sp.ID, sp.Env)
-		}
-		return nil
-	}
-	if _, err := boundedio.ReadFile(sp.Src, boundedio.MaxSecret); err != nil {
-		return fmt.Errorf("--secret id=%s: %w", sp.ID, err)
-	}
-	return nil
 }
 
 // checkConnectFlags checks --jobs, --addr and --ssh before any daemon is

@@ -80,13 +80,8 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := parseEach(bo.secrets, "", func(s string) (builder.SecretSpec, error) {
-		sp, err := builder.ParseSecret(s)
-		if err == nil {
-			err = checkSecretSource(sp)
-		}
-		return sp, err
-	})
+	// The library reads each secret once, before any daemon (ErrSecret).
+	secrets, err := parseEach(bo.secrets, "", builder.ParseSecret)
 	if err != nil {
 		return nil, err
 	}
