@@ -255,6 +255,7 @@ func (r *run) finish(ctx context.Context, s *dag.Step, err error) {
 		}
 	}
 	if err != nil {
+		r.endPhase(s.Label) // phase_open.go
 		res.err = err
 		res.Error = err.Error()
 		if res.Status != StatusPublishFailed {
