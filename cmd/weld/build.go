@@ -42,6 +42,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			opts = append(opts, bo.report.options()...) // build_report.go
 			c, err := builder.Connect(cmd.Context(), bo.connect)
 			if err != nil {
 				return err
@@ -63,6 +64,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			res, runErr := b.Run(cmd.Context(), p, labels...)
 			disp.wait()
 			metaErr := bo.writeMetadata(res)
+			metaErr = bo.writeReport(metaErr, p, res, runErr) // build_report.go
 			if metaErr != nil && runErr == nil {
 				runErr = metaErr
 			}

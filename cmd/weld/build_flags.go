@@ -44,6 +44,7 @@ type buildOptions struct {
 	progress       string
 	provenance     string
 	secretCacheKey string
+	report         reportOptions // --report (build_report.go)
 
 	// set by checkPolicy: the policy, the bases it saw, and per step the
 	// digests of its bases (pinBases), for --metadata-file.
@@ -88,6 +89,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
+	addReportFlag(f, &bo.report) // build_report.go
 }
 
 // builderOptions checks the flags and maps them to builder options.
