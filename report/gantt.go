@@ -21,6 +21,7 @@ const (
 // one time axis, the critical path's marks and the links between them.
 type gantt struct {
 	Width, Height float64
+	RowHeight     float64
 	Ticks         []tick
 	Rows          []ganttRow
 	Links         []line
@@ -86,7 +87,7 @@ func (s timeScale) span(sp Span) (x, w float64) {
 // newGantt lays the report out as a Gantt chart.
 func newGantt(r *Report) gantt {
 	sc := newScale(r)
-	g := gantt{Width: labelWidth + plotWidth + 10, Height: axisHeight + rowHeight*float64(len(r.Steps)) + 4}
+	g := gantt{Width: labelWidth + plotWidth + 10, RowHeight: rowHeight, Height: axisHeight + rowHeight*float64(len(r.Steps)) + 4}
 	g.Ticks = ticks(sc)
 	var prev *rect // the last critical mark
 	for i, s := range r.Steps {
