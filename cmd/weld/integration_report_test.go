@@ -117,7 +117,7 @@ func TestReportOfAFailure(t *testing.T) {
 	n := nonce(t)
 	secret := "s3cret-" + n
 	dir := writeProject(t, map[string]string{
-		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    fine:\n      dockerfile: Dockerfile.fine\n    breaks:\n      dockerfile: Dockerfile.breaks\n",
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    fine:\n      dockerfile: Dockerfile.fine\n    breaks:\n      dockerfile: Dockerfile.breaks\n",
 		"Dockerfile.fine": "FROM busybox\nRUN echo fine-" + n + "\n",
 		"Dockerfile.breaks": "FROM busybox\nRUN echo ok\nRUN --mount=type=secret,id=tok echo \"<script>console.error('xss')</script> $(cat /run/secrets/tok) boom-" + n +
 			"\" && exit 3\n",
