@@ -136,7 +136,7 @@ func TestReportOfAFailure(t *testing.T) {
 	if rows["breaks"] != "failed false" && rows["breaks"] != "failed true" || len(rows) != 2 {
 		t.Errorf("chart rows %v, want breaks failed among 2", rows)
 	}
-	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "boom-" + n, "&lt;script&gt;console.error"} {
+	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "[secret:tok] boom-" + n, "&lt;script&gt;console.error"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM lacks %q", want)
 		}
