@@ -64,6 +64,8 @@ func TestTicks(t *testing.T) {
 		{0.5, []string{"0s", "0.1s", "0.2s", "0.3s", "0.4s", "0.5s"}},
 		{95, []string{"0s", "20s", "40s", "60s", "80s"}},
 		{0, []string{"0s"}},
+		{5e-324, []string{"0s"}}, // from a hand-made JSON: no endless axis
+		{math.Inf(1), []string{"0s"}},
 	}
 	for _, tc := range tests {
 		sc := timeScale{t0: t0, secs: tc.secs, x0: labelWidth, w: plotWidth}

@@ -21,7 +21,7 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 // testPlan makes a plan of steps by label, with deps, in a temp work dir;
 // each step's Dockerfile is named after its label (stepN when the label
 // has a slash) and holds dockerfile.
-func testPlan(t *testing.T, deps map[string][]string, dockerfile string, order ...string) *dag.Plan {
+func testPlan(t testing.TB, deps map[string][]string, dockerfile string, order ...string) *dag.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	b := &dag.Build{File: "build.yml", WorkDir: dir, Version: "2016-03-14"}
@@ -65,7 +65,7 @@ func result(steps map[string][]ph, order ...string) *builder.Result {
 
 // chain is a → b, with c on its own: a builds 0-2 s, b's session starts
 // at once and ends its build at 5 s, c builds 0-4 s; all publish 5-6 s.
-func chain(t *testing.T) (*dag.Plan, *builder.Result) {
+func chain(t testing.TB) (*dag.Plan, *builder.Result) {
 	p := testPlan(t, map[string][]string{"b": {"a"}}, "FROM scratch\n", "a", "b", "c")
 	res := result(map[string][]ph{
 		"a": {{"frontend", 0, 0.5}, {"solve", 0.5, 2}, {"wait", 2, 5}, {"export", 5, 5.5}, {"publish", 5.5, 6}},
