@@ -73,6 +73,7 @@ func (bo *buildOptions) lint(ctx context.Context, o *rootOptions, w io.Writer, b
 	if err != nil {
 		return err
 	}
+	bo.report.findings = findings // for --report (build_report.go)
 	for _, f := range findings {
 		if f.Severity == policy.SeverityError {
 			fmt.Fprintln(w, f.String())

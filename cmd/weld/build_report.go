@@ -12,15 +12,21 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/atomicfile"
+	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/report"
 )
 
 // This file is weld build's --report FILE.html|FILE.json. Its hooks:
 // buildOptions.report and addReportFlag (build_flags.go), report.options
-// appended to the builder options and writeReport after the run (build.go).
+// appended to the builder options and writeReport after the run (build.go),
+// the Dockerfile checks' findings kept (lint, build_checks.go).
 
-// reportOptions is the --report flag, a pflag.Value.
-type reportOptions struct{ path string }
+// reportOptions is the --report flag, a pflag.Value, and what the build
+// found for the report besides its Result.
+type reportOptions struct {
+	path     string
+	findings policy.Findings // the Dockerfile checks' (lint)
+}
 
 var _ pflag.Value = (*reportOptions)(nil)
 
@@ -70,7 +76,8 @@ func (bo *buildOptions) writeReport(prev error, p *dag.Plan, res *builder.Result
 	if path == "" {
 		return prev
 	}
-	r := report.Build(p, res, report.WithError(runErr), report.WithRedactor(bo.red.String))
+	r := report.Build(p, res, report.WithError(runErr), report.WithRedactor(bo.red.String),
+		report.WithFindings(reportFindings(bo.report.findings)...))
 	write := r.WriteHTML
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		write = r.WriteJSON
@@ -83,6 +90,15 @@ func (bo *buildOptions) writeReport(prev error, p *dag.Plan, res *builder.Result
 		return err
 	}
 	return prev
+}
+
+// reportFindings are the policy's findings in the report's terms.
+func reportFindings(fs policy.Findings) []report.Finding {
+	out := make([]report.Finding, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, report.Finding{Rule: f.Rule, Severity: string(f.Severity), Step: f.Step, Source: f.Pos.String(), Message: f.Message})
+	}
+	return out
 }
 
 // writeAtomic writes path with write, all or nothing.

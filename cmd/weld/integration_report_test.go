@@ -111,13 +111,14 @@ func TestReportSecretapp(t *testing.T) {
 
 // TestReportOfAFailure: a failing RUN whose output holds markup and a
 // secret's value: exit 1, and the HTML report names the failing line,
-// shows the tail as text, runs nothing and holds no secret.
+// shows the tail as text, runs nothing and holds no secret; the
+// Dockerfile checks' findings are in it.
 func TestReportOfAFailure(t *testing.T) {
 	e := testEnv(t)
 	n := nonce(t)
 	secret := "s3cret-" + n
 	dir := writeProject(t, map[string]string{
-		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    fine:\n      dockerfile: Dockerfile.fine\n    breaks:\n      dockerfile: Dockerfile.breaks\n",
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    fine:\n      name: weld-report-fine\n      dockerfile: Dockerfile.fine\n    breaks:\n      dockerfile: Dockerfile.breaks\n",
 		"Dockerfile.fine": "FROM busybox\nRUN echo fine-" + n + "\n",
 		"Dockerfile.breaks": "FROM busybox\nRUN echo ok\nRUN --mount=type=secret,id=tok echo \"<script>console.error('xss')</script> $(cat /run/secrets/tok) boom-" + n +
 			"\" && exit 3\n",
@@ -136,7 +137,7 @@ func TestReportOfAFailure(t *testing.T) {
 	if rows["breaks"] != "failed false" && rows["breaks"] != "failed true" || len(rows) != 2 {
 		t.Errorf("chart rows %v, want breaks failed among 2", rows)
 	}
-	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "[secret:tok] boom-" + n, "&lt;script&gt;console.error"} {
+	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "[secret:tok] boom-" + n, "&lt;script&gt;console.error", `<td>UnpinnedBase</td>`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM lacks %q", want)
 		}
