@@ -48,6 +48,9 @@ func TestHTMLEscapesInput(t *testing.T) {
 			t.Errorf("the page holds %q unescaped: …%s…", bad, out[max(0, i-80):min(len(out), i+80)])
 		}
 	}
+	if !strings.Contains(out, `<tr class="gate">`) || !strings.Contains(out, `<tr class="finding">`) {
+		t.Error("the page lacks the gate's or the finding's row")
+	}
 	if n := strings.Count(out, "&lt;script&gt;"); n < 10 {
 		t.Errorf("the escaped label shows %d times, want it everywhere it is used (>= 10)", n)
 	}
@@ -62,6 +65,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, `default-src 'none'`) {
 		t.Error("the page has no Content-Security-Policy that forbids fetches and scripts")
+	}
+	if strings.Contains(out, `id="gates"`) {
+		t.Error("the page has a Gates section for a build that recorded no gate")
 	}
 	for _, ref := range []string{"http://", "https://", "<link", "<script", "src="} {
 		if strings.Contains(strings.ReplaceAll(out, `xmlns="http://www.w3.org/2000/svg"`, ""), ref) {
