@@ -49,10 +49,10 @@ func WithGates(gs ...GateResult) Option {
 	return func(o *options) { o.gates = append(o.gates, gs...) }
 }
 
-// Build makes the report of a build of plan p that ended with res (nil when
-// the build stopped before the builder ran: then every step of p is "not
-// run"). It reads the failing Dockerfile line of a failed step from its
-// Dockerfile, through the one bounded reader.
+// Build makes the report of a build of plan p (not nil) that ended with
+// res (nil when the build stopped before the builder ran: then every step
+// of p is "not run"). It reads the failing Dockerfile line of a failed step
+// from its Dockerfile, through the one bounded reader.
 func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	o := options{redact: func(s string) string { return s }}
 	for _, opt := range opts {
