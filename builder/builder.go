@@ -56,20 +56,27 @@ func DefaultOutputs(ctx context.Context, dir string) []Output {
 
 // Run builds the steps with the given labels and everything they need (all
 // steps when none are given), runs their commands and tests, and then, only
-// if everything passed, publishes the selected named steps. Once the build
-// has started, the returned Result holds every step's outcome, also when err
-// is not nil; an error found before (a bad selection, an unreadable secret,
-// outputs that cannot work) comes with a nil Result.
+// if everything passed, publishes the selected named steps. With
+// WithPolicy, the policy's checks, replacements, pins and Dockerfile checks
+// come first (see WithPolicy). Once the build has started, the returned
+// Result holds every step's outcome, also when err is not nil; an error
+// found before (a bad selection, a refusal, an unreadable secret, outputs
+// that cannot work) comes with a nil Result.
 func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Result, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.newRun(p, steps, labels)
+	rb, pins, err := b.prepare(ctx, p, steps, labels) // onebuild.go
+	if err != nil {
+		return nil, err
+	}
+	r, err := rb.newRun(p, steps, labels)
 	if err != nil {
 		return nil, err
 	}
 	res, err := r.execute(ctx)
+	setBases(res, pins)
 	redactResult(r.red, res)
 	return res, redactErr(r.red, err)
 }

@@ -20,6 +20,14 @@
 // build with BuildKit's built-in Dockerfile frontend unless WithFrontends
 // lets them run their # syntax= image.
 //
+// With WithPolicy, Run is the whole of weld build: before any daemon work it
+// refuses build args that hold secrets and every base, image, frontend or
+// source the policy does not allow; it composes the policy's replacements
+// with WithImages, pins bases to digests (pin_digests), adds the policy's
+// source policy and gates, and stops on the Dockerfile checks' errors; the
+// Result records each step's bases (StepResult.Bases), and WriteMetadata
+// writes the metadata file. Check runs those checks alone, without a daemon.
+//
 // The package never prints and never exits: it reports through an event sink,
 // a progress sink and an injected *log.Logger, and cancels with its context.
 // Every secret value a run serves (and those given to WithRedact) is

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -14,63 +13,23 @@ import (
 	"github.com/weld-build/weld/internal/docker"
 )
 
-// exports are the exporters of a published step.
-func (r *run) exports(ctx context.Context, s *dag.Step) ([]client.ExportEntry, error) {
-	var out []client.ExportEntry
-	for _, o := range r.o.outputs {
-		attrs := map[string]string{}
-		if s.Name != "" {
-			attrs["name"] = s.Name
-		}
-		e := client.ExportEntry{Attrs: attrs}
-		switch o.Type {
-		case OutputOCI, OutputStore:
-			// Staged privately; commitOutputs publishes it after the gate.
-			e.Type = client.ExporterOCI
-			staged, err := r.stagedPath(o, s)
-			if err != nil {
-				return nil, err
-			}
-			if o.Tar {
-				e.Output = r.stagedTar(s, staged)
-				break
-			}
-			attrs["tar"] = "false"
-			e.OutputDir = staged
-		case OutputRegistry:
-			e.Type = client.ExporterImage
-			attrs["push"] = "true"
-		case OutputDocker:
-			e.Type = client.ExporterDocker
-			host := docker.Host(o.DockerHost)
-			e.Output = func(map[string]string) (io.WriteCloser, error) { return newDockerLoader(ctx, host), nil }
-		default:
-			return nil, fmt.Errorf("unknown output type %q", o.Type)
-		}
-		out = append(out, e)
+// exports are the exports of a published step's session: one, of its
+// image with its attestations, into this run's staging (exporter.go), as
+// an OCI layout folder that the checks read and every output publishes
+// from.
+func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
+	dir, err := r.stagedLayout(s)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	attrs := map[string]string{"tar": "false"}
+	if s.Name != "" {
+		attrs["name"] = s.Name
+	}
+	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}, nil
 }
 
-// outputNames says where a published step's image went.
-func (r *run) outputNames(s *dag.Step) []string {
-	var out []string
-	for _, o := range r.o.outputs {
-		switch {
-		case o.Type == OutputOCI:
-			out = append(out, "oci:"+filepath.Join(o.Dest, outputFile(o, s)))
-		case o.Type == OutputStore:
-			out = append(out, "oci:"+o.Dest+" ("+s.Name+")")
-		case o.Type == OutputRegistry:
-			out = append(out, "registry:"+s.Name)
-		case o.Type == OutputDocker:
-			out = append(out, "docker:"+s.Name)
-		}
-	}
-	return out
-}
-
-// dockerLoader streams the docker exporter's tarball into the engine's load
+// dockerLoader streams a docker-archive into the engine's load
 // API; Close waits for the engine's verdict.
 type dockerLoader struct {
 	*io.PipeWriter

@@ -30,7 +30,7 @@ type fakeSolver struct {
 
 	running, maxRunning atomic.Int32
 	mu                  sync.Mutex
-	exported            []string // labels whose session returned a result to export
+	exported            []string // labels whose image was published (publishObserver)
 	evaluated           []string
 }
 
@@ -50,14 +50,18 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 		}
 	}
 	if len(opt.Exports) > 0 && res != nil && res.Ref != nil {
-		f.mu.Lock()
-		f.exported = append(f.exported, res.Ref.(*fakeRef).label)
-		f.mu.Unlock()
 		if err := fakeExport(opt.Exports); err != nil {
 			return nil, err
 		}
 	}
 	return &client.SolveResponse{ExporterResponse: map[string]string{"containerimage.digest": "sha256:fake"}}, nil
+}
+
+// published implements publishObserver.
+func (f *fakeSolver) published(label string) {
+	f.mu.Lock()
+	f.exported = append(f.exported, label)
+	f.mu.Unlock()
 }
 
 // fakeExport writes what the OCI exporter would: a layout folder, or a tar

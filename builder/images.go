@@ -19,10 +19,12 @@ type baseImages struct {
 	states map[string]func(sessionID string) llb.State
 	// layouts are the image digests each store serves, for the source policy.
 	layouts map[string][]string
+	// dirs are the stores' folders, for the in-process lint (lintlayout.go).
+	dirs map[string]string
 }
 
 func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
-	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]func(string) llb.State{}, layouts: map[string][]string{}}
+	b := &baseImages{attrs: map[string]string{}, stores: map[string]content.Store{}, states: map[string]func(string) llb.State{}, layouts: map[string][]string{}, dirs: map[string]string{}}
 	keys := make([]string, 0, len(images))
 	for k := range images {
 		keys = append(keys, k)
@@ -45,6 +47,7 @@ func openBaseImages(images map[string]ImageSource) (*baseImages, error) {
 			}
 			storeIDs[src.Layout] = id
 			b.stores[id] = store
+			b.dirs[id] = src.Layout
 		}
 		b.attrs["context:"+key] = "oci-layout://" + id + "@" + src.Digest.String()
 		b.layouts[id] = append(b.layouts[id], src.Digest.String())

@@ -12,12 +12,26 @@ import (
 	"github.com/weld-build/weld/dag"
 )
 
-// Lint runs BuildKit's Dockerfile checks on the selected steps through the
-// Dockerfile frontend's lint subrequest, what docker build --check runs:
-// with the steps' real contexts, build args, targets and named contexts, and
-// the bases' real configs. Nothing is built. The results are keyed by step
-// label.
+// Lint runs BuildKit's Dockerfile checks on the selected steps, what
+// docker build --check runs: the Dockerfile frontend's lint, on the request
+// each step's session would send (its build args, target and named
+// contexts), with the bases' real configs. Nothing is built. The results
+// are keyed by step label.
+//
+// The frontend runs in-process (lintlocal.go): a step built FROM another
+// sees that step's config as converted here, an OCI layout of WithImages is
+// read from its folder, and every other base is resolved once for the whole
+// run, in one helper session on the daemon, under the run's source policies
+// and registry auth. A step that WithFrontends lets run its own frontend is
+// linted by that frontend, through the daemon, in a session of its own.
 func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[string]*lint.LintResults, error) {
+	return b.lintRun(ctx, p, labels, func(ctx context.Context, r *run) (map[string]*lint.LintResults, error) {
+		return r.lint(ctx, daemonFetcher{r})
+	})
+}
+
+// lintRun runs fn, a lint, on the run of the selected steps.
+func (b *Builder) lintRun(ctx context.Context, p *dag.Plan, labels []string, fn func(context.Context, *run) (map[string]*lint.LintResults, error)) (map[string]*lint.LintResults, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {
 		return nil, err
@@ -26,27 +40,49 @@ func (b *Builder) Lint(ctx context.Context, p *dag.Plan, labels ...string) (map[
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*lint.LintResults, len(steps))
-	results := make([]*lint.LintResults, len(steps))
-	g, ctx := errgroup.WithContext(ctx)
-	for i, s := range steps {
-		g.Go(func() error {
-			res, err := r.lintStep(ctx, s)
-			results[i] = res
-			return err
-		})
-	}
-	err = g.Wait()
+	out, err := fn(ctx, r)
 	r.redacting.close()
 	if err != nil {
 		return nil, redactErr(r.red, err)
 	}
-	for i, s := range steps {
+	return out, nil
+}
+
+// lint lints the run's steps, resolving registry bases through f.
+func (r *run) lint(ctx context.Context, f imageFetcher) (map[string]*lint.LintResults, error) {
+	l, err := r.newLocalLint(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]*lint.LintResults, len(r.steps))
+	g, ctx := errgroup.WithContext(ctx)
+	for i, s := range r.steps {
+		g.Go(func() error {
+			if r.o.frontends[s.Label] != "" {
+				res, err := r.lintStep(ctx, s)
+				results[i] = res
+				return err
+			}
+			res, err := l.lint(ctx, s)
+			if err != nil {
+				return fmt.Errorf("step %q: checking its Dockerfile: %w", s.Label, asDenied(s, err))
+			}
+			results[i] = res
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*lint.LintResults, len(r.steps))
+	for i, s := range r.steps {
 		out[s.Label] = results[i]
 	}
 	return out, nil
 }
 
+// lintStep lints a step with its own frontend, through the daemon: the
+// frontend's lint subrequest, in a session of its own.
 func (r *run) lintStep(ctx context.Context, s *dag.Step) (*lint.LintResults, error) {
 	opt, err := r.solveOpt(ctx, s, false)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
 
 	"github.com/weld-build/weld/internal/redact"
+	"github.com/weld-build/weld/policy"
 )
 
 // Option configures a Builder.
@@ -42,6 +43,9 @@ type options struct {
 	// sourcePolicies and frontends: see sourcepolicy.go.
 	sourcePolicies []*spb.Policy
 	frontends      map[string]string
+	// policy and revision: see onebuild.go.
+	policy   *policy.Policy
+	revision *string
 }
 
 // WithLogger sets the logger; the default discards everything.

@@ -1,12 +1,8 @@
 package builder
 
 import (
-	"slices"
 	"time"
 )
-
-// phaseOrder is the order a step goes through its phases.
-var phaseOrder = []string{PhaseQueued, PhaseFrontend, PhaseSolve, PhaseChecks, PhaseWait, PhaseExport, PhasePublish}
 
 // endPhase records the phase step label was in when it stopped (it
 // failed, was canceled or held back): the time since its last phase ended
@@ -21,17 +17,44 @@ func (r *run) endPhase(label string) {
 	if res.mark.IsZero() || !now.After(res.mark) {
 		return
 	}
-	name := PhaseFrontend
-	if r.sem != nil {
-		name = PhaseQueued
+	if name := r.nextPhase(label, res.Phases); name != "" {
+		res.Phases = append(res.Phases, Phase{Name: name, Start: res.mark, End: now})
 	}
-	if n := len(res.Phases); n > 0 {
-		i := slices.Index(phaseOrder, res.Phases[n-1].Name)
-		if i < 0 || i+1 >= len(phaseOrder) {
-			return
-		}
-		name = phaseOrder[i+1]
-	}
-	res.Phases = append(res.Phases, Phase{Name: name, Start: res.mark, End: now})
 	res.mark = time.Time{}
+}
+
+// nextPhase is the phase a step is in after done (see the Phase
+// constants for the order); "" after the last.
+func (r *run) nextPhase(label string, done []Phase) string {
+	if len(done) == 0 {
+		if r.sem != nil {
+			return PhaseQueued
+		}
+		return PhaseFrontend
+	}
+	exported := false
+	for _, p := range done {
+		exported = exported || p.Name == PhaseExport
+	}
+	switch done[len(done)-1].Name {
+	case PhaseQueued:
+		return PhaseFrontend
+	case PhaseFrontend:
+		return PhaseSolve
+	case PhaseSolve:
+		return PhaseChecks
+	case PhaseChecks:
+		if exported {
+			return PhaseWait
+		}
+		return PhaseExport
+	case PhaseExport:
+		if s := r.byLabel[label]; s != nil && !r.checksInSession(s) {
+			return PhaseChecks // on the staged image
+		}
+		return PhaseWait
+	case PhaseWait:
+		return PhasePublish
+	}
+	return ""
 }

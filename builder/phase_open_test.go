@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/dag"
 )
 
 // TestRunStoppedStepRecordsItsLastPhase: a step that fails or is canceled
@@ -41,6 +43,46 @@ func TestRunStoppedStepRecordsItsLastPhase(t *testing.T) {
 			}
 			if last := ph[len(ph)-1]; last.Seconds() < 0.015 {
 				t.Errorf("last phase %s lasted %.3fs, want the time up to the step's end", last.Name, last.Seconds())
+			}
+		})
+	}
+}
+
+func TestNextPhase(t *testing.T) {
+	ph := func(names ...string) []Phase {
+		var out []Phase
+		for _, n := range names {
+			out = append(out, Phase{Name: n})
+		}
+		return out
+	}
+	r := &run{Builder: &Builder{o: &options{}}, byLabel: map[string]*dag.Step{}, publish: map[string]bool{"s": true}}
+	r.byLabel["s"] = &dag.Step{Label: "s"}
+	tests := []struct {
+		name string
+		sem  bool
+		done []Phase
+		want string
+	}{
+		{"nothing yet", false, nil, PhaseFrontend},
+		{"nothing yet, under --jobs", true, nil, PhaseQueued},
+		{"queued", true, ph(PhaseQueued), PhaseFrontend},
+		{"frontend", false, ph(PhaseFrontend), PhaseSolve},
+		{"solve", false, ph(PhaseFrontend, PhaseSolve), PhaseChecks},
+		{"checks in session", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks), PhaseExport},
+		{"exported: the staged image's checks", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks, PhaseExport), PhaseChecks},
+		{"checked after the export", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks, PhaseExport, PhaseChecks), PhaseWait},
+		{"waiting", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks, PhaseExport, PhaseChecks, PhaseWait), PhasePublish},
+		{"published", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks, PhaseExport, PhaseChecks, PhaseWait, PhasePublish), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r.sem = nil
+			if tc.sem {
+				r.sem = make(chan struct{}, 1)
+			}
+			if got := r.nextPhase("s", tc.done); got != tc.want {
+				t.Errorf("nextPhase(%v) = %q, want %q", tc.done, got, tc.want)
 			}
 		})
 	}

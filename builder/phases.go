@@ -4,7 +4,9 @@ import (
 	"time"
 )
 
-// The phases of a step, in the order a step goes through them.
+// The phases of a step. A published step goes through them as queued,
+// frontend, solve, checks (in its session: command, tests), export, checks
+// (on its staged image: leak scan, gates), wait, publish.
 const (
 	// PhaseQueued: waiting for its dependencies and a slot (--jobs).
 	PhaseQueued = "queued"
@@ -18,9 +20,10 @@ const (
 	// PhaseWait: built and checked, waiting for every other step before
 	// publishing (all or nothing).
 	PhaseWait = "wait"
-	// PhaseExport: BuildKit's exporters write the image.
+	// PhaseExport: the step's session exports its image, once, into this
+	// run's staging (and its cache, with --cache-to).
 	PhaseExport = "export"
-	// PhasePublish: the staged outputs are committed.
+	// PhasePublish: every output publishes from the staged image.
 	PhasePublish = "publish"
 )
 

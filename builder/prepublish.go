@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/leakscan"
 )
 
@@ -23,23 +22,21 @@ var ErrSecretLeak = leakscan.ErrLeak
 // not run: it is never published.
 var ErrGateFailed = errors.New("not published")
 
-// prepublish checks an image the step is about to publish (or, never
-// published, whose cache --cache-to exports: cachesecrets.go), before anything
-// is published: it exports the image exactly as it will ship (with its
-// attestations) into a private OCI layout, scans every blob of it for the
-// secrets the session served, then runs each gate command on the layout.
+// prepublish checks, inside the step's session, an image whose cache
+// --cache-to exports when the session ends: a published step whose session
+// serves secrets, or a step never published (cachesecrets.go). The scan
+// must come before that cache goes out, so the image is exported for it
+// exactly as it will ship (with its attestations) into a private OCI
+// layout through a helper session, and checked there (checks.go). Every
+// other published image is exported once by its own session and checked
+// in staging instead (publish.go).
 func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	s := ss.step
-	forCache := ss.scansForCache(s) // cachesecrets.go: its cache goes out
-	if !ss.publish[s.Label] && !forCache {
+	if !ss.checksInSession(s) {
 		return nil
 	}
-	secrets := sessionSecrets(ss.closure[s.Label], ss.perStep, ss.global)
-	gates := ss.o.gates
-	if forCache {
-		gates = nil // gates are for published images
-	}
-	if len(secrets) == 0 && len(gates) == 0 {
+	checks := ss.checks(s, !ss.publish[s.Label])
+	if len(checks) == 0 {
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "weld-prepublish-")
@@ -50,51 +47,18 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	if err := ss.exportTo(ctx, sv, dir); err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the image for its checks: %w", err)}
 	}
-	if len(secrets) > 0 {
-		v := ss.tr.vertex("scan the image for secrets")
-		findings, err := leakscan.ScanLayout(dir, secrets)
-		if err == nil && len(findings) > 0 {
-			err = &leakscan.Error{Image: s.Name, Findings: findings}
-		}
-		v.complete(err)
-		if err != nil {
-			return &StepError{Step: s.Label, Err: err}
-		}
-	}
-	for _, g := range gates {
-		if err := ss.runGate(ctx, g, dir); err != nil {
-			return err
-		}
-	}
-	return nil
+	return runChecks(ctx, checks, &stagedImage{step: s, dir: dir, tr: ss.tr})
 }
 
-// runGate runs one gate on the image's OCI layout in dir.
-func (ss *stepSession) runGate(ctx context.Context, g Gate, dir string) error {
-	s := ss.step
-	name := g.Run
-	if g.Source != "" {
-		name = g.Source + " (" + g.Run + ")"
+// checksInSession says whether step s's image is checked inside its
+// session (prepublish) rather than in staging after it: when --cache-to
+// exports the cache of a session that serves secrets, or of a step that is
+// not published (scansForCache).
+func (r *run) checksInSession(s *dag.Step) bool {
+	if !r.publish[s.Label] {
+		return r.scansForCache(s)
 	}
-	v := ss.tr.vertex("gate " + name)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", strings.ReplaceAll(g.Run, "{{oci_dir}}", dir))
-	cmd.Dir = ss.workDir()
-	cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
-	cmd.Stdout, cmd.Stderr = v, v
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127):
-		err = fmt.Errorf("gate %s could not run (exit %d: is the scanner installed and on PATH?): %w", name, ee.ExitCode(), ErrGateFailed)
-	default:
-		err = fmt.Errorf("gate %s refused image %s (%v): %w", name, s.Name, err, ErrGateFailed)
-	}
-	v.complete(err)
-	if err != nil {
-		return &StepError{Step: s.Label, Err: err, Tail: lastLines(v.output(), tailLines)}
-	}
-	return nil
+	return len(r.o.cacheTo) > 0 && len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0
 }
 
 // exportTo writes the step's image, as it will be published, to an OCI

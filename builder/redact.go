@@ -198,5 +198,8 @@ func redactResult(red *redact.Redactor, res *Result) {
 		for k, v := range s.ExporterResponse {
 			s.ExporterResponse[k] = red.String(v)
 		}
+		for i, b := range s.Bases {
+			s.Bases[i] = BasePin{Ref: red.String(b.Ref), From: red.String(b.From), Source: red.String(b.Source), Digest: b.Digest}
+		}
 	}
 }

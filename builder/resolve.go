@@ -19,13 +19,17 @@ func ResolveDigest(ctx context.Context, s Solver, ref string, opts ...Option) (d
 	if err != nil {
 		return "", err
 	}
+	return resolveDigest(ctx, s, o, ref)
+}
+
+func resolveDigest(ctx context.Context, s Solver, o *options, ref string) (digest.Digest, error) {
 	var dgst digest.Digest
 	so := client.SolveOpt{}
 	so.SourcePolicy, so.SourcePolicyProvider = sessionPolicy(o, &baseImages{}, nil)
 	if o.auth != nil {
 		so.Session = append(so.Session, o.auth)
 	}
-	_, err = s.Build(ctx, so, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+	_, err := s.Build(ctx, so, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		_, d, _, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
 			LogName:  "[weld] resolving " + ref,
 			ImageOpt: &sourceresolver.ResolveImageOpt{ResolveMode: "pull"},

@@ -55,6 +55,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	drained := make(chan struct{})
 	go func() { tr.drain(ch, true); close(drained) }()
 	start := time.Now()
+	defer r.recordCounts(s, tr, start)
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
@@ -68,9 +69,21 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 		err = fnErr
 	}
 	<-drained
+	if err != nil {
+		return r.explain(ctx, s, tr, err)
+	}
+	if !r.publish[s.Label] {
+		r.stepBuilt(s)
+		return nil
+	}
+	return r.publishStep(ctx, s, tr, resp, release)
+}
+
+// recordCounts records a step's duration, from start, and its vertices.
+// The duration is its build, checks included, not the wait for the others
+// before publishing, nor the publish.
+func (r *run) recordCounts(s *dag.Step, tr *tracker, start time.Time) {
 	res := r.results[s.Label]
-	// A step's duration is its build, checks included, not the wait for the
-	// others before publishing.
 	r.mu.Lock()
 	end := res.builtAt
 	r.mu.Unlock()
@@ -80,32 +93,6 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) error {
 	res.Duration = Duration(end.Sub(start))
 	res.Vertices, res.CachedVertices = tr.counts()
 	r.countHosted(s, tr) // fold.go
-	if err != nil {
-		r.mu.Lock()
-		publishing := res.publishing
-		r.mu.Unlock()
-		if publishing {
-			return &PublishError{Step: s.Label, Err: r.exportErr(s, err)}
-		}
-		return r.explain(ctx, s, tr, err)
-	}
-	if !r.publish[s.Label] {
-		r.stepBuilt(s)
-		return nil
-	}
-	r.phase(s.Label, PhaseExport)
-	if err := r.commitOutputs(ctx, s); err != nil {
-		return &PublishError{Step: s.Label, Err: err}
-	}
-	r.phase(s.Label, PhasePublish)
-	if resp != nil && r.publish[s.Label] {
-		res.ExporterResponse = resp.ExporterResponse
-		res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
-		res.ConfigDigest = resp.ExporterResponse[exptypes.ExporterImageConfigDigestKey]
-		res.Outputs = r.outputNames(s)
-		r.emit(Event{Step: s.Label, Type: EventPublished, Message: res.Digest})
-	}
-	return nil
 }
 
 func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
@@ -128,8 +115,9 @@ type solved struct {
 	config []byte
 }
 
-// build solves the step, checks it, runs its command and tests, and holds
-// the result for the exporter until everything in the run has passed.
+// build solves the step, checks it, runs its command and tests, and returns
+// the result for the session's exports: its cache, and the image of a
+// published step, into this run's staging.
 func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Result, error) {
 	s := ss.step
 	fold := ss.startFolded(ctx) // fold.go
@@ -162,25 +150,18 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	ss.phase(s.Label, PhaseChecks)
-	release()
 	res := gateway.NewResult()
+	res.SetRef(sv.ref)
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;
 		// the step counts as built when its session has ended well
 		// (runStep), cache export included, so that nothing is published
 		// before that is known.
-		res.SetRef(sv.ref)
+		release()
 		return res, nil
 	}
-	ss.stepBuilt(s)
-	if err := ss.gate.wait(ctx); err != nil {
-		return nil, err
-	}
-	ss.phase(s.Label, PhaseWait)
-	ss.mu.Lock()
-	ss.results[s.Label].publishing = true
-	ss.mu.Unlock()
-	res.SetRef(sv.ref)
+	// The session exports the image once, into staging; it is checked
+	// and published from there (publish.go), the slot held until checked.
 	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
 	return res, nil
 }

@@ -57,7 +57,7 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 	}
 	opt.CacheExports = r.cacheExports(s)
 	if r.publish[s.Label] {
-		exports, err := r.exports(ctx, s)
+		exports, err := r.exports(s)
 		if err != nil {
 			return opt, err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,12 +13,11 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/atomicfile"
 )
 
 // Every run exports into a staging folder of its own, made on the same
 // filesystem as the output (<dest>/.weld-staging/<run>/), and only after the
-// publish gate commits what it staged, under an exclusive lock on
+// publish gate commits what it staged (export_layout.go, export_store.go), under an exclusive lock on
 // <dest>/.weld.lock held for the commit only. So concurrent runs on one
 // output never write the same file, a reader never sees half an image, and
 // a failed or interrupted run removes its own staging folder and nothing
@@ -32,70 +30,48 @@ const (
 // staging is one run's staging folders, one per output folder.
 type staging struct {
 	mu      sync.Mutex
-	dirs    map[string]string // output folder → this run's staging folder
-	parents []string          // the .weld-staging folders this run created
-	errs    map[string]error  // step label → its first failed staged write
-	locks   []*flock.Flock    // held on this run's staging folders while it lives (stagereclaim.go)
+	dirs    map[string]string      // output folder → this run's staging folder
+	parents []string               // the .weld-staging folders this run created
+	locks   []*flock.Flock         // held on this run's staging folders while it lives (stagereclaim.go)
+	temp    string                 // the private folder of images no output folder takes
+	commits map[string]*sync.Mutex // output folder → held by this run's commit there
 }
 
-func newStaging() *staging { return &staging{dirs: map[string]string{}, errs: map[string]error{}} }
-
-// stagedFile is a tar being staged for a step. Its failure is kept, so the
-// report says what the disk said (the path, "no space left on device")
-// rather than BuildKit's retelling of it.
-type stagedFile struct {
-	*atomicfile.File
-	st    *staging
-	label string
-}
-
-// stagedTar is the OCI exporter's writer for a step's tar: staged at path,
-// whole (synced, renamed) once BuildKit closes it.
-func (r *run) stagedTar(s *dag.Step, path string) func(map[string]string) (io.WriteCloser, error) {
-	return func(map[string]string) (io.WriteCloser, error) {
-		f, err := atomicfile.Create(path)
-		if err != nil {
-			r.stage.fail(s.Label, err)
-			return nil, err
-		}
-		return stagedFile{File: f, st: r.stage, label: s.Label}, nil
+// serialize takes this run's turn to commit into dest: the steps of a run
+// released together by the publish gate then take the output's lock one
+// after the other at once, rather than polling it against each other.
+func (st *staging) serialize(dest string) func() {
+	st.mu.Lock()
+	if st.commits == nil {
+		st.commits = map[string]*sync.Mutex{}
 	}
-}
-
-// Write implements io.Writer.
-func (f stagedFile) Write(p []byte) (int, error) {
-	n, err := f.File.Write(p)
-	f.st.fail(f.label, err)
-	return n, err
-}
-
-// Close implements io.Closer.
-func (f stagedFile) Close() error {
-	err := f.File.Close()
-	f.st.fail(f.label, err)
-	return err
-}
-
-func (st *staging) fail(label string, err error) {
-	if err == nil {
-		return
+	m, ok := st.commits[dest]
+	if !ok {
+		m = &sync.Mutex{}
+		st.commits[dest] = m
 	}
+	st.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+func newStaging() *staging { return &staging{dirs: map[string]string{}} }
+
+// private is this run's private staging folder, for the images of a run
+// whose outputs have no folder of their own (registry, docker, tars): made
+// on first use, removed with the run.
+func (st *staging) private() (string, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.errs[label] == nil {
-		st.errs[label] = err
+	if st.temp != "" {
+		return st.temp, nil
 	}
-}
-
-// exportErr is the error to report for a step whose export failed: a
-// failed staged write when there was one, else what BuildKit said.
-func (r *run) exportErr(s *dag.Step, err error) error {
-	r.stage.mu.Lock()
-	defer r.stage.mu.Unlock()
-	if werr := r.stage.errs[s.Label]; werr != nil {
-		return werr
+	d, err := os.MkdirTemp("", "weld-staging-")
+	if err != nil {
+		return "", fmt.Errorf("creating a staging folder: %w", err)
 	}
-	return err
+	st.temp = d
+	return d, nil
 }
 
 // dir is this run's staging folder under dest, made on first use.
@@ -136,6 +112,10 @@ func (st *staging) removeAll() {
 		_ = os.RemoveAll(d)
 		delete(st.dirs, dest)
 	}
+	if st.temp != "" {
+		_ = os.RemoveAll(st.temp)
+		st.temp = ""
+	}
 	st.unlockAll()
 	for _, p := range st.parents {
 		_ = os.Remove(p) // only if empty: another run's folder stays
@@ -158,53 +138,6 @@ func (r *run) stagedPath(o Output, s *dag.Step) (string, error) {
 		return "", err
 	}
 	return childPath(dir, outputFile(o, s))
-}
-
-// commitOutputs publishes what the step's exporters staged: its OCI layout
-// folder or tar to Dest/<label>, and its image into every OutputStore.
-func (r *run) commitOutputs(ctx context.Context, s *dag.Step) error {
-	for _, o := range r.o.outputs {
-		if o.Type != OutputOCI && o.Type != OutputStore {
-			continue
-		}
-		staged, err := r.stagedPath(o, s)
-		if err != nil {
-			return err
-		}
-		unlock, err := lockOutput(ctx, o.Dest)
-		if err != nil {
-			return err
-		}
-		err = r.commitOne(o, s, staged)
-		unlock()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// commitOne commits one staged output; the caller holds the output's lock.
-func (r *run) commitOne(o Output, s *dag.Step, staged string) error {
-	if o.Type == OutputStore {
-		if err := mergeLayout(staged, o.Dest, s.Name); err != nil {
-			return fmt.Errorf("adding %s to the OCI layout %s: %w", s.Name, o.Dest, err)
-		}
-		return nil
-	}
-	final, err := childPath(o.Dest, outputFile(o, s))
-	if err != nil {
-		return err
-	}
-	if o.Tar {
-		if err := os.Rename(staged, final); err != nil {
-			return fmt.Errorf("placing %s: %w", final, err)
-		}
-		return nil
-	}
-	// What BuildKit's client leaves beside the layout is not part of it.
-	_ = os.RemoveAll(filepath.Join(staged, "ingest"))
-	return swapInto(staged, final)
 }
 
 // lockOutput takes the exclusive lock of an output folder, waiting for

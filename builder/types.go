@@ -53,6 +53,9 @@ const (
 	EventPublished EventType = "published"
 	EventFailed    EventType = "failed"
 	EventWarning   EventType = "warning"
+	// EventInfo is a notice from before the build (the policy replaced a
+	// base); Step is empty for one about the whole run.
+	EventInfo EventType = "info"
 )
 
 // Event is one thing that happened to a step, for the caller's display or log.
@@ -119,12 +122,14 @@ type StepResult struct {
 	// stand at the top level, as in buildx's metadata file, with
 	// containerimage.descriptor decoded.
 	ExporterResponse map[string]string `json:"-"`
+	// Bases are the step's bases and the digests they were built from,
+	// with a policy (WithPolicy); nil without one.
+	Bases []BasePin `json:"weld.bases,omitempty"`
 
-	err        error
-	publishing bool      // the step passed the publish gate
-	folded     bool      // the step ended in its host's session (fold.go)
-	mark       time.Time // when its current phase started (phases.go)
-	builtAt    time.Time // when the step had built and passed its checks
+	err     error
+	folded  bool      // the step ended in its host's session (fold.go)
+	mark    time.Time // when its current phase started (phases.go)
+	builtAt time.Time // when the step had built and passed its checks
 }
 
 // Err returns the step's error, or nil.

@@ -50,7 +50,7 @@ func Lint(ctx context.Context, in Input, p *Policy) (Findings, error) {
 }
 
 // buildkitFindings turns BuildKit's lint results into findings: the
-// daemon's, when the caller ran the frontend's lint subrequest, else those
+// caller's (builder.Builder.Lint, with the bases' real configs), else those
 // of the same linter run in-process (the conversion the subrequest runs,
 // over every stage or the target's), with bases answered by an offline
 // resolver.
@@ -82,7 +82,7 @@ func buildkitFindings(ctx context.Context, src *source, remote *lint.LintResults
 	}
 	// With "# check=error=true" the linter also fails the conversion
 	// ("lint violation found for rules: …"): the findings say it already.
-	// From the daemon, a conversion error is most often a base that cannot
+	// From the caller, a conversion error is most often a base that cannot
 	// be resolved (a registry down, a wrong --image): not a Dockerfile
 	// problem, and the build reports it in full, so it is left to the build.
 	if res.Error != nil && remote == nil && !strings.HasPrefix(res.Error.Message, "lint violation found") {

@@ -30,9 +30,9 @@ type Input struct {
 	// $ARG is checked with the value the build will use.
 	BuildArgs map[string]string
 	// BuildKit holds, per step label, the results of the Dockerfile
-	// frontend's lint subrequest from a daemon (builder.Builder.Lint): what
-	// docker build --check runs, with the bases' real configs. A step without
-	// one is checked by the same linter in-process.
+	// frontend's lint on the step's real request (builder.Builder.Lint):
+	// what docker build --check runs, with the bases' real configs. A step
+	// without one is checked by the same linter with an offline resolver.
 	BuildKit map[string]*lint.LintResults
 	// Selected are the step labels the command line named; nil for all.
 	// weld's rules judge only the images a run publishes: a step built only

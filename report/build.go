@@ -19,6 +19,7 @@ type Option func(*options)
 
 type options struct {
 	err      error
+	selected []string
 	redact   func(string) string
 	findings []Finding
 	gates    []GateResult
@@ -27,6 +28,13 @@ type options struct {
 // WithError gives the error the build ended with (nil: it succeeded, if
 // every step is done); canceling (context.Canceled) makes it interrupted.
 func WithError(err error) Option { return func(o *options) { o.err = err } }
+
+// WithSelection names the steps the build was asked for (none: every
+// step); when there is no Result, they and what they need are the report's
+// steps, not run.
+func WithSelection(labels ...string) Option {
+	return func(o *options) { o.selected = append(o.selected, labels...) }
+}
 
 // WithRedactor passes every text of the report through f (the caller's
 // redactor of the secrets and build args it knows), on top of the
@@ -50,8 +58,8 @@ func WithGates(gs ...GateResult) Option {
 }
 
 // Build makes the report of a build of plan p (not nil) that ended with
-// res (nil when the build stopped before the builder ran: then every step
-// of p is "not run"). It reads the failing Dockerfile line of a failed step
+// res (nil when the build stopped before any step ran: then the selected
+// steps, WithSelection, are "not run"). It reads the failing Dockerfile line of a failed step
 // from its Dockerfile, through the one bounded reader.
 func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	o := options{redact: func(s string) string { return s }}
@@ -60,7 +68,7 @@ func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	}
 	r := &Report{Version: Version, File: p.Build().File, Steps: []Step{}, Edges: []Edge{}, CriticalPath: []string{}}
 	in := map[string]bool{}
-	for _, sr := range stepResults(p, res) {
+	for _, sr := range stepResults(p, res, o.selected) {
 		s := p.Build().Step(sr.Label)
 		if s == nil {
 			continue
@@ -77,13 +85,17 @@ func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	return r
 }
 
-// stepResults are res's steps, or every step of p, not run.
-func stepResults(p *dag.Plan, res *builder.Result) []*builder.StepResult {
+// stepResults are res's steps, or the selected steps of p, not run.
+func stepResults(p *dag.Plan, res *builder.Result, selected []string) []*builder.StepResult {
 	if res != nil {
 		return res.Steps
 	}
+	steps, err := p.Select(selected...)
+	if err != nil {
+		steps = p.Order()
+	}
 	var out []*builder.StepResult
-	for _, s := range p.Order() {
+	for _, s := range steps {
 		out = append(out, &builder.StepResult{Label: s.Label, Status: StatusNotRun})
 	}
 	return out

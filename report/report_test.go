@@ -88,6 +88,18 @@ func TestBuildWithoutResult(t *testing.T) {
 	}
 }
 
+func TestBuildWithoutResultShowsTheSelection(t *testing.T) {
+	p, _ := chain(t)
+	r := Build(p, nil, WithSelection("b"))
+	var got []string
+	for _, s := range r.Steps {
+		got = append(got, s.Label)
+	}
+	if d := cmp.Diff([]string{"a", "b"}, got); d != "" {
+		t.Errorf("steps (-want +got):\n%s", d)
+	}
+}
+
 func TestBuildEdges(t *testing.T) {
 	p, res := chain(t)
 	r := Build(p, res)

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/redact"
+	"github.com/weld-build/weld/policy"
 )
 
 func init() { subcommands = append(subcommands, newBuildCmd) }
@@ -17,70 +22,119 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 		Use:   "build [flags] [STEP...]",
 		Short: "Build the steps (all, or those named and what they need) on BuildKit",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// A metadata file from an earlier run must not pass for this
-			// one's, whatever happens below.
-			if bo.metadataFile != "" {
-				if fi, err := os.Lstat(bo.metadataFile); err == nil && fi.IsDir() {
-					return fmt.Errorf("%w: --metadata-file %s is a folder; name a file", errBadInput, bo.metadataFile)
-				}
-				if err := os.Remove(bo.metadataFile); err != nil && !os.IsNotExist(err) {
-					return err
-				}
+			if err := bo.clearMetadataFile(); err != nil {
+				return err
 			}
 			p, err := bo.loadPlan(o)
 			if err != nil {
 				return err
 			}
-			labels, err := bo.selectSteps(o, p, args)
+			pol, err := bo.loadPolicy(o, p.Build())
+			if err != nil {
+				return err
+			}
+			labels, err := bo.selectSteps(o, p, pol, args)
 			if err != nil || labels == nil {
 				return err
 			}
-			if err := bo.checkPolicy(o, cmd.ErrOrStderr(), p, labels); err != nil {
-				return err
-			}
-			opts, err := bo.builderOptions(cmd.Context(), o, p)
+			// What weld prints itself may name a build arg's token (redact.go).
+			red, err := bo.redactor(p, labels)
 			if err != nil {
 				return err
 			}
-			opts = append(opts, bo.report.options()...) // build_report.go
-			c, err := builder.Connect(cmd.Context(), bo.connect)
+			redactLog(o, red, cmd.ErrOrStderr())
+			bo.reportFile.plan, bo.reportFile.labels, bo.reportFile.red = p, labels, red // build_report.go
+			opts, err := bo.builderOptions(cmd.Context(), o, p, pol)
 			if err != nil {
-				return err
+				return redactErr(red, err)
 			}
+			c := builder.ConnectLazily(bo.connect) // no daemon before the checks pass
 			defer c.Close()
-			if opts, err = bo.pinBases(cmd.Context(), c, opts); err != nil {
-				return err
-			}
 			disp := newProgress(cmd.Context(), cmd.ErrOrStderr(), bo.progress)
 			b, err := builder.New(c, append(opts, builder.WithProgress(disp.write))...)
 			if err != nil {
 				disp.wait()
-				return err
-			}
-			if err := bo.lint(cmd.Context(), o, lineRedactor{bo.red, cmd.ErrOrStderr()}, b, p, labels); err != nil {
-				disp.wait()
-				return err
+				return redactErr(red, err)
 			}
 			res, runErr := b.Run(cmd.Context(), p, labels...)
 			disp.wait()
-			metaErr := bo.writeMetadata(res)
-			metaErr = bo.writeReport(metaErr, p, res, runErr) // build_report.go
-			if metaErr != nil && runErr == nil {
-				runErr = metaErr
-			}
-			reportDenials(lineRedactor{bo.red, cmd.ErrOrStderr()}, bo.pol, p.Build(), runErr)
-			printSummary(cmd.ErrOrStderr(), res, runErr)
-			if metaErr != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "\nFAILED: %v\n", metaErr)
-			}
-			if runErr != nil && res != nil {
-				return &reportedError{runErr}
-			}
-			return runErr
+			return redactErr(red, bo.report(lineRedactor{red, cmd.ErrOrStderr()}, pol, p.Build(), res, runErr))
 		},
 	}
 	addBuildFlags(cmd, bo)
-	run := cmd.RunE // what it returns may name a build arg's token (redact.go)
-	cmd.RunE = func(c *cobra.Command, args []string) error { return redactErr(bo.red, run(c, args)) }
 	return cmd
+}
+
+// clearMetadataFile removes --metadata-file: a metadata file from an
+// earlier run must not pass for this one's, whatever happens next.
+func (bo *buildOptions) clearMetadataFile() error {
+	if bo.metadataFile == "" {
+		return nil
+	}
+	if fi, err := os.Lstat(bo.metadataFile); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: --metadata-file %s is a folder; name a file", errBadInput, bo.metadataFile)
+	}
+	if err := os.Remove(bo.metadataFile); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// redactor redacts the values of the build args that look like secrets.
+func (bo *buildOptions) redactor(p *dag.Plan, labels []string) (*redact.Redactor, error) {
+	steps, err := p.Select(labels...)
+	if err != nil {
+		return nil, err
+	}
+	args, err := parseEnv(bo.buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	return argRedactor(steps, args), nil
+}
+
+// report writes --metadata-file, prints what stopped the build (refusals,
+// Dockerfile check errors, denied sources) and the summary, and returns
+// the error weld exits with.
+func (bo *buildOptions) report(w io.Writer, pol *policy.Policy, b *dag.Build, res *builder.Result, runErr error) error {
+	var metaErr error
+	if bo.metadataFile != "" {
+		metaErr = builder.WriteMetadata(bo.metadataFile, res)
+	}
+	metaErr = bo.reportFile.write(metaErr, res, runErr) // build_report.go
+	if metaErr != nil && runErr == nil {
+		runErr = metaErr
+	}
+	printed := reportStop(w, pol, b, runErr)
+	printSummary(w, res, runErr)
+	if metaErr != nil {
+		fmt.Fprintf(w, "\nFAILED: %v\n", metaErr)
+	}
+	if runErr != nil && (res != nil || printed) {
+		return &reportedError{runErr}
+	}
+	return runErr
+}
+
+// reportStop prints the refusals, the Dockerfile checks' errors or the
+// denied sources (as the refusals name them) that stopped a build; it reports whether it printed any.
+func reportStop(w io.Writer, pol *policy.Policy, b *dag.Build, err error) bool {
+	var le *builder.LintError
+	switch {
+	case printRefusals(w, err):
+		return true
+	case errors.As(err, &le):
+		for _, f := range le.Findings {
+			if f.Severity == policy.SeverityError {
+				fmt.Fprintln(w, f.String())
+			}
+		}
+		fmt.Fprintln(w, "weld: "+le.Error()+" (weld lint shows them; the policy's rules: set their severity)")
+		return true
+	}
+	denials := builder.Denials(err) // the daemon's source policy's
+	for _, de := range denials {
+		fmt.Fprintln(w, de.Refusal(pol, b))
+	}
+	return len(denials) > 0
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strings"
@@ -17,17 +15,13 @@ import (
 // selectSteps returns the labels to pass to builder.Run: the arguments, or
 // with --affected-by-base the affected steps. It returns nil labels and no
 // error when --affected-by-base finds nothing to build (and says so).
-func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) ([]string, error) {
+func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, pol *policy.Policy, args []string) ([]string, error) {
 	if bo.affectedByBase == "" {
 		_, err := p.Select(args...)
 		return append([]string{}, args...), err
 	}
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%w: --affected-by-base selects the steps; do not name steps too", errBadInput)
-	}
-	pol, err := bo.loadPolicy(o, p.Build())
-	if err != nil {
-		return nil, err
 	}
 	labels, err := affectedByBase(p, pol, bo.affectedByBase)
 	if err != nil {
@@ -39,69 +33,6 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, args []string) 
 	}
 	o.log.Info(fmt.Sprintf("building the steps affected by %s: %s", bo.affectedByBase, strings.Join(labels, ", ")))
 	return labels, nil
-}
-
-// policyInput is what the policy checks look at: the selected steps and the
-// build args the build will use.
-func (bo *buildOptions) policyInput(p *dag.Plan, labels []string) (policy.Input, error) {
-	steps, err := p.Select(labels...)
-	if err != nil {
-		return policy.Input{}, err
-	}
-	args, err := parseEnv(bo.buildArgs)
-	if err != nil {
-		return policy.Input{}, err
-	}
-	return policy.Input{Build: p.Build(), Steps: steps, BuildArgs: args, Selected: labels}, nil
-}
-
-// lint runs the Dockerfile checks, BuildKit's through the daemon's lint
-// subrequest (what docker build --check runs), before anything is built;
-// an error-severity finding stops the build.
-func (bo *buildOptions) lint(ctx context.Context, o *rootOptions, w io.Writer, b *builder.Builder, p *dag.Plan, labels []string) error {
-	in, err := bo.policyInput(p, labels)
-	if err != nil {
-		return err
-	}
-	if in.BuildKit, err = b.Lint(ctx, p, labels...); err != nil {
-		if reportDenials(w, bo.pol, p.Build(), err) {
-			return &reportedError{err}
-		}
-		return err
-	}
-	findings, err := policy.Lint(ctx, in, bo.pol)
-	if err != nil {
-		return err
-	}
-	bo.report.findings = findings // for --report (build_report.go)
-	for _, f := range findings {
-		if f.Severity == policy.SeverityError {
-			fmt.Fprintln(w, f.String())
-		} else {
-			o.log.Warn(f.String())
-		}
-	}
-	if err := findings.Err(); err != nil {
-		err = fmt.Errorf("%w; nothing was built (weld lint shows them; the policy's rules: set their severity)", err)
-		fmt.Fprintln(w, "weld: "+err.Error())
-		return &reportedError{err}
-	}
-	return nil
-}
-
-// pinBases records each base's digest and, with pin_digests, resolves the
-// others through the daemon and makes the build use exactly those digests.
-func (bo *buildOptions) pinBases(ctx context.Context, s builder.Solver, opts []builder.Option) ([]builder.Option, error) {
-	if bo.pol == nil {
-		return opts, nil
-	}
-	srcPolicy := sourcePolicyOptions(bo.pol, bo.refs)
-	pins, pinned, err := pinBases(ctx, s, bo.pol, bo.uses, bo.baseImages, append(srcPolicy, builder.WithImages(bo.baseImages), builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))...)
-	if err != nil {
-		return nil, err
-	}
-	bo.pins = pins
-	return append(opts, append(srcPolicy, builder.WithImages(pinned))...), nil
 }
 
 // checkSecretSource fails for a --secret whose file or variable is missing,

@@ -2,21 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/atomicfile"
-	"github.com/weld-build/weld/internal/redact"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -44,20 +37,7 @@ type buildOptions struct {
 	progress       string
 	provenance     string
 	secretCacheKey string
-	report         reportOptions // --report (build_report.go)
-
-	// set by checkPolicy: the policy, the bases it saw, and per step the
-	// digests of its bases (pinBases), for --metadata-file.
-	pol        *policy.Policy
-	uses       []policy.BaseUse
-	refs       []policy.Reference
-	pins       map[string][]basePin
-	baseImages map[string]builder.ImageSource
-	// redact are the builder options that redact the build args that look
-	// like secrets (checkPolicy).
-	redact []builder.Option
-	// red redacts those values from what the command prints itself.
-	red *redact.Redactor
+	reportFile     reportOptions // --report (build_report.go)
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -89,16 +69,16 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
-	addReportFlag(f, &bo.report) // build_report.go
+	addReportFlag(f, &bo.reportFile) // build_report.go
 }
 
 // builderOptions checks the flags and maps them to builder options.
-func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *dag.Plan) ([]builder.Option, error) {
+func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *dag.Plan, pol *policy.Policy) ([]builder.Option, error) {
 	args, err := parseEnv(bo.buildArgs)
 	if err != nil {
 		return nil, err
 	}
-	images, err := bo.imageSources(o, p)
+	images, err := bo.imageFlags()
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +101,32 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 			return nil, fmt.Errorf("--secret-cache-key: %w", err)
 		}
 	}
+	outs, err := bo.outputOptions(ctx, o, p)
+	if err != nil {
+		return nil, err
+	}
+	return append(outs,
+		builder.WithLogger(o.log),
+		builder.WithJobs(bo.jobs),
+		builder.WithKeepGoing(bo.keepGoing),
+		builder.WithNoCache(bo.noCache),
+		builder.WithBuildArgs(args),
+		builder.WithSecrets(secrets...),
+		builder.WithSSH(bo.ssh...),
+		builder.WithImages(images),
+		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
+		builder.WithArtifactsDir(bo.artifactsDir),
+		builder.WithOwnFiles(bo.metadataFile, bo.reportFile.path),
+		builder.WithAfterBuildCommands(bo.afterBuild),
+		builder.WithSecretCacheKey(secretKey),
+		builder.WithPolicy(pol),
+		builder.WithEvents(func(e builder.Event) { logEvent(o, e); bo.reportFile.event(e) }),
+	), nil
+}
+
+// outputOptions are the outputs, cache exports and imports and provenance
+// the flags ask for; without --output, --push or --load, the default output.
+func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *dag.Plan) ([]builder.Option, error) {
 	outs, err := parseEach(bo.outputs, "", builder.ParseOutput)
 	if err != nil {
 		return nil, err
@@ -153,28 +159,8 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 			o.log.Info("no --output, --push or --load given: publishing to " + outs[0].String())
 		}
 	}
-	return append([]builder.Option{
-		builder.WithLogger(o.log),
-		builder.WithJobs(bo.jobs),
-		builder.WithKeepGoing(bo.keepGoing),
-		builder.WithNoCache(bo.noCache),
-		builder.WithBuildArgs(args),
-		builder.WithSecrets(secrets...),
-		builder.WithSSH(bo.ssh...),
-		builder.WithImages(images),
-		builder.WithOutputs(outs...),
-		builder.WithCacheTo(cacheTo...),
-		builder.WithCacheFrom(cacheFrom...),
-		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
-		builder.WithArtifactsDir(bo.artifactsDir),
-		builder.WithOwnFiles(bo.metadataFile),
-		builder.WithAfterBuildCommands(bo.afterBuild),
-		builder.WithGates(bo.gates()...),
-		builder.WithProvenance(prov),
-		builder.WithSecretCacheKey(secretKey),
-		builder.WithLabels(revisionLabel(p.Build().WorkDir)),
-		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
-	}, bo.redact...), nil
+	return []builder.Option{builder.WithOutputs(outs...), builder.WithCacheTo(cacheTo...),
+		builder.WithCacheFrom(cacheFrom...), builder.WithProvenance(prov)}, nil
 }
 
 // cacheParser parses a --cache-to (a local cache needs dest=) or a
@@ -208,9 +194,9 @@ func parseEach[T any](values []string, prefix string, parse func(string) (T, err
 	return out, nil
 }
 
-// imageSources are the --image replacements, with the policy's on top; it
-// warns about mappings no FROM uses.
-func (bo *buildOptions) imageSources(o *rootOptions, p *dag.Plan) (map[string]builder.ImageSource, error) {
+// imageFlags are the --image replacements (the policy's join them in the
+// builder).
+func (bo *buildOptions) imageFlags() (map[string]builder.ImageSource, error) {
 	images := map[string]builder.ImageSource{}
 	for _, s := range bo.images {
 		ref, src, err := builder.ParseImage(s)
@@ -219,51 +205,7 @@ func (bo *buildOptions) imageSources(o *rootOptions, p *dag.Plan) (map[string]bu
 		}
 		images[ref] = src
 	}
-	if bo.pol != nil {
-		var err error
-		if images, err = policyImages(o, bo.pol, bo.uses, images); err != nil {
-			return nil, err
-		}
-	}
-	if err := imageCycle(images); err != nil {
-		return nil, err
-	}
-	bo.baseImages = images
-	warnUnusedImages(o, p, images)
 	return images, nil
-}
-
-// imageCycle finds --image replacements that lead back to themselves.
-func imageCycle(images map[string]builder.ImageSource) error {
-	for start := range images {
-		seen := map[string]bool{start: true}
-		for ref := start; ; {
-			key, err := builder.ContextKey(images[ref].Image)
-			if images[ref].Image == "" || err != nil {
-				break
-			}
-			if _, ok := images[key]; !ok {
-				break
-			}
-			if seen[key] {
-				return fmt.Errorf("%w: --image: %s leads back to itself through %s; end the chain at an OCI layout or an image that is not replaced", errBadInput, start, key)
-			}
-			seen[key] = true
-			ref = key
-		}
-	}
-	return nil
-}
-
-// gates are the policy's scanner gates.
-func (bo *buildOptions) gates() []builder.Gate {
-	var gates []builder.Gate
-	if bo.pol != nil {
-		for _, g := range bo.pol.Gates {
-			gates = append(gates, builder.Gate{Run: g.Run, Source: g.Pos.String()})
-		}
-	}
-	return gates
 }
 
 // provenanceMode checks --provenance and --progress.
@@ -278,103 +220,6 @@ func (bo *buildOptions) provenanceMode() (string, error) {
 		return bo.provenance, nil
 	}
 	return "", fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
-}
-
-// warnUnusedImages warns about --image mappings no FROM of the build uses:
-// most often a typo in the ref.
-func warnUnusedImages(o *rootOptions, p *dag.Plan, images map[string]builder.ImageSource) {
-	used := map[string]bool{}
-	for _, s := range p.Order() {
-		for _, b := range s.Bases {
-			if key, err := builder.ContextKey(b.Ref); err == nil {
-				used[key] = true
-			}
-		}
-	}
-	for _, src := range images { // a mapping another one leads to is used too
-		if key, err := builder.ContextKey(src.Image); src.Image != "" && err == nil {
-			used[key] = true
-		}
-	}
-	for ref := range images {
-		if !used[ref] {
-			o.log.Warn(fmt.Sprintf("--image %s: no FROM in the build names %s", ref, ref))
-		}
-	}
-}
-
-// revisionLabel labels images with the work dir's git revision, when it is
-// a git checkout.
-func revisionLabel(dir string) map[string]string {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return nil
-	}
-	return map[string]string{builder.LabelRevision: strings.TrimSpace(string(out))}
-}
-
-// writeMetadata writes --metadata-file: an object keyed by step label, in
-// buildx's shape.
-func (bo *buildOptions) writeMetadata(res *builder.Result) error {
-	if bo.metadataFile == "" || res == nil {
-		return nil
-	}
-	m := map[string]map[string]json.RawMessage{}
-	for _, s := range res.Steps {
-		dt, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(dt, &fields); err != nil {
-			return err
-		}
-		if pins, ok := bo.pins[s.Label]; ok {
-			if fields["weld.bases"], err = json.Marshal(pins); err != nil {
-				return err
-			}
-		}
-		m[s.Label] = fields
-	}
-	dt, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	dt = bo.red.Bytes(dt) // weld.bases may name a build arg's token
-
-	if err := os.MkdirAll(filepath.Dir(bo.metadataFile), 0o755); err != nil {
-		return newMetadataError(bo.metadataFile, err, res)
-	}
-	if err := atomicfile.WriteFile(bo.metadataFile, append(dt, '\n'), 0o644); err != nil {
-		return newMetadataError(bo.metadataFile, err, res)
-	}
-	return nil
-}
-
-// checkPolicy loads the policy and runs the allowlist on the steps the
-// build runs, before any daemon is contacted: a refused base stops the build
-// (exit 1), and so does a build arg that looks like a secret (exit 2). The
-// Dockerfile checks follow once connected (lint).
-func (bo *buildOptions) checkPolicy(o *rootOptions, w io.Writer, p *dag.Plan, labels []string) error {
-	pol, err := bo.loadPolicy(o, p.Build())
-	if err != nil {
-		return err
-	}
-	in, err := bo.policyInput(p, labels)
-	if err != nil {
-		return err
-	}
-	bo.red = argRedactor(in.Steps, in.BuildArgs) // redact.go
-	redactLog(o, bo.red, w)
-	if bo.redact, err = checkBuildArgs(o, pol, in); err != nil {
-		return err
-	}
-	uses, refs, err := checkBases(lineRedactor{bo.red, w}, in, pol)
-	if err != nil {
-		return redactErr(bo.red, err)
-	}
-	bo.pol, bo.uses, bo.refs = pol, uses, refs
-	return nil
 }
 
 // publishesAny reports whether a step of the plan has an image to publish:

@@ -1,31 +1,43 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/atomicfile"
+	"github.com/weld-build/weld/internal/redact"
 	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/report"
 )
 
 // This file is weld build's --report FILE.html|FILE.json. Its hooks:
-// buildOptions.report and addReportFlag (build_flags.go), report.options
-// appended to the builder options and writeReport after the run (build.go),
-// the Dockerfile checks' findings kept (lint, build_checks.go).
+// buildOptions.reportFile, addReportFlag, the report in WithOwnFiles and
+// reportFile.event in WithEvents (build_flags.go); the plan, selection and
+// redactor set before the run, and reportFile.write beside the metadata
+// file (build.go).
 
-// reportOptions is the --report flag, a pflag.Value, and what the build
-// found for the report besides its Result.
+// reportOptions is the --report flag, a pflag.Value, and what the report
+// needs besides the Result.
 type reportOptions struct {
-	path     string
-	findings policy.Findings // the Dockerfile checks' (lint)
+	path string
+	// plan, labels and red are set before the run: the build's plan, its
+	// selection, and the redactor of what weld prints itself.
+	plan   *dag.Plan
+	labels []string
+	red    *redact.Redactor
+
+	mu       sync.Mutex
+	warnings []report.Finding // the run's warnings (EventWarning)
 }
 
 var _ pflag.Value = (*reportOptions)(nil)
@@ -59,31 +71,35 @@ func (ro *reportOptions) String() string { return ro.path }
 // Type implements pflag.Value.
 func (ro *reportOptions) Type() string { return "FILE" }
 
-// options keeps the report out of every build context, as weld's own file.
-func (ro *reportOptions) options() []builder.Option {
-	if ro.path == "" {
-		return nil
+// event keeps the run's warnings (the Dockerfile checks' and the
+// policy's) for the report.
+func (ro *reportOptions) event(e builder.Event) {
+	if ro.path == "" || e.Type != builder.EventWarning {
+		return
 	}
-	return []builder.Option{builder.WithOwnFiles(ro.path)}
+	ro.mu.Lock()
+	defer ro.mu.Unlock()
+	ro.warnings = append(ro.warnings, report.Finding{Severity: string(policy.SeverityWarning), Step: e.Step, Message: e.Message})
 }
 
-// writeReport writes --report for the run that ended with res and runErr
-// (res nil: it stopped before the builder ran); it returns prev joined
-// with its own failure, so that the build exits 1 when the report could not
-// be written.
-func (bo *buildOptions) writeReport(prev error, p *dag.Plan, res *builder.Result, runErr error) error {
-	path := bo.report.path
-	if path == "" {
+// write writes --report for the run that ended with res and runErr (res
+// nil: it stopped before any step ran); it returns prev joined with its own
+// failure, so that the build exits 1 when the report could not be written.
+func (ro *reportOptions) write(prev error, res *builder.Result, runErr error) error {
+	if ro.path == "" || ro.plan == nil {
 		return prev
 	}
-	r := report.Build(p, res, report.WithError(runErr), report.WithRedactor(bo.red.String),
-		report.WithFindings(reportFindings(bo.report.findings)...))
+	ro.mu.Lock()
+	findings := append(slices.Clone(ro.warnings), stopFindings(runErr)...)
+	ro.mu.Unlock()
+	r := report.Build(ro.plan, res, report.WithError(runErr), report.WithSelection(ro.labels...),
+		report.WithRedactor(ro.red.String), report.WithFindings(findings...))
 	write := r.WriteHTML
-	if strings.EqualFold(filepath.Ext(path), ".json") {
+	if strings.EqualFold(filepath.Ext(ro.path), ".json") {
 		write = r.WriteJSON
 	}
-	if err := writeAtomic(path, write); err != nil {
-		err = fmt.Errorf("the report %s was NOT written: %w", path, err)
+	if err := writeAtomic(ro.path, write); err != nil {
+		err = fmt.Errorf("the report %s was NOT written: %w", ro.path, err)
 		if prev != nil {
 			return fmt.Errorf("%w\n%w", prev, err)
 		}
@@ -92,11 +108,23 @@ func (bo *buildOptions) writeReport(prev error, p *dag.Plan, res *builder.Result
 	return prev
 }
 
-// reportFindings are the policy's findings in the report's terms.
-func reportFindings(fs policy.Findings) []report.Finding {
-	out := make([]report.Finding, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, report.Finding{Rule: f.Rule, Severity: string(f.Severity), Step: f.Step, Source: f.Pos.String(), Message: f.Message})
+// stopFindings are what stopped a build before it ran, as findings: the
+// Dockerfile checks' errors, the policy's refusals.
+func stopFindings(err error) []report.Finding {
+	var out []report.Finding
+	var le *builder.LintError
+	if errors.As(err, &le) {
+		for _, f := range le.Findings {
+			if f.Severity == policy.SeverityError {
+				out = append(out, report.Finding{Rule: f.Rule, Severity: string(f.Severity), Step: f.Step, Source: f.Pos.String(), Message: f.Message})
+			}
+		}
+	}
+	var rs policy.Refusals
+	if errors.As(err, &rs) {
+		for _, r := range rs {
+			out = append(out, report.Finding{Rule: "refused", Severity: string(policy.SeverityError), Message: r.Error()})
+		}
 	}
 	return out
 }

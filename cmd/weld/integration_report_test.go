@@ -137,7 +137,7 @@ func TestReportOfAFailure(t *testing.T) {
 	if rows["breaks"] != "failed false" && rows["breaks"] != "failed true" || len(rows) != 2 {
 		t.Errorf("chart rows %v, want breaks failed among 2", rows)
 	}
-	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "[secret:tok] boom-" + n, "&lt;script&gt;console.error", `<td>UnpinnedBase</td>`} {
+	for _, want := range []string{"Dockerfile.breaks:3", `class="source-line">RUN --mount=type=secret,id=tok echo`, "[secret:tok] boom-" + n, "&lt;script&gt;console.error", `<tr class="finding"><td>warning</td>`, "UnpinnedBase"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM lacks %q", want)
 		}
@@ -175,5 +175,26 @@ func TestReportOfAnInterruptedBuild(t *testing.T) {
 	}
 	if !slices.Contains(names, "solve") || r.WallSeconds < 1 {
 		t.Errorf("phases %v over %.2f s; want the solve it was canceled in, over more than 1 s", names, r.WallSeconds)
+	}
+}
+
+// TestReportOfARefusal: a base the policy refuses stops the build before
+// any daemon is contacted; the JSON report says failed, lists the steps
+// asked for as not run, and holds the refusal.
+func TestReportOfARefusal(t *testing.T) {
+	e := testEnv(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    app:\n      dockerfile: Dockerfile.app\n    other:\n      dockerfile: Dockerfile.app\n",
+		"Dockerfile.app":  "FROM golang:1.26\nRUN go version\n",
+		"weld.policy.yml": "allowed_bases:\n  - docker.io/library/busybox:*\n",
+	})
+	w := e.command(dir, "unix:///nonexistent/buildkitd.sock", "--report", "r.json", "app")
+	w.expect(t, w.run(t, time.Minute), 1, "base golang:1.26 is not allowed")
+	r := readReport(t, filepath.Join(dir, "r.json"))
+	if r.Status != report.StatusFailed || len(r.Steps) != 1 || r.Steps[0].Label != "app" || r.Steps[0].Status != report.StatusNotRun {
+		t.Errorf("report: status %q, steps %+v; want failed, app not run", r.Status, r.Steps)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Severity != "error" || !strings.Contains(r.Findings[0].Message, "golang:1.26 is not allowed") {
+		t.Errorf("findings %+v, want the refusal", r.Findings)
 	}
 }

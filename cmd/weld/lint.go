@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/weld-build/weld/policy"
+	"github.com/weld-build/weld/builder"
 )
 
 func init() { subcommands = append(subcommands, newLintCmd) }
@@ -28,19 +28,35 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 			if lo.format != "text" && lo.format != "json" {
 				return fmt.Errorf("%w: --format %q: use text or json", errBadInput, lo.format)
 			}
-			in, p, err := lo.input(o, args)
+			plan, err := lo.loadPlan(o)
 			if err != nil {
 				return err
 			}
-			red := argRedactor(in.Steps, in.BuildArgs) // redact.go
-			redactLog(o, red, cmd.ErrOrStderr())
-			_, findings, err := checkPolicy(cmd.Context(), o, lineRedactor{red, cmd.ErrOrStderr()}, in, p)
+			steps, err := plan.Select(args...)
 			if err != nil {
+				return err
+			}
+			buildArgs, err := parseEnv(lo.buildArgs)
+			if err != nil {
+				return err
+			}
+			pol, err := lo.loadPolicy(o, plan.Build())
+			if err != nil {
+				return err
+			}
+			red := argRedactor(steps, buildArgs) // redact.go
+			redactLog(o, red, cmd.ErrOrStderr())
+			// The checks weld build runs before it builds; no daemon.
+			b, err := builder.New(builder.ConnectLazily(builder.ConnectOptions{}), builder.WithPolicy(pol), builder.WithBuildArgs(buildArgs))
+			if err != nil {
+				return err
+			}
+			findings, err := b.Check(cmd.Context(), plan, args...)
+			if printRefusals(lineRedactor{red, cmd.ErrOrStderr()}, err) {
+				return &reportedError{redactErr(red, err)}
+			} else if err != nil {
 				return redactErr(red, err)
 			}
-			// weld build refuses these before building; lint reports them.
-			secretArgs, _ := policy.CheckBuildArgs(p, in.Steps, in.BuildArgs)
-			findings = append(policy.BuildArgFindings(secretArgs), findings...)
 			err = redactedTo(red, cmd.OutOrStdout(), func(w io.Writer) error {
 				if lo.format == "json" {
 					return findings.WriteJSON(w)
@@ -62,26 +78,4 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 	cmd.Flags().StringVar(&lo.format, "format", "text", "output format: text or json")
 	cmd.Flags().StringArrayVar(&lo.buildArgs, "build", nil, "build arg K=V for every step, as weld build takes it (repeatable)")
 	return cmd
-}
-
-// input loads the build file, the policy and the selected steps.
-func (lo *lintOptions) input(o *rootOptions, args []string) (policy.Input, *policy.Policy, error) {
-	var in policy.Input
-	plan, err := lo.loadPlan(o)
-	if err != nil {
-		return in, nil, err
-	}
-	steps, err := plan.Select(args...)
-	if err != nil {
-		return in, nil, err
-	}
-	buildArgs, err := parseEnv(lo.buildArgs)
-	if err != nil {
-		return in, nil, err
-	}
-	p, err := lo.loadPolicy(o, plan.Build())
-	if err != nil {
-		return in, nil, err
-	}
-	return policy.Input{Build: plan.Build(), Steps: steps, BuildArgs: buildArgs, Selected: args}, p, nil
 }

@@ -55,8 +55,16 @@ func logEvent(o *rootOptions, e builder.Event) {
 	switch e.Type {
 	case builder.EventPublished:
 		o.log.Info("published", "step", e.Step, "digest", e.Message)
-	case builder.EventWarning:
-		o.log.Warn(e.Message, "step", e.Step)
+	case builder.EventWarning, builder.EventInfo:
+		var kv []any // the checks' messages name their step already
+		if e.Step != "" && !strings.Contains(e.Message, "step "+e.Step+":") {
+			kv = []any{"step", e.Step}
+		}
+		if e.Type == builder.EventInfo {
+			o.log.Info(e.Message, kv...)
+			return
+		}
+		o.log.Warn(e.Message, kv...)
 	default:
 		o.log.Debug(string(e.Type), "step", e.Step)
 	}

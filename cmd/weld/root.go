@@ -52,13 +52,6 @@ func newRootCmd() *cobra.Command {
 			}
 		},
 	}
-	// An unknown command is a usage error, like an unknown flag: exit 2.
-	cmd.Args = func(_ *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return fmt.Errorf("%w: unknown command %q for weld (run weld --help for the list)", errBadInput, args[0])
-		}
-		return nil
-	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	cmd.PersistentFlags().BoolVar(&o.debug, "debug", false, "log debug messages")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -67,6 +60,8 @@ func newRootCmd() *cobra.Command {
 	for _, add := range subcommands {
 		cmd.AddCommand(add(o))
 	}
+	cmd.InitDefaultCompletionCmd()
+	usageErrors(cmd) // an unknown command or an extra argument: exit 2 (usage.go)
 	return cmd
 }
 
@@ -103,7 +98,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return interruptedCode(ctx)
-	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
+	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrInvalid), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
 		return exitBadInput
 	}
 	return exitFailed

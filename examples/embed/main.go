@@ -1,10 +1,10 @@
-// Command embed shows how a hosted build service runs weld as a library:
-// load and plan a build.yml, connect to BuildKit, and run the plan with its
-// own progress and event sinks. It prints a JSON line per event and the
-// result; it never lets the library print or exit.
+// Command embed runs weld as a hosted build service does: weld build's whole
+// build in one library call, with the project's policy under the service's
+// own (an allowlist, a replacement, a gate). It prints a JSON line per event
+// and the result; the library never prints or exits.
 //
 //	SECRETAPP_TOKEN_FILE=/path/to/token go run ./examples/embed -f examples/secretapp/build.yml \
-//	    -allow /path/to/token -image golang:1.26=oci-layout://DIR -image alpine:3.20=oci-layout://DIR \
+//	    -allow /path/to/token -image golang:1.26=oci-layout://DIR -image busybox:1.36=oci-layout://DIR \
 //	    -output oci:.weld/embed
 package main
 
@@ -15,30 +15,34 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 
 	"github.com/moby/buildkit/client"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
 )
 
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+// servicePolicy is the service's: a project's weld.policy.yml cannot loosen it.
+const servicePolicy = `allowed_bases: ['golang:1.26', 'busybox:1.36']
+replace:
+  alpine:3.20: busybox:1.36
+gates:
+  - run: "test -f {{oci_dir}}/index.json"
+`
 
 func main() {
-	var images, outputs, allow list
+	var images, outputs, allow []string
+	add := func(l *[]string) func(string) error { return func(v string) error { *l = append(*l, v); return nil } }
 	file := flag.String("f", "build.yml", "build file")
-	flag.Var(&allow, "allow", "PATH a secret file outside the work dir may be read from (repeatable)")
-	flag.Var(&images, "image", "REF=SOURCE base image replacement (repeatable)")
-	flag.Var(&outputs, "output", "oci:DIR (repeatable)")
+	flag.Func("allow", "PATH a secret file outside the work dir may be read from (repeatable)", add(&allow))
+	flag.Func("image", "REF=SOURCE base image replacement (repeatable)", add(&images))
+	flag.Func("output", "oci:DIR (repeatable)", add(&outputs))
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, *file, images, outputs, allow, flag.Args()); err != nil {
-		fmt.Fprintln(os.Stderr, "embed:", err)
+		fmt.Fprintln(os.Stderr, "embed:", err) // a policy.Refusals or *builder.LintError says what to fix
 		os.Exit(1)
 	}
 }
@@ -52,11 +56,13 @@ func run(ctx context.Context, file string, images, outputs, allow, steps []strin
 	if err != nil {
 		return err
 	}
-	opts := []builder.Option{
-		builder.WithEvents(func(e builder.Event) {
-			_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"step": e.Step, "event": string(e.Type), "msg": e.Message})
-		}),
-		builder.WithProgress(func(*client.SolveStatus) {}), // a service would stream these to its UI
+	service, err := policy.Parse("service.policy.yml", []byte(servicePolicy))
+	if err != nil {
+		return err
+	}
+	project, err := policy.Find("", b.WorkDir) // the project's weld.policy.yml, if any
+	if err != nil {
+		return err
 	}
 	repl := map[string]builder.ImageSource{}
 	for _, s := range images {
@@ -66,7 +72,14 @@ func run(ctx context.Context, file string, images, outputs, allow, steps []strin
 		}
 		repl[ref] = src
 	}
-	opts = append(opts, builder.WithImages(repl))
+	opts := []builder.Option{
+		builder.WithPolicy(policy.Intersect(service, project)),
+		builder.WithImages(repl),
+		builder.WithEvents(func(e builder.Event) {
+			_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"step": e.Step, "event": string(e.Type), "msg": e.Message})
+		}),
+		builder.WithProgress(func(*client.SolveStatus) {}), // a service would stream these to its UI
+	}
 	for _, s := range outputs {
 		o, err := builder.ParseOutput(s)
 		if err != nil {
@@ -74,10 +87,7 @@ func run(ctx context.Context, file string, images, outputs, allow, steps []strin
 		}
 		opts = append(opts, builder.WithOutputs(o))
 	}
-	c, err := builder.Connect(ctx, builder.ConnectOptions{})
-	if err != nil {
-		return err
-	}
+	c := builder.ConnectLazily(builder.ConnectOptions{}) // connects once the checks pass
 	defer c.Close()
 	bld, err := builder.New(c, opts...)
 	if err != nil {
@@ -86,7 +96,7 @@ func run(ctx context.Context, file string, images, outputs, allow, steps []strin
 	res, err := bld.Run(ctx, plan, steps...)
 	if res != nil {
 		for _, s := range res.Steps {
-			fmt.Printf("%s\t%s\t%s\n", s.Label, s.Status, s.Digest)
+			fmt.Printf("%s\t%s\t%s\t%d base(s)\n", s.Label, s.Status, s.Digest, len(s.Bases))
 		}
 	}
 	return err

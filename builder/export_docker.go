@@ -1,0 +1,139 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/util/attestation"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// dockerExporter loads the staged image into a Docker engine: a
+// docker-archive (docker save's format, what BuildKit's docker exporter
+// writes) built from the layout and streamed into the engine's load API.
+// The archive holds the image's config and layers only, never an
+// attestation manifest: an engine before 25 loads neither those nor an
+// OCI tar.
+type dockerExporter struct {
+	host string
+}
+
+var _ Exporter = (*dockerExporter)(nil)
+
+// Publish implements Exporter.
+func (e *dockerExporter) Publish(ctx context.Context, img *stagedImage) ([]string, error) {
+	name := img.step.Name
+	v := img.tr.vertex("loading " + name + " into docker")
+	err := e.load(ctx, img)
+	v.complete(err)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"docker:" + name}, nil
+}
+
+func (e *dockerExporter) load(ctx context.Context, img *stagedImage) error {
+	records, err := dockerArchive(img)
+	if err != nil {
+		return err
+	}
+	l := newDockerLoader(ctx, e.host)
+	if err := writeTar(l, records); err != nil {
+		l.CloseWithError(err)
+		<-l.done
+		return err
+	}
+	return l.Close()
+}
+
+// dockerManifest is one image of a docker-archive's manifest.json.
+type dockerManifest struct {
+	Config   string
+	RepoTags []string
+	Layers   []string
+}
+
+// dockerArchive is the docker-archive of a staged image: manifest.json,
+// naming the config and the layers, which are the layout's blobs at their
+// own paths (blobs/sha256/…).
+func dockerArchive(img *stagedImage) ([]tarRecord, error) {
+	m, err := imageManifest(img)
+	if err != nil {
+		return nil, err
+	}
+	var records []tarRecord
+	dm := dockerManifest{}
+	for i, d := range append([]ocispecs.Descriptor{m.Config}, m.Layers...) {
+		rec, err := blobRecord(img.dir, d)
+		if err != nil {
+			return nil, err
+		}
+		records = append(records, rec)
+		if i == 0 {
+			dm.Config = rec.name
+		} else {
+			dm.Layers = append(dm.Layers, rec.name)
+		}
+	}
+	if img.step.Name != "" {
+		named, err := reference.ParseNormalizedNamed(img.step.Name)
+		if err != nil {
+			return nil, err
+		}
+		dm.RepoTags = []string{reference.FamiliarString(reference.TagNameOnly(named))}
+	}
+	dt, err := json.Marshal([]dockerManifest{dm})
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{"blobs/", "blobs/sha256/"} {
+		records = append(records, tarRecord{name: dir, dir: true, mode: 0o755})
+	}
+	return append(records, tarRecord{name: "manifest.json", mode: 0o644, data: dt, size: int64(len(dt))}), nil
+}
+
+// imageManifest is the staged image's manifest: the root itself, or the
+// one image manifest of the root index (not an attestation manifest).
+func imageManifest(img *stagedImage) (ocispecs.Manifest, error) {
+	d, err := img.root()
+	if err != nil {
+		return ocispecs.Manifest{}, err
+	}
+	if isIndex(d.MediaType) {
+		var idx ocispecs.Index
+		if err := readBlob(img.dir, d, &idx); err != nil {
+			return ocispecs.Manifest{}, err
+		}
+		var images []ocispecs.Descriptor
+		for _, m := range idx.Manifests {
+			if m.Annotations[attestation.DockerAnnotationReferenceType] != attestation.DockerAnnotationReferenceTypeDefault {
+				images = append(images, m)
+			}
+		}
+		if len(images) != 1 {
+			return ocispecs.Manifest{}, fmt.Errorf("the staged image of step %q has %d image manifests, want 1", img.step.Label, len(images))
+		}
+		d = images[0]
+	}
+	var m ocispecs.Manifest
+	err = readBlob(img.dir, d, &m)
+	return m, err
+}
+
+func isIndex(mediaType string) bool {
+	return mediaType == ocispecs.MediaTypeImageIndex || mediaType == "application/vnd.docker.distribution.manifest.list.v2+json"
+}
+
+// readBlob parses the JSON blob d of the layout at dir.
+func readBlob(dir string, d ocispecs.Descriptor, v any) error {
+	if err := d.Digest.Validate(); err != nil {
+		return err
+	}
+	return readJSON(filepath.Join(dir, ocispecs.ImageBlobsDir, d.Digest.Algorithm().String(), d.Digest.Encoded()), v)
+}
+
+var _ io.WriteCloser = (*dockerLoader)(nil)

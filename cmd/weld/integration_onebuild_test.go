@@ -1,0 +1,209 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
+)
+
+// TestOneBuildCLIAndLibrary: weld build and an embedder's builder.Run with
+// the same options build the same thing: a policy that replaces the base
+// with a registry image, pins it to its digest, gates the image, and a
+// revision label from the work dir's git checkout. The two metadata files
+// match but for timings; both runs ran the gate, pinned the base to the
+// pushed digest and labelled the image with the revision.
+func TestOneBuildCLIAndLibrary(t *testing.T) {
+	e := testEnv(t)
+	registry := os.Getenv("WELD_TEST_REGISTRY")
+	if registry == "" {
+		t.Fatal("TestOneBuildCLIAndLibrary needs WELD_TEST_REGISTRY (a running registry at 127.0.0.1:PORT); run scripts/test.sh")
+	}
+	n := nonce(t)
+	base, pushed := pushBase(t, e, registry, n)
+	dir := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-onebuild-app\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM node:10.4.8\nRUN grep " + n + " /base.txt > /tmp/ok\nUSER 1000\n",
+		"weld.policy.yml": "allowed_bases: ['" + registry + "/**', 'node:*']\nreplace:\n  node:10.4.8: " + base + "\npin_digests: true\n" +
+			"gates:\n  - run: \"test -f {{oci_dir}}/index.json && echo $WELD_STEP >> gate.log\"\n",
+		".dockerignore": "*\n",
+	})
+	revision := gitCommit(t, dir)
+	common := []string{"--output", "oci:out", "--provenance", "none", "--build", "SOURCE_DATE_EPOCH=0"}
+
+	w := e.command(dir, e.host, append(common, "--metadata-file", "m-cli.json")...)
+	w.expect(t, w.run(t, 3*time.Minute), 0, "policy weld.policy.yml:3:3 replaces base node:10.4.8 with "+base)
+	checkOneBuild(t, dir, "the CLI", 1, revision)
+
+	libraryBuild(t, e, dir, "m-lib.json")
+	checkOneBuild(t, dir, "the library", 2, revision)
+
+	cli, lib := metadataWithoutTimings(t, filepath.Join(dir, "m-cli.json")), metadataWithoutTimings(t, filepath.Join(dir, "m-lib.json"))
+	if diff := cmp.Diff(cli, lib); diff != "" {
+		t.Errorf("the library's metadata differs from weld build's (-cli +lib):\n%s", diff)
+	}
+	var bases []builder.BasePin
+	if err := json.Unmarshal(lib["app"]["weld.bases"], &bases); err != nil || len(bases) != 1 || bases[0].Digest != pushed || bases[0].Source != "docker-image://"+base {
+		t.Errorf("the library's weld.bases = %s, want node:10.4.8 from %s pinned to %s", lib["app"]["weld.bases"], base, pushed)
+	}
+}
+
+// pushBase pushes a base image holding /base.txt (the nonce) to the
+// registry, and returns its ref and manifest digest.
+func pushBase(t *testing.T, e cliEnv, registry, n string) (string, string) {
+	t.Helper()
+	ref := registry + "/weld-onebuild-base:" + n[:8]
+	seed := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    base:\n      name: " + ref + "\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /base.txt\nUSER 1000\n",
+	})
+	w := e.command(seed, e.host, "--push", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	var pushed string
+	_ = json.Unmarshal(readPolicyMetadata(t, filepath.Join(seed, "m.json"))["base"]["containerimage.digest"], &pushed)
+	if !strings.HasPrefix(pushed, "sha256:") {
+		t.Fatalf("pushing %s: no digest in its metadata", ref)
+	}
+	return ref, pushed
+}
+
+// libraryBuild builds dir as an embedder does, with the options weld build
+// maps its flags to (the same --image as cliEnv.command).
+func libraryBuild(t *testing.T, e cliEnv, dir, metadata string) {
+	t.Chdir(dir) // relative outputs and the policy's FILE:LINE, as the CLI's
+	b, err := dag.Load("build.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := dag.NewPlan(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Find("", b.WorkDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, src, err := builder.ParseImage("busybox=oci-layout://" + filepath.Join(e.images, "busybox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := builder.ParseOutput("oci:out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := builder.Connect(ctx, builder.ConnectOptions{Addr: e.host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	bl, err := builder.New(c, builder.WithPolicy(pol), builder.WithImages(map[string]builder.ImageSource{ref: src}),
+		builder.WithOutputs(out), builder.WithProvenance(""), builder.WithBuildArgs(map[string]string{"SOURCE_DATE_EPOCH": "0"}),
+		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)), builder.WithOwnFiles(metadata))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bl.Run(ctx, plan)
+	if err != nil {
+		t.Fatalf("builder.Run: %v", err)
+	}
+	if err := builder.WriteMetadata(metadata, res); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkOneBuild checks what the runs so far did: the gate ran once per run,
+// and the image published last carries the revision.
+func checkOneBuild(t *testing.T, dir, who string, runs int, revision string) {
+	t.Helper()
+	dt, _ := os.ReadFile(filepath.Join(dir, "gate.log"))
+	if got := strings.Count(string(dt), "app\n"); got != runs {
+		t.Errorf("after %s's build the gate ran %d times, want %d (gate.log %q)", who, got, runs, dt)
+	}
+	if got := layoutLabels(t, filepath.Join(dir, "out", "app"))[builder.LabelRevision]; got != revision {
+		t.Errorf("%s's image has revision %q, want %q", who, got, revision)
+	}
+}
+
+// gitCommit makes dir a git checkout with one commit, and returns it.
+func gitCommit(t *testing.T, dir string) string {
+	t.Helper()
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+var createdTime = regexp.MustCompile(`"org\.opencontainers\.image\.created":\s*"[^"]*"`)
+
+// metadataWithoutTimings reads a metadata file without what differs from
+// run to run: the durations, the phases' times (their names stay) and how many
+// vertices were cached.
+func metadataWithoutTimings(t *testing.T, path string) map[string]map[string]json.RawMessage {
+	t.Helper()
+	md := readPolicyMetadata(t, path)
+	for _, fields := range md {
+		delete(fields, "duration")
+		delete(fields, "vertices")
+		delete(fields, "cached_vertices")
+		var phases []struct{ Name string }
+		if err := json.Unmarshal(fields["phases"], &phases); err != nil {
+			t.Fatalf("%s: phases: %v", path, err)
+		}
+		names := make([]string, len(phases)) // the same phases, not the same times
+		for i, ph := range phases {
+			names[i] = ph.Name
+		}
+		fields["phases"], _ = json.Marshal(names)
+		// The index's descriptor carries the export's second as its
+		// creation time.
+		fields["containerimage.descriptor"] = createdTime.ReplaceAll(fields["containerimage.descriptor"], []byte(`"org.opencontainers.image.created": "T"`))
+	}
+	return md
+}
+
+// layoutLabels are the config labels of the one image of an OCI layout.
+func layoutLabels(t *testing.T, layout string) map[string]string {
+	t.Helper()
+	blob := func(d ocispecs.Descriptor, v any) {
+		t.Helper()
+		dt, err := os.ReadFile(filepath.Join(layout, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+		if err == nil {
+			err = json.Unmarshal(dt, v)
+		}
+		if err != nil {
+			t.Fatalf("reading blob %s of %s: %v", d.Digest, layout, err)
+		}
+	}
+	idx := readIndex(t, layout)
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("%s holds %d manifests, want 1", layout, len(idx.Manifests))
+	}
+	var m ocispecs.Manifest
+	blob(idx.Manifests[0], &m)
+	var cfg ocispecs.Image
+	blob(m.Config, &cfg)
+	return cfg.Config.Labels
+}
