@@ -6,11 +6,12 @@ import (
 	"github.com/weld-build/weld/dag"
 )
 
-// buildPhase says a phase is the step's own build (not waiting for a slot,
-// for the publish gate, nor publishing).
+// buildPhase says a phase is the step's own build, up to the moment it
+// counts as built (exported once and checked): not waiting for a slot, for
+// the publish gate, nor publishing.
 func buildPhase(name string) bool {
 	switch name {
-	case "queued", "wait", "export", "publish":
+	case "queued", "wait", "publish":
 		return false
 	}
 	return true

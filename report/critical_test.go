@@ -19,8 +19,8 @@ func TestCriticalPath(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p, res := chain(t)
-			res.Steps[2].Phases[1].End = at(tc.cEnd)
-			res.Steps[2].Phases[2].Start = at(tc.cEnd)
+			c := res.Steps[2].Phases
+			c[1].End, c[2].Start, c[2].End, c[3].Start = at(tc.cEnd-0.2), at(tc.cEnd-0.2), at(tc.cEnd), at(tc.cEnd)
 			r := Build(p, res)
 			if !slices.Equal(r.CriticalPath, tc.wantPath) || !near(r.CriticalSeconds, tc.wantSecs) {
 				t.Errorf("critical path %v %.2f s, want %v %.2f s", r.CriticalPath, r.CriticalSeconds, tc.wantPath, tc.wantSecs)

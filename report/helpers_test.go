@@ -63,14 +63,16 @@ func result(steps map[string][]ph, order ...string) *builder.Result {
 	return res
 }
 
-// chain is a → b, with c on its own: a builds 0-2 s, b's session starts
-// at once and ends its build at 5 s, c builds 0-4 s; all publish 5-6 s.
+// chain is a → b, with c on its own, in the phases' order (export once,
+// checks on the staged image, wait, publish): a builds 0-2 s, b's session
+// starts at once and ends its build at 5 s, c builds 0-4 s; all publish
+// 5-6 s.
 func chain(t testing.TB) (*dag.Plan, *builder.Result) {
 	p := testPlan(t, map[string][]string{"b": {"a"}}, "FROM scratch\n", "a", "b", "c")
 	res := result(map[string][]ph{
-		"a": {{"frontend", 0, 0.5}, {"solve", 0.5, 2}, {"wait", 2, 5}, {"export", 5, 5.5}, {"publish", 5.5, 6}},
-		"b": {{"frontend", 0, 1}, {"solve", 1, 4.5}, {"checks", 4.5, 5}, {"export", 5, 5.5}, {"publish", 5.5, 6}},
-		"c": {{"frontend", 0, 0.2}, {"solve", 0.2, 4}, {"wait", 4, 5}, {"export", 5, 5.5}, {"publish", 5.5, 6}},
+		"a": {{"frontend", 0, 0.5}, {"solve", 0.5, 1.5}, {"export", 1.5, 1.8}, {"checks", 1.8, 2}, {"wait", 2, 5}, {"publish", 5, 6}},
+		"b": {{"frontend", 0, 1}, {"solve", 1, 4.5}, {"export", 4.5, 4.8}, {"checks", 4.8, 5}, {"publish", 5, 6}},
+		"c": {{"frontend", 0, 0.2}, {"solve", 0.2, 3.8}, {"export", 3.8, 4}, {"wait", 4, 5}, {"publish", 5, 6}},
 	}, "a", "b", "c")
 	return p, res
 }

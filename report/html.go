@@ -27,10 +27,10 @@ var phaseNames = []struct{ Name, Meaning string }{
 	{"queued", "waiting for a slot (--jobs) and its dependencies"},
 	{"frontend", "session start, Dockerfile to LLB (and waiting for dependencies)"},
 	{"solve", "BuildKit runs the steps"},
-	{"checks", "command, tests, leak scan, gates"},
-	{"wait", "built, waiting for every other step"},
-	{"export", "writing the image"},
-	{"publish", "committing the outputs"},
+	{"export", "the image exported once, into this run's staging"},
+	{"checks", "command and tests; leak scan and gates on the exported image"},
+	{"wait", "built, waiting for every other step (all or nothing)"},
+	{"publish", "every output published from the staged image"},
 }
 
 // view is what the template renders.

@@ -44,8 +44,8 @@ type Report struct {
 	// CriticalSeconds is that sum: the least wall time the build could
 	// take with every step as long as it was this time.
 	CriticalSeconds float64 `json:"critical_seconds"`
-	// PublishSeconds is the time from the last step built to the end:
-	// waiting for the publish gate, exporting and publishing.
+	// PublishSeconds is the time from the last step built (exported once
+	// and checked) to the end: publishing.
 	PublishSeconds float64 `json:"publish_seconds"`
 	// Steps are the build's steps, in build order.
 	Steps []Step `json:"steps"`
