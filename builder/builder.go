@@ -237,6 +237,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) finish(ctx context.Context, s *dag.Step, o outcome) {
 	err := redactErr(r.red, o.err)
 	status := stepStatus(ctx, err)
+	if err != nil && o.clock != nil {
+		r.endPhase(s, o.clock) // phase_open.go
+	}
 	r.record(s, o, status, err)
 	switch status {
 	case StatusPublishFailed:

@@ -6,7 +6,8 @@
 #      (the offline busybox image), jq (the scripts read OCI JSON with it),
 #      curl (the scripts ping the registry and dockerd), docker-registry (a
 #      loopback registry for the push tests, scripts/registry.sh) and docker.io
-#      (a dockerd of the tests' own for the load tests, scripts/dockerd.sh).
+#      (a dockerd of the tests' own for the load tests, scripts/dockerd.sh) and
+#      chromium (the build report's tests load the page in headless Chromium).
 #      Their packages' services are not started: the tests run their own.
 #   2. buildkitd and buildctl at the version go.mod pins (v0.34.2), built from
 #      the Go module proxy into $WELD_TOOLS/bin (scripts/install-buildkit.sh;
@@ -32,6 +33,7 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 { command -v dockerd && command -v docker; } >/dev/null 2>&1 || missing+=(docker.io)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 # no_service_starts runs a command with a policy-rc.d that forbids starting
 # services (exit 101, as Debian's container images have it): docker.io's and
@@ -88,6 +90,7 @@ fi
 log "runc: $(runc --version | head -n 1)"
 log "docker-registry: $(docker-registry --version 2>&1 | head -n 1)"
 log "dockerd: $(dockerd --version 2>&1 | head -n 1)"
+log "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 
 # --- 2. buildkitd / buildctl -----------------------------------------------
 "$WELD_ROOT/scripts/install-buildkit.sh"

@@ -32,6 +32,7 @@ need runc "apt-get install runc"
 need docker-registry "apt-get install docker-registry"
 need dockerd "apt-get install docker.io"
 need curl "apt-get install curl"
+need chromium "apt-get install chromium (the report tests load the page in headless Chromium)"
 
 log "gofmt"
 if git rev-parse --git-dir >/dev/null 2>&1; then

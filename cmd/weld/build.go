@@ -43,6 +43,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			redactLog(o, red, cmd.ErrOrStderr())
+			bo.reportFile.plan, bo.reportFile.labels, bo.reportFile.red = p, labels, red // build_report.go
 			opts, err := bo.builderOptions(cmd.Context(), o, p, pol)
 			if err != nil {
 				return redactErr(red, err)
@@ -100,6 +101,7 @@ func (bo *buildOptions) report(w io.Writer, pol *policy.Policy, b *dag.Build, re
 	if bo.metadataFile != "" {
 		metaErr = builder.WriteMetadata(bo.metadataFile, res)
 	}
+	metaErr = bo.reportFile.write(metaErr, res, runErr) // build_report.go
 	if metaErr != nil && runErr == nil {
 		runErr = metaErr
 	}

@@ -37,6 +37,7 @@ type buildOptions struct {
 	progress       string
 	provenance     string
 	secretCacheKey string
+	reportFile     reportOptions // --report (build_report.go)
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -68,6 +69,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
+	addReportFlag(f, &bo.reportFile) // build_report.go
 }
 
 // builderOptions checks the flags and maps them to builder options.
@@ -109,11 +111,11 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithImages(images),
 		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)),
 		builder.WithArtifactsDir(bo.artifactsDir),
-		builder.WithOwnFiles(bo.metadataFile),
+		builder.WithOwnFiles(bo.metadataFile, bo.reportFile.path),
 		builder.WithAfterBuildCommands(bo.afterBuild),
 		builder.WithSecretCacheKey(secretKey),
 		builder.WithPolicy(pol),
-		builder.WithEvents(func(e builder.Event) { logEvent(o, e) }),
+		builder.WithEvents(func(e builder.Event) { logEvent(o, e); bo.reportFile.event(e) }),
 	), nil
 }
 
