@@ -43,12 +43,13 @@ func (ss *stepSession) scanArtifacts(ctx context.Context, def *llb.Definition) e
 	if err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the artifacts for the leak scan: %w", err)}
 	}
-	v := ss.tr.vertex("scan the artifacts for secrets")
-	findings, err := leakscan.ScanLayout(dir, secrets)
-	if err == nil && len(findings) > 0 {
-		err = fmt.Errorf("%w; not written to %s", &leakscan.Error{Image: s.Name + " (artifacts)", Findings: findings}, ss.o.artifactsDir)
-	}
-	v.complete(err)
+	err = ss.tr.wrap(ctx, "scan the artifacts for secrets", func(*vertex) error {
+		findings, err := leakscan.ScanLayout(dir, secrets)
+		if err == nil && len(findings) > 0 {
+			err = fmt.Errorf("%w; not written to %s", &leakscan.Error{Image: s.Name + " (artifacts)", Findings: findings}, ss.o.artifactsDir)
+		}
+		return err
+	})
 	if err != nil {
 		return &StepError{Step: s.Label, Err: err}
 	}

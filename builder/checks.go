@@ -56,13 +56,14 @@ type leakCheck struct {
 var _ Check = (*leakCheck)(nil)
 
 // Check implements Check.
-func (c *leakCheck) Check(_ context.Context, img *stagedImage) error {
-	v := img.tr.vertex("scan the image for secrets")
-	findings, err := leakscan.ScanLayout(img.dir, c.secrets)
-	if err == nil && len(findings) > 0 {
-		err = &leakscan.Error{Image: img.step.Name, Findings: findings}
-	}
-	v.complete(err)
+func (c *leakCheck) Check(ctx context.Context, img *stagedImage) error {
+	err := img.tr.wrap(ctx, "scan the image for secrets", func(*vertex) error {
+		findings, err := leakscan.ScanLayout(img.dir, c.secrets)
+		if err == nil && len(findings) > 0 {
+			err = &leakscan.Error{Image: img.step.Name, Findings: findings}
+		}
+		return err
+	})
 	if err != nil {
 		return &StepError{Step: img.step.Label, Err: err}
 	}
@@ -85,23 +86,26 @@ func (c *gateCheck) Check(ctx context.Context, img *stagedImage) error {
 	if g.Source != "" {
 		name = g.Source + " (" + g.Run + ")"
 	}
-	v := img.tr.vertex("gate " + name)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", strings.ReplaceAll(g.Run, "{{oci_dir}}", dir))
-	cmd.Dir = c.workDir
-	cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
-	cmd.Stdout, cmd.Stderr = v, v
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127):
-		err = fmt.Errorf("gate %s could not run (exit %d: is the scanner installed and on PATH?): %w", name, ee.ExitCode(), ErrGateFailed)
-	default:
-		err = fmt.Errorf("gate %s refused image %s (%v): %w", name, s.Name, err, ErrGateFailed)
-	}
-	v.complete(err)
+	var out string
+	err := img.tr.wrap(ctx, "gate "+name, func(v *vertex) error {
+		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", strings.ReplaceAll(g.Run, "{{oci_dir}}", dir))
+		cmd.Dir = c.workDir
+		cmd.Env = append(os.Environ(), "WELD_IMAGE="+s.Name, "WELD_STEP="+s.Label, "WELD_OCI_DIR="+dir)
+		cmd.Stdout, cmd.Stderr = v, v
+		err := cmd.Run()
+		out = v.output()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127):
+			err = fmt.Errorf("gate %s could not run (exit %d: is the scanner installed and on PATH?): %w", name, ee.ExitCode(), ErrGateFailed)
+		default:
+			err = fmt.Errorf("gate %s refused image %s (%v): %w", name, s.Name, err, ErrGateFailed)
+		}
+		return err
+	})
 	if err != nil {
-		return &StepError{Step: s.Label, Err: err, Tail: lastLines(v.output(), tailLines)}
+		return &StepError{Step: s.Label, Err: err, Tail: lastLines(out, tailLines)}
 	}
 	return nil
 }

@@ -27,9 +27,7 @@ var _ Exporter = (*dockerExporter)(nil)
 // Publish implements Exporter.
 func (e *dockerExporter) Publish(ctx context.Context, img *stagedImage) ([]string, error) {
 	name := img.step.Name
-	v := img.tr.vertex("loading " + name + " into docker")
-	err := e.load(ctx, img)
-	v.complete(err)
+	err := img.tr.wrap(ctx, "loading "+name+" into docker", func(*vertex) error { return e.load(ctx, img) })
 	if err != nil {
 		return nil, err
 	}

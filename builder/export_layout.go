@@ -28,15 +28,16 @@ func (e *ociExporter) Publish(ctx context.Context, img *stagedImage) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	v := img.tr.vertex("writing oci:" + final)
-	staged := img.dir
-	if e.out.Tar {
-		staged, err = e.stageTar(img)
-	}
-	if err == nil {
-		err = e.commit(ctx, staged, final)
-	}
-	v.complete(err)
+	err = img.tr.wrap(ctx, "writing oci:"+final, func(*vertex) error {
+		staged := img.dir
+		if e.out.Tar {
+			var err error
+			if staged, err = e.stageTar(img); err != nil {
+				return err
+			}
+		}
+		return e.commit(ctx, staged, final)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -32,9 +32,7 @@ var _ Exporter = (*registryExporter)(nil)
 // Publish implements Exporter.
 func (e *registryExporter) Publish(ctx context.Context, img *stagedImage) ([]string, error) {
 	name := img.step.Name
-	v := img.tr.vertex("pushing " + name)
-	err := e.push(ctx, img)
-	v.complete(err)
+	err := img.tr.wrap(ctx, "pushing "+name, func(*vertex) error { return e.push(ctx, img) })
 	if errors.Is(err, remotedocker.ErrInvalidAuthorization) {
 		// The registry answered 401 to what weld could offer.
 		err = fmt.Errorf("unauthorized: %w (are the credentials in $DOCKER_CONFIG/config.json, as docker login writes them?)", err)

@@ -19,9 +19,7 @@ var _ Exporter = (*storeExporter)(nil)
 // Publish implements Exporter.
 func (e *storeExporter) Publish(ctx context.Context, img *stagedImage) ([]string, error) {
 	s := img.step
-	v := img.tr.vertex("adding " + s.Name + " to oci:" + e.out.Dest)
-	err := e.commit(ctx, img)
-	v.complete(err)
+	err := img.tr.wrap(ctx, "adding "+s.Name+" to oci:"+e.out.Dest, func(*vertex) error { return e.commit(ctx, img) })
 	if err != nil {
 		return nil, err
 	}

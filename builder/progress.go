@@ -201,6 +201,22 @@ func (t *tracker) ownerLocked(d digest.Digest) string {
 	return t.label
 }
 
+// wrap runs fn as a synthetic progress vertex named name, opened before
+// and closed after it with its error (buildx's progress.Wrap): the one way
+// weld's own work (checks, exports, commands) shows in the display. fn
+// writes its output to the vertex; a failure while ctx is done shows as
+// canceled.
+func (t *tracker) wrap(ctx context.Context, name string, fn func(v *vertex) error) error {
+	v := t.vertex(name)
+	err := fn(v)
+	if err != nil && ctx.Err() != nil {
+		v.complete(context.Canceled) // another step failed; this one did not
+		return err
+	}
+	v.complete(err)
+	return err
+}
+
 // vertex is a synthetic progress vertex for weld's own work (commands, tests,
 // exports), shown in the same display as BuildKit's.
 type vertex struct {

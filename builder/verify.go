@@ -100,22 +100,21 @@ func (ss *stepSession) exec(ctx context.Context, sv *solved, img ocispecs.Image,
 	if len(argv) == 0 {
 		return &execError{name: name, code: -1, err: errors.New("nothing to run: the command is empty and the image has no entrypoint")}
 	}
-	v := ss.tr.vertex(name)
-	err := ss.execIn(ctx, sv, img, argv, v)
-	if err != nil && ctx.Err() != nil {
-		v.complete(context.Canceled) // another step failed; this one did not
-		return context.Cause(ctx)
-	}
-	if err != nil {
-		code := -1
-		var ee *gwpb.ExitError
-		if errors.As(err, &ee) {
-			code = int(ee.ExitCode)
+	return ss.tr.wrap(ctx, name, func(v *vertex) error {
+		err := ss.execIn(ctx, sv, img, argv, v)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return context.Cause(ctx) // another step failed; this one did not
+		case err != nil:
+			code := -1
+			var ee *gwpb.ExitError
+			if errors.As(err, &ee) {
+				code = int(ee.ExitCode)
+			}
+			return &execError{name: name, code: code, tail: lastLines(v.output(), tailLines), err: err}
 		}
-		err = &execError{name: name, code: code, tail: lastLines(v.output(), tailLines), err: err}
-	}
-	v.complete(err)
-	return err
+		return nil
+	})
 }
 
 func (ss *stepSession) execIn(ctx context.Context, sv *solved, img ocispecs.Image, argv []string, v *vertex) error {
@@ -190,15 +189,14 @@ func (ss *stepSession) afterBuild(ctx context.Context) error {
 	if !ss.o.afterBuild || s.AfterBuildCommand == "" {
 		return nil
 	}
-	v := ss.tr.vertex("after_build_command: " + s.AfterBuildCommand)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.AfterBuildCommand)
-	cmd.Dir = ss.workDir()
-	cmd.Stdout, cmd.Stderr = v, v
-	err := cmd.Run()
-	if err != nil {
-		err = &StepError{Step: s.Label, Source: s.Keys["after_build_command"].String(),
-			Err: fmt.Errorf("after_build_command: %w", err), Tail: lastLines(v.output(), tailLines)}
-	}
-	v.complete(err)
-	return err
+	return ss.tr.wrap(ctx, "after_build_command: "+s.AfterBuildCommand, func(v *vertex) error {
+		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.AfterBuildCommand)
+		cmd.Dir = ss.workDir()
+		cmd.Stdout, cmd.Stderr = v, v
+		if err := cmd.Run(); err != nil {
+			return &StepError{Step: s.Label, Source: s.Keys["after_build_command"].String(),
+				Err: fmt.Errorf("after_build_command: %w", err), Tail: lastLines(v.output(), tailLines)}
+		}
+		return nil
+	})
 }
