@@ -247,7 +247,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
-	var layers []llb.State
+	var froms []artifacts.From
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
 		dv, err := ss.solve(ctx, dep)
@@ -256,13 +256,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		}
 		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
 		if len(placed) > 0 {
-			layer := artifacts.Layer(dv.state, placed, dep.Label)
-			ldef, err := layer.Marshal(ctx)
-			if err != nil {
-				return gateway.SolveRequest{}, err
-			}
-			ss.own(ldef, dep.Label)
-			layers = append(layers, layer)
+			froms = append(froms, artifacts.From{State: dv.state, Placed: placed, Label: dep.Label})
 		}
 		if !slices.Contains(s.FromSteps, d) {
 			continue
@@ -281,7 +275,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		attrs["context:"+key] = "input:" + in
 		attrs["input-metadata:"+in] = string(md)
 	}
-	def, err := artifacts.Context(local, layers, s.Label).Marshal(ctx)
+	def, err := ss.contextDef(ctx, local, froms)
 	if err != nil {
 		return gateway.SolveRequest{}, err
 	}
@@ -318,4 +312,24 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil
+}
+
+// contextDef is the definition of a step's context: its local files with
+// the artifacts of froms copied in. Each copy belongs to the step that
+// produced the artifacts, so a missing one is that step's failure.
+func (ss *stepSession) contextDef(ctx context.Context, local llb.State, froms []artifacts.From) (*llb.Definition, error) {
+	st := local
+	for _, f := range froms {
+		prev, err := st.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st = artifacts.Context(st, []artifacts.From{f})
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ss.ownNew(def, prev, f.Label)
+	}
+	return st.Marshal(ctx)
 }
