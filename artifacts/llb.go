@@ -2,46 +2,20 @@ package artifacts
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 )
 
-// From is the artifacts of one step placed in a dependent's context.
-type From struct {
-	// State is the producing step's result.
-	State llb.State
-	// Placed are its artifacts, where they land (Place).
-	Placed []Placement
-	// Label names the producing step in progress output.
-	Label string
-}
-
-// Context is a step's build context: its local files with the artifacts of
-// the steps it needs copied in, in order, each step's in one file op on top
-// of the local files (no intermediate layer, no merge: the fewest ops on the
-// critical path); with none it is the local files alone.
-func Context(local llb.State, froms []From) llb.State {
-	st := local
-	for _, f := range froms {
-		if len(f.Placed) == 0 {
-			continue
-		}
-		var fa *llb.FileAction
-		var dests []string
-		for _, p := range f.Placed {
-			cp := llb.Copy(f.State, p.Artifact.Source, "/"+p.Path, &llb.CopyInfo{CreateDestPath: true, FollowSymlinks: true})
-			if fa == nil {
-				fa = cp
-			} else {
-				fa = fa.Copy(f.State, p.Artifact.Source, "/"+p.Path, &llb.CopyInfo{CreateDestPath: true, FollowSymlinks: true})
-			}
-			dests = append(dests, p.Artifact.Source+" → "+path.Clean(p.Path))
-		}
-		st = st.File(fa, llb.WithCustomName(fmt.Sprintf("artifacts from %s: %s", f.Label, strings.Join(dests, ", "))))
+// Context is a step's build context: its local files with the artifact
+// layers of the steps it needs merged over them, in order; with no layers
+// it is the local files alone. label names the step in progress output.
+func Context(local llb.State, layers []llb.State, label string) llb.State {
+	if len(layers) == 0 {
+		return local
 	}
-	return st
+	return llb.Merge(append([]llb.State{local}, layers...),
+		llb.WithCustomName(fmt.Sprintf("[%s] build context with artifacts", label)))
 }
 
 // Image is what a cleanup runs in: the image config's environment

@@ -23,19 +23,6 @@ func (ss *stepSession) own(def *llb.Definition, label string) {
 	}
 }
 
-// ownNew records the vertices of def that prev lacks as belonging to label.
-func (ss *stepSession) ownNew(def, prev *llb.Definition, label string) {
-	old := make(map[digest.Digest]bool, len(prev.Def))
-	for _, dt := range prev.Def {
-		old[digest.FromBytes(dt)] = true
-	}
-	for _, dt := range def.Def {
-		if d := digest.FromBytes(dt); !old[d] {
-			ss.tr.own(d, label)
-		}
-	}
-}
-
 // recordOwnDef remembers the vertex digests of the step as solved in its own
 // session. Sources that carry a session ID (OCI layouts) give a step's ops
 // other digests in other sessions; the daemon still shares the work by cache

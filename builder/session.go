@@ -247,7 +247,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
-	var froms []artifacts.From
+	var layers []llb.State
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
 		dv, err := ss.solve(ctx, dep)
@@ -256,7 +256,13 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		}
 		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
 		if len(placed) > 0 {
-			froms = append(froms, artifacts.From{State: dv.state, Placed: placed, Label: dep.Label})
+			layer := artifacts.Layer(dv.state, placed, dep.Label)
+			ldef, err := layer.Marshal(ctx)
+			if err != nil {
+				return gateway.SolveRequest{}, err
+			}
+			ss.own(ldef, dep.Label)
+			layers = append(layers, layer)
 		}
 		if !slices.Contains(s.FromSteps, d) {
 			continue
@@ -275,7 +281,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 		attrs["context:"+key] = "input:" + in
 		attrs["input-metadata:"+in] = string(md)
 	}
-	def, err := ss.contextDef(ctx, local, froms)
+	def, err := artifacts.Context(local, layers, s.Label).Marshal(ctx)
 	if err != nil {
 		return gateway.SolveRequest{}, err
 	}
@@ -312,24 +318,4 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil
-}
-
-// contextDef is the definition of a step's context: its local files with
-// the artifacts of froms copied in. Each copy belongs to the step that
-// produced the artifacts, so a missing one is that step's failure.
-func (ss *stepSession) contextDef(ctx context.Context, local llb.State, froms []artifacts.From) (*llb.Definition, error) {
-	st := local
-	for _, f := range froms {
-		prev, err := st.Marshal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		st = artifacts.Context(st, []artifacts.From{f})
-		def, err := st.Marshal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		ss.ownNew(def, prev, f.Label)
-	}
-	return st.Marshal(ctx)
 }
