@@ -14,7 +14,6 @@ import (
 
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/docker"
-	"github.com/weld-build/weld/internal/redact"
 	"github.com/weld-build/weld/internal/sched"
 )
 
@@ -85,32 +84,23 @@ func (b *Builder) Run(ctx context.Context, p *dag.Plan, labels ...string) (*Resu
 	return res, redactErr(r.red, err)
 }
 
-// run is the state of one Builder.Run.
+// run is one Builder.Run: its configuration (runconfig.go), fixed before
+// it starts, and the state of its steps.
 type run struct {
 	*Builder
-	plan      *dag.Plan
-	steps     []*dag.Step
-	publish   map[string]bool
-	perStep   map[string]secretStore
-	global    secretStore
-	bases     *baseImages
+	*runConfig
 	futures   map[string]*sched.Future // per step: resolved when it has built, or did not
 	limit     *sched.Limiter           // --jobs; nil: no cap
 	gate      *sched.Barrier           // the publish gate: every step built and checked
 	mu        sync.Mutex
 	results   map[string]*StepResult
-	closure   map[string][]string // per step: its dependencies, in build order, then itself
-	byLabel   map[string]*dag.Step
 	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
 	stage     *staging                          // this run's private staging folders
-	red       *redact.Redactor                  // every secret value the run serves
 	redacting *progressRedactor                 // redacts what reaches the progress sink
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
-	filters   map[string]dag.ContextFilter // per step: what of its context is sent (ownstate.go)
-	host      map[string]string            // per folded step: the step whose session builds it (fold.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -146,55 +136,25 @@ func (r *run) checkOutputs() error {
 // newRun makes the run of the selected steps, with their secrets (read
 // once per build: readSecrets).
 func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec runSecrets) (*run, error) {
-	perStep, global := sec.perStep, sec.global
-	bases, err := openBaseImages(b.o.images)
+	cfg, err := b.newConfig(p, steps, labels, sec)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range b.o.outputs {
-		if o.Type != OutputDocker {
-			continue
-		}
-		// Checked before anything builds: a missing engine is found now,
-		// not after every step has built.
-		if err := docker.Ping(context.Background(), docker.Host(o.DockerHost)); err != nil {
-			return nil, fmt.Errorf("%w: %v (set DOCKER_HOST, or publish with --push or --output instead)", ErrNoDocker, err)
-		}
-	}
-	red := runRedactor(steps, perStep, global, b.o.redact)
-	redacting := newProgressRedactor(red, b.o.progress)
+	redacting := newProgressRedactor(cfg.red, b.o.progress)
 	r := &run{
-		Builder: b, plan: p, steps: steps, perStep: perStep, global: global, bases: bases,
-		futures: map[string]*sched.Future{}, results: map[string]*StepResult{}, publish: map[string]bool{},
+		Builder: b, runConfig: cfg,
+		futures: map[string]*sched.Future{}, results: map[string]*StepResult{},
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
-		closure: map[string][]string{}, byLabel: map[string]*dag.Step{}, sink: dedupe(redacting.write),
-		stage: newStaging(), red: red, redacting: redacting,
-	}
-	for _, s := range steps {
-		r.closure[s.Label] = append(p.Deps(s.Label), s.Label)
-		r.byLabel[s.Label] = s
-	}
-	explicit := map[string]bool{}
-	for _, l := range labels {
-		explicit[l] = true
+		sink: dedupe(redacting.write), stage: newStaging(), redacting: redacting,
+		limit: sched.NewLimiter(b.o.jobs), gate: sched.NewBarrier(len(steps)),
 	}
 	for _, s := range steps {
 		r.futures[s.Label] = sched.NewFuture()
 		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s), Outputs: []string{}}
-		// Steps built only because a selection needs them are not published.
-		if s.Publish && (len(labels) == 0 || explicit[s.Label]) && len(b.o.outputs) > 0 {
-			r.publish[s.Label] = true
-		}
 	}
-	r.host = r.foldHosts()
 	if err := r.checkOutputs(); err != nil {
 		return nil, err
 	}
-	if err := r.filterContexts(); err != nil {
-		return nil, err
-	}
-	r.limit = sched.NewLimiter(b.o.jobs)
-	r.gate = sched.NewBarrier(len(steps))
 	return r, nil
 }
 

@@ -23,7 +23,7 @@ import (
 
 // foldHosts returns, for each foldable step, the label of its host; a
 // step that cannot be folded is not in the map.
-func (r *run) foldHosts() map[string]string {
+func (r *runConfig) foldHosts() map[string]string {
 	can := map[string]bool{}
 	for _, s := range r.steps {
 		can[s.Label] = r.foldable(s)
@@ -46,7 +46,7 @@ func (r *run) foldHosts() map[string]string {
 
 // dependents are the selected steps whose sessions solve step label (they
 // need it, directly or not), in build order.
-func (r *run) dependents(label string) []*dag.Step {
+func (r *runConfig) dependents(label string) []*dag.Step {
 	var out []*dag.Step
 	for _, l := range r.plan.Dependents(label) {
 		if d, ok := r.byLabel[l]; ok {
@@ -57,22 +57,22 @@ func (r *run) dependents(label string) []*dag.Step {
 }
 
 // foldable reports whether s has nothing that needs a session of its own.
-func (r *run) foldable(s *dag.Step) bool {
+func (r *runConfig) foldable(s *dag.Step) bool {
 	switch {
 	case r.publish[s.Label], s.Command != "", len(s.Tests) > 0:
 		return false
-	case r.o.afterBuild && s.AfterBuildCommand != "":
+	case r.opts.afterBuild && s.AfterBuildCommand != "":
 		return false
-	case r.o.artifactsDir != "" && len(s.Artifacts) > 0:
+	case r.opts.artifactsDir != "" && len(s.Artifacts) > 0:
 		return false
-	case len(r.o.cacheTo) > 0:
+	case len(r.opts.cacheTo) > 0:
 		return false
 	}
 	return len(r.dependents(s.Label)) > 0
 }
 
 // hosted returns the steps folded into host, in build order.
-func (r *run) hosted(host string) []*dag.Step {
+func (r *runConfig) hosted(host string) []*dag.Step {
 	var out []*dag.Step
 	for _, s := range r.steps {
 		if r.host[s.Label] == host {

@@ -24,7 +24,7 @@ func WithOwnFiles(paths ...string) Option {
 }
 
 // ownPaths are weld's own files and folders of this run, absolute.
-func (r *run) ownPaths() []string {
+func (r *runConfig) ownPaths() []string {
 	var out []string
 	add := func(p string) {
 		if p == "" {
@@ -35,7 +35,7 @@ func (r *run) ownPaths() []string {
 		}
 	}
 	add(filepath.Join(r.plan.Build().WorkDir, dag.StateDir))
-	for _, o := range r.o.outputs {
+	for _, o := range r.opts.outputs {
 		switch o.Type {
 		case OutputStore:
 			add(o.Dest)
@@ -49,18 +49,18 @@ func (r *run) ownPaths() []string {
 			}
 		}
 	}
-	add(r.o.artifactsDir)
-	for _, c := range r.o.cacheTo {
+	add(r.opts.artifactsDir)
+	for _, c := range r.opts.cacheTo {
 		if c.Type == "local" {
 			add(c.Attrs["dest"])
 		}
 	}
-	for _, c := range r.o.cacheFrom {
+	for _, c := range r.opts.cacheFrom {
 		if c.Type == "local" {
 			add(c.Attrs["src"])
 		}
 	}
-	for _, f := range r.o.ownFiles {
+	for _, f := range r.opts.ownFiles {
 		add(f)
 	}
 	return out
@@ -68,7 +68,7 @@ func (r *run) ownPaths() []string {
 
 // filterContexts works out every step's context filter (r.filters) and
 // checks that no artifact lands in weld's own state.
-func (r *run) filterContexts() error {
+func (r *runConfig) filterContexts() error {
 	own := r.ownPaths()
 	r.filters = make(map[string]dag.ContextFilter, len(r.steps))
 	for _, s := range r.steps {
@@ -89,10 +89,10 @@ func (r *run) filterContexts() error {
 // state. A folder of weld's that holds the whole root it lands under (the
 // artifacts folder itself, an output at the work dir) does not count: it is
 // no more weld's than the root is.
-func (r *run) checkLandings(s *dag.Step, own []string) error {
+func (r *runConfig) checkLandings(s *dag.Step, own []string) error {
 	roots := []string{r.plan.Build().WorkDir}
-	if r.o.artifactsDir != "" {
-		arts, _ := filepath.Abs(r.o.artifactsDir)
+	if r.opts.artifactsDir != "" {
+		arts, _ := filepath.Abs(r.opts.artifactsDir)
 		roots = append(roots, arts)
 	}
 	for _, a := range s.Artifacts {

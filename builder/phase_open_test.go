@@ -57,7 +57,7 @@ func TestNextPhase(t *testing.T) {
 		}
 		return out
 	}
-	r := &run{Builder: &Builder{o: &options{}}, byLabel: map[string]*dag.Step{}, publish: map[string]bool{"s": true}}
+	r := &run{Builder: &Builder{o: &options{}}, runConfig: &runConfig{byLabel: map[string]*dag.Step{}, publish: map[string]bool{"s": true}, opts: &options{}}}
 	r.byLabel["s"] = &dag.Step{Label: "s"}
 	tests := []struct {
 		name string

@@ -209,7 +209,7 @@ func (t *tracker) ownerLocked(d digest.Digest) string {
 func (t *tracker) wrap(ctx context.Context, name string, fn func(v *vertex) error) error {
 	v := t.vertex(name)
 	err := fn(v)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && context.Cause(ctx) != nil {
 		v.complete(context.Canceled) // another step failed; this one did not
 		return err
 	}

@@ -103,7 +103,7 @@ func (ss *stepSession) exec(ctx context.Context, sv *solved, img ocispecs.Image,
 	return ss.tr.wrap(ctx, name, func(v *vertex) error {
 		err := ss.execIn(ctx, sv, img, argv, v)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case err != nil && context.Cause(ctx) != nil:
 			return context.Cause(ctx) // another step failed; this one did not
 		case err != nil:
 			code := -1

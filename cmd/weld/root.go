@@ -96,7 +96,7 @@ func exitCode(ctx context.Context, err error) int {
 		fmt.Fprintln(os.Stderr, "weld: "+err.Error())
 	}
 	switch {
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+	case context.Cause(ctx) != nil || errors.Is(err, context.Canceled):
 		return interruptedCode(ctx)
 	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrInvalid), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
 		return exitBadInput

@@ -70,7 +70,7 @@ func Steps(ctx context.Context, steps []*dag.Step, own []string, warn func(label
 	out := make(map[string]dag.ContextSize, len(steps))
 	seen := map[string]dag.ContextSize{}
 	for _, s := range steps {
-		if ctx.Err() != nil {
+		if context.Cause(ctx) != nil {
 			break
 		}
 		f, err := s.ContextFilter(own...)
