@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// Runner runs builds: the server's one seam to the builder (builderRunner
+// in production, a fake in tests).
+type Runner interface {
+	// Check vets a job before it is accepted (the build file parses, its
+	// secrets are the tenant's server-side ones); an error is the client's
+	// mistake, answered with 400.
+	Check(ctx context.Context, job *Job) error
+	// Run builds the job, sending events through emit, and returns how
+	// it ended.
+	Run(ctx context.Context, job *Job, emit Emitter) Outcome
+}
+
+// Emitter sends one event of a build (typ is EventStep, EventVertex,
+// EventLog...); data is marshalled to JSON.
+type Emitter func(typ string, data any)
+
+// Job is one accepted build.
+type Job struct {
+	// ID names the build; Tenant owns it.
+	ID, Tenant string
+	// Dir is the build's work folder, holding the upload.
+	Dir string
+	// File is the build file's path in Dir.
+	File string
+	// Steps are the steps to build (none: all).
+	Steps []string
+	// NoCache builds without the cache.
+	NoCache bool
+	// Prepared is what Check keeps for Run.
+	Prepared any
+}
+
+// Outcome is how a build ended.
+type Outcome struct {
+	// Metadata is the per-step result in --metadata-file's shape.
+	Metadata json.RawMessage
+	// Report is the HTML report, if one was made.
+	Report []byte
+	// Err is why the build failed; nil when it succeeded.
+	Err error
+}
+
+// build is a build the server knows: its record and, while this process
+// has seen it, its events, with a channel closed on every change.
+type build struct {
+	mu      sync.Mutex
+	rec     Record
+	events  []Event // nil for a build loaded from disk until read
+	loaded  bool    // events holds the whole log
+	ended   bool    // no event will follow
+	changed chan struct{}
+	cancel  context.CancelCauseFunc
+}
+
+func newBuild(rec Record, live bool) *build {
+	return &build{rec: rec, loaded: live, changed: make(chan struct{})}
+}
+
+// record returns a copy of the build's record.
+func (b *build) record() Record {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rec
+}
+
+// add appends an event (numbered here), logs it with persist under the
+// lock (so the log's order is the ids') and wakes the streams.
+func (b *build) add(typ string, data any, persist func(Event)) {
+	dt, err := json.Marshal(data)
+	if err != nil {
+		dt, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := Event{ID: len(b.events) + 1, Type: typ, Data: dt}
+	b.events = append(b.events, e)
+	b.ended = b.ended || typ == EventResult
+	persist(e)
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// load reads the event log of a build from an earlier run, once.
+func (b *build) load(st store) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.loaded {
+		return nil
+	}
+	evs, err := st.events(b.rec.ID)
+	if err != nil {
+		return err
+	}
+	// A build from an earlier run has ended (load marked it so).
+	b.events, b.loaded, b.ended = evs, true, true
+	return nil
+}
+
+// update changes the record under the lock and returns a copy.
+func (b *build) update(f func(r *Record)) Record {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f(&b.rec)
+	return b.rec
+}
+
+// since returns the events after id, whether no more will come, and a
+// channel closed on the next change.
+func (b *build) since(id int) ([]Event, bool, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Event
+	if id < len(b.events) {
+		out = append(out, b.events[max(id, 0):]...)
+	}
+	return out, b.ended, b.changed
+}
+
+func now() *time.Time {
+	t := time.Now().UTC()
+	return &t
+}
