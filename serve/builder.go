@@ -9,8 +9,11 @@ import (
 	"slices"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/internal/safepath"
 	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/report"
@@ -55,9 +58,12 @@ type prepared struct {
 // for, selects the steps and joins the project's policy to the server's.
 func (r *builderRunner) Check(_ context.Context, job *Job) error {
 	mine := r.cfg.Secrets[job.Tenant]
-	b, err := dag.Load(filepath.Join(job.Dir, job.File),
+	file := filepath.Join(job.Dir, job.File)
+	// Every secret is overridden: its type and value are never used, only
+	// the tenant's server-side source, and a missing one is refused below.
+	b, err := dag.Load(file,
 		dag.WithLookupEnv(func(string) (string, bool) { return "", false }),
-		dag.WithOverriddenSecrets(r.cfg.Secrets.ids(job.Tenant)...))
+		dag.WithOverriddenSecrets(secretIDs(file)...))
 	if err != nil {
 		return badInput(job, err)
 	}
@@ -170,4 +176,30 @@ func metadata(res *builder.Result) []byte {
 	}
 	dt, _ := os.ReadFile(p)
 	return dt
+}
+
+// secretIDs are the ids of the build file's secrets, read loosely (dag.Load
+// reports what is wrong with the file).
+func secretIDs(file string) []string {
+	dt, err := boundedio.ReadFile(file, boundedio.MaxBuildFile)
+	if err != nil {
+		return nil
+	}
+	var doc struct {
+		Build struct {
+			Steps map[string]struct {
+				Secrets map[string]any `yaml:"secrets"`
+			} `yaml:"steps"`
+		} `yaml:"build"`
+	}
+	if yaml.Unmarshal(dt, &doc) != nil {
+		return nil
+	}
+	var ids []string
+	for _, s := range doc.Build.Steps {
+		for id := range s.Secrets {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
