@@ -1,0 +1,68 @@
+//go:build integration
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestServeConcurrentTenants: 8 builds from 2 tenants at once, each with
+// its own server-side secret of its own length; every build succeeds and
+// sees only its tenant's secret (no cross-talk), and no stream holds either value.
+func TestServeConcurrentTenants(t *testing.T) {
+	e := testEnv(t)
+	dir := t.TempDir()
+	tokens := writeFile(t, filepath.Join(dir, "tokens"), serveTokenA+" a\n"+serveTokenB+" b\n")
+	secretA, secretB := "A-"+nonce(t), "BB-"+nonce(t)+nonce(t)
+	fa := writeFile(t, filepath.Join(dir, "secret-a"), secretA)
+	fb := writeFile(t, filepath.Join(dir, "secret-b"), secretB)
+	secrets := writeFile(t, filepath.Join(dir, "secrets"), "a token file:"+fa+"\nb token file:"+fb+"\n")
+	s := startServe(t, e, filepath.Join(dir, "state"), "--tokens", tokens, "--secrets", secrets, "--max-builds", "2", "--queue", "10")
+	proj := map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    one:\n      name: serve-one\n      dockerfile: Dockerfile\n      secrets:\n        token:\n          type: file\n          value: none\n",
+		"Dockerfile": "FROM busybox\nARG N\nRUN --mount=type=secret,id=token echo \"$N len=$(wc -c < /run/secrets/token) val=$(cat /run/secrets/token)\"\n",
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		token, secret, other := serveTokenA, secretA, secretB
+		if i%2 == 1 {
+			token, secret, other = serveTokenB, secretB, secretA
+		}
+		p := map[string]string{"build.yml": strings.Replace(proj["build.yml"], "dockerfile: Dockerfile\n", "dockerfile: Dockerfile\n      args:\n        N: n"+nonce(t)+"\n", 1), "Dockerfile": proj["Dockerfile"]}
+		id := s.submitTar(t, token, "", tarGz(t, p))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evs := s.follow(t, token, id, 3*time.Minute)
+			var all, logs strings.Builder
+			for _, ev := range evs {
+				all.WriteString(ev.data + "\n")
+				var l struct{ Data string }
+				if ev.typ == "log" && json.Unmarshal([]byte(ev.data), &l) == nil {
+					logs.WriteString(l.Data) // BuildKit may split a line
+				}
+			}
+			stream := all.String()
+			if want := fmt.Sprintf("len=%d val=[secret:token]", len(secret)); !strings.Contains(logs.String(), want) {
+				t.Errorf("build %d (%s) logs lack %q:\n%s", i, id, want, logs.String())
+			}
+			if strings.Contains(stream, secret) || strings.Contains(stream, other) {
+				t.Errorf("build %d's stream holds a secret's value", i)
+			}
+			if last := evs[len(evs)-1]; last.typ != "result" || !strings.Contains(last.data, `"status":"succeeded"`) {
+				t.Errorf("build %d ended with %s %s", i, last.typ, last.data)
+			}
+		}()
+	}
+	wg.Wait()
+	_, m, _ := s.call(t, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(m), `weld_builds{status="succeeded"} 8`) {
+		t.Errorf("/metrics after 8 builds:\n%s", m)
+	}
+}

@@ -1,0 +1,92 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/weld-build/weld/builder"
+)
+
+const secretYML = `build:
+  version: 2016-03-14
+  steps:
+    compile:
+      name: c
+      dockerfile: Dockerfile
+      secrets:
+        token:
+          type: %TYPE%
+          value: %VALUE%
+`
+
+func TestBuilderRunnerCheck(t *testing.T) {
+	secrets, err := ParseSecretMap("secrets", []byte("a token file:/srv/a-token\nb other env:B_OTHER\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewBuilderRunner(BuilderConfig{Secrets: secrets})
+	tests := []struct {
+		name, tenant, typ, value, steps string
+		want                            string // "" accepts
+	}{
+		{"mapped file secret", "a", "file", "absent.txt", "", ""},
+		{"mapped env secret", "a", "env", "SERVER_SECRET", "", ""},
+		{"another tenant's id", "b", "file", "absent.txt", "", "has no server-side source"},
+		{"no map at all", "c", "env", "HOME", "", "has no server-side source"},
+		{"env substitution", "a", "file", "_env(HOME)", "", "HOME"},
+		{"unknown step", "a", "file", "x", "nope", "nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			yml := strings.NewReplacer("%TYPE%", tc.typ, "%VALUE%", tc.value).Replace(secretYML)
+			writeTestFile(t, filepath.Join(dir, "build.yml"), yml)
+			writeTestFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox\n")
+			job := &Job{ID: "x", Tenant: tc.tenant, Dir: dir, File: "build.yml"}
+			if tc.steps != "" {
+				job.Steps = []string{tc.steps}
+			}
+			err := r.Check(context.Background(), job)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Check = %v, want nil", err)
+				}
+				pr := job.Prepared.(*prepared)
+				if len(pr.secrets) != 1 || pr.secrets[0] != (builder.SecretSpec{ID: "token", Src: "/srv/a-token"}) {
+					t.Errorf("secrets = %+v, want only the server's source", pr.secrets)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBadUpload) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check = %v, want an ErrBadUpload naming %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), dir) {
+				t.Errorf("Check's error names the server's folder: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseSecretMap(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"a token\n", "want TENANT ID"},
+		{"a token value:x\n", "want file:PATH or env:VAR"},
+		{"a token file:\n", "want file:PATH"},
+		{"a t env:X\na t env:Y\n", "twice"},
+	} {
+		if _, err := ParseSecretMap("secrets", []byte(tc.data)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseSecretMap(%q) = %v, want an error naming %q", tc.data, err, tc.want)
+		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
