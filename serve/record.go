@@ -32,6 +32,8 @@ type Record struct {
 	ID string `json:"id"`
 	// Tenant owns it.
 	Tenant string `json:"-"`
+	// IdempotencyKey is the request's Idempotency-Key header.
+	IdempotencyKey string `json:"-"`
 	// Status is where it stands.
 	Status Status `json:"status"`
 	// File is the build file's path in the upload.
@@ -55,7 +57,8 @@ type Record struct {
 // diskRecord is a Record with its tenant, as stored.
 type diskRecord struct {
 	Record
-	Tenant string `json:"tenant"`
+	Tenant         string `json:"tenant"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // Event is one entry of a build's event stream, sent as a Server-Sent

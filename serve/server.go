@@ -47,8 +47,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	builds   map[string]*build
-	order    []string // ids, oldest first
-	admitted int      // builds accepted and not yet ended
+	order    []string          // ids, oldest first
+	admitted int               // builds accepted and not yet ended
+	keys     map[string]string // tenant+Idempotency-Key → build id (idempotency.go)
 	draining bool
 }
 
@@ -70,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}}
+	s := &Server{cfg: cfg, st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the state folder: %w", err)
 	}
@@ -86,6 +87,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, r := range recs {
 		s.builds[r.ID], s.order = newBuild(*r, false), append(s.order, r.ID)
+		if r.IdempotencyKey != "" {
+			s.keys[keyOf(r.Tenant, r.IdempotencyKey)] = r.ID
+		}
 	}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	return s, nil

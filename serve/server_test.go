@@ -236,3 +236,35 @@ func TestParseTokens(t *testing.T) {
 		t.Errorf("ParseTokens: %v; Tenant(a)=%q", err, toks.Tenant(tokenA))
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir, 1, 5)
+	body := makeTar(t, entry{name: "build.yml", body: "x"})
+	post := func(h *harness, token, key string) string {
+		resp, dt := h.do("POST", "/v1/builds", token, body, "Idempotency-Key", key)
+		if resp.StatusCode != 202 {
+			t.Fatalf("POST with key %q = %d %s", key, resp.StatusCode, dt)
+		}
+		return resp.Header.Get("Location")
+	}
+	first := post(h, tokenA, "k1")
+	if again := post(h, tokenA, "k1"); again != first {
+		t.Errorf("a retry with the same key made %s, want %s", again, first)
+	}
+	if other := post(h, tokenB, "k1"); other == first {
+		t.Errorf("another tenant's key k1 answered with tenant a's build")
+	}
+	if fresh := post(h, tokenA, "k2"); fresh == first {
+		t.Errorf("a new key answered with the old build")
+	}
+	// A refused request does not keep the key.
+	resp, _ := h.do("POST", "/v1/builds", tokenA, makeTar(t, entry{name: "/abs", body: "x"}), "Idempotency-Key", "k3")
+	if resp.StatusCode != 400 || post(h, tokenA, "k3") == first {
+		t.Errorf("a refused request's key: %d", resp.StatusCode)
+	}
+	h2 := newHarness(t, dir, 1, 5) // the keys hold across a restart
+	if again := post(h2, tokenA, "k1"); again != first {
+		t.Errorf("after a restart a retry with key k1 made %s, want %s", again, first)
+	}
+}

@@ -54,7 +54,7 @@ func (s store) writeRecord(r *Record) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	dt, err := json.Marshal(diskRecord{Record: *r, Tenant: r.Tenant})
+	dt, err := json.Marshal(diskRecord{Record: *r, Tenant: r.Tenant, IdempotencyKey: r.IdempotencyKey})
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s store) load() ([]*Record, error) {
 			return nil, fmt.Errorf("reading build %s: %w", e.Name(), err)
 		}
 		r := dr.Record
-		r.Tenant = dr.Tenant
+		r.Tenant, r.IdempotencyKey = dr.Tenant, dr.IdempotencyKey
 		if !r.Status.done() {
 			if err := s.interrupt(&r); err != nil {
 				return nil, err

@@ -13,6 +13,14 @@ import (
 
 // submit accepts a build: POST /v1/builds with a tar(.gz) body.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
+	claimed, answered := s.idempotent(w, r, tenant)
+	if answered {
+		return
+	}
+	key, made := r.Header.Get("Idempotency-Key"), ""
+	if claimed {
+		defer func() { s.settleKey(tenant, key, made) }()
+	}
 	if code, err := s.admit(); err != nil {
 		if code == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Seconds())))
@@ -30,13 +38,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 		httpError(w, code, err.Error())
 		return
 	}
-	rec := Record{ID: job.ID, Tenant: tenant, Status: StatusQueued, File: job.File, Steps: job.Steps, NoCache: job.NoCache, Created: time.Now().UTC()}
+	rec := Record{ID: job.ID, Tenant: tenant, IdempotencyKey: key, Status: StatusQueued, File: job.File, Steps: job.Steps, NoCache: job.NoCache, Created: time.Now().UTC()}
 	if err := s.start(job, rec); err != nil {
 		s.release()
 		_ = os.RemoveAll(job.Dir)
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	made = job.ID
 	url := "/v1/builds/" + job.ID
 	w.Header().Set("Location", url)
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": job.ID, "url": url})
