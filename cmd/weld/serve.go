@@ -23,6 +23,7 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 // flags it imposes on every build.
 type serveOptions struct {
 	listen, tokens, state, secrets, policyFile string
+	tlsCert, tlsKey                            string
 	connect                                    builder.ConnectOptions
 	images, outputs                            []string
 	push                                       bool
@@ -57,6 +58,8 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&so.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&so.tokens, "tokens", "", "file of TOKEN TENANT lines; every /v1 call needs one of the tokens")
+	f.StringVar(&so.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	f.StringVar(&so.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	f.StringVar(&so.state, "state", "", "folder of build records, event logs and work folders")
 	f.StringVar(&so.secrets, "secrets", "", "file of TENANT ID file:PATH|env:VAR lines: the only secrets builds get")
 	f.StringVar(&so.policyFile, "policy", "", "the server's policy; a project's weld.policy.yml can only tighten it")
@@ -78,7 +81,13 @@ func (so *serveOptions) serve(ctx context.Context, o *rootOptions, srv *serve.Se
 	extendSignalGrace(so.drainTimeout + 30*time.Second) // signals.go: time to drain
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if so.tlsCert != "" {
+			errc <- hs.ServeTLS(ln, so.tlsCert, so.tlsKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -103,6 +112,9 @@ func (so *serveOptions) serve(ctx context.Context, o *rootOptions, srv *serve.Se
 func (so *serveOptions) config() (serve.Config, error) {
 	if so.tokens == "" || so.state == "" {
 		return serve.Config{}, fmt.Errorf("%w: weld serve needs --tokens FILE and --state DIR", errBadInput)
+	}
+	if (so.tlsCert == "") != (so.tlsKey == "") {
+		return serve.Config{}, fmt.Errorf("%w: give --tls-cert and --tls-key together", errBadInput)
 	}
 	dt, err := boundedio.ReadFile(so.tokens, 1<<20)
 	if err != nil {
