@@ -49,6 +49,9 @@ type Outcome struct {
 	Err error
 }
 
+// maxLogBytes caps the log events one build keeps (in memory and on disk).
+var maxLogBytes = 16 << 20
+
 // build is a build the server knows: its record and, while this process
 // has seen it, its events, with a channel closed on every change.
 type build struct {
@@ -57,6 +60,7 @@ type build struct {
 	events  []Event // nil for a build loaded from disk until read
 	loaded  bool    // events holds the whole log
 	ended   bool    // no event will follow
+	logged  int     // bytes of log events so far (maxLogBytes)
 	changed chan struct{}
 	cancel  context.CancelCauseFunc
 }
@@ -81,6 +85,15 @@ func (b *build) add(typ string, data any, persist func(Event)) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if typ == EventLog {
+		if b.logged > maxLogBytes {
+			return // the build's output is past the cap, said once below
+		}
+		if b.logged += len(dt); b.logged > maxLogBytes {
+			typ = EventStep
+			dt, _ = json.Marshal(map[string]string{"type": "warning", "message": "the build's output passed the server's cap; later log lines are dropped"})
+		}
+	}
 	e := Event{ID: len(b.events) + 1, Type: typ, Data: dt}
 	b.events = append(b.events, e)
 	b.ended = b.ended || typ == EventResult

@@ -268,3 +268,18 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("after a restart a retry with key k1 made %s, want %s", again, first)
 	}
 }
+
+func TestLogCap(t *testing.T) {
+	defer func(n int) { maxLogBytes = n }(maxLogBytes)
+	maxLogBytes = 120 // each log event below is 51 bytes
+	b := newBuild(Record{ID: "x"}, true)
+	var logged []Event
+	for range 10 {
+		b.add(EventLog, map[string]string{"data": "0123456789012345678901234567890123456789"}, func(e Event) { logged = append(logged, e) })
+	}
+	b.add(EventResult, Record{}, func(e Event) { logged = append(logged, e) })
+	evs, ended, _ := b.since(0)
+	if len(evs) != 4 || evs[2].Type != EventStep || !strings.Contains(string(evs[2].Data), "cap") || evs[3].Type != EventResult || !ended || len(logged) != 4 {
+		t.Errorf("events past the log cap = %+v (ended %v), want 2 logs, one warning, the result", evs, ended)
+	}
+}
