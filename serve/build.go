@@ -35,6 +35,8 @@ type Job struct {
 	Steps []string
 	// NoCache builds without the cache.
 	NoCache bool
+	// Revision is the source revision label of the images (revision=).
+	Revision string
 	// Prepared is what Check keeps for Run.
 	Prepared any
 }

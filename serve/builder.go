@@ -91,10 +91,13 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 	if err != nil {
 		return badInput(job, err)
 	}
-	pol := project
-	if r.cfg.Policy != nil {
-		pol = policy.Intersect(r.cfg.Policy, project)
+	// Always under an operator's policy, if only the empty one: alone, a
+	// project's file could add gates, shell commands run on this host.
+	op := r.cfg.Policy
+	if op == nil {
+		op = &policy.Policy{}
 	}
+	pol := policy.Intersect(op, project)
 	job.Prepared = &prepared{plan: plan, pol: pol, secrets: specs}
 	return nil
 }
@@ -155,6 +158,8 @@ func (r *builderRunner) options(job *Job, pr *prepared, emit Emitter) ([]builder
 		builder.WithOutputs(outs...),
 		builder.WithSecrets(pr.secrets...),
 		builder.WithNoCache(job.NoCache),
+		// Never git on the upload: its .git/config is the tenant's.
+		builder.WithRevision(job.Revision),
 		builder.WithEvents(pe.event),
 		builder.WithProgress(pe.progress),
 	}, r.cfg.Options...), nil

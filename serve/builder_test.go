@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/policy"
 )
 
 const secretYML = `build:
@@ -66,6 +67,31 @@ func TestBuilderRunnerCheck(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), dir) {
 				t.Errorf("Check's error names the server's folder: %v", err)
+			}
+		})
+	}
+}
+
+// TestProjectPolicyCannotAddGates: a gate is a shell command run on the
+// server; a project's weld.policy.yml must not add one, with or without
+// the server's own policy.
+func TestProjectPolicyCannotAddGates(t *testing.T) {
+	for _, name := range []string{"no server policy", "server policy"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTestFile(t, filepath.Join(dir, "build.yml"), "build:\n  version: 2016-03-14\n  steps:\n    a:\n      dockerfile: Dockerfile\n")
+			writeTestFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox\n")
+			writeTestFile(t, filepath.Join(dir, "weld.policy.yml"), "gates:\n  - run: touch /tmp/pwned {{oci_dir}}\n")
+			cfg := BuilderConfig{}
+			if name == "server policy" {
+				cfg.Policy = &policy.Policy{}
+			}
+			job := &Job{ID: "x", Tenant: "a", Dir: dir, File: "build.yml"}
+			if err := NewBuilderRunner(cfg).Check(context.Background(), job); err != nil {
+				t.Fatal(err)
+			}
+			if g := job.Prepared.(*prepared).pol.Gates; len(g) != 0 {
+				t.Errorf("the build's policy has the project's gates %+v, want none", g)
 			}
 		})
 	}

@@ -147,6 +147,7 @@ func TestBadUploadAndRefusal(t *testing.T) {
 	}{
 		{"escaping entry", "", makeTar(t, entry{name: "../evil", body: "x"}), nil, ".."},
 		{"bad file", "?file=../build.yml", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "file="},
+		{"bad revision", "?revision=$(id)", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "revision="},
 		{"bad no_cache", "?no_cache=maybe", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "no_cache"},
 		{"runner refuses", "", makeTar(t, entry{name: "build.yml", body: "x"}), fmt.Errorf("%w: secret token: no server-side source", ErrBadUpload), "secret token"},
 	}

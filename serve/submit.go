@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,9 @@ func (s *Server) accept(r *http.Request, tenant string) (*Job, error) {
 	return job, nil
 }
 
-// parseQuery reads file=, steps= (comma-separated or repeated) and no_cache=.
+var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
+// parseQuery reads file=, steps= (comma-separated or repeated), revision= and no_cache=.
 func parseQuery(r *http.Request) (*Job, error) {
 	q := r.URL.Query()
 	job := &Job{File: "build.yml"}
@@ -99,6 +102,12 @@ func parseQuery(r *http.Request) (*Job, error) {
 				job.Steps = append(job.Steps, st)
 			}
 		}
+	}
+	if v := q.Get("revision"); v != "" {
+		if !revisionRE.MatchString(v) {
+			return nil, fmt.Errorf("%w: revision=%q: give a commit id, 7 to 64 hex digits", ErrBadUpload, v)
+		}
+		job.Revision = v
 	}
 	if v := q.Get("no_cache"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -64,5 +65,28 @@ func TestServeConcurrentTenants(t *testing.T) {
 	_, m, _ := s.call(t, "GET", "/metrics", "", nil)
 	if !strings.Contains(string(m), `weld_builds{status="succeeded"} 8`) {
 		t.Errorf("/metrics after 8 builds:\n%s", m)
+	}
+}
+
+// TestServeProjectRunsNothingOnHost: a project's weld.policy.yml gate (a
+// shell command weld runs on its host) and its after_build_command never
+// run on the server; the build itself succeeds.
+func TestServeProjectRunsNothingOnHost(t *testing.T) {
+	s, _, _ := serveSetup(t, "x")
+	mark := filepath.Join(t.TempDir(), "pwned")
+	proj := map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    one:\n      name: serve-host\n      dockerfile: Dockerfile\n      after_build_command: touch " + mark + "-after\n",
+		"Dockerfile":      "FROM busybox\nRUN echo " + nonce(t) + "\n",
+		"weld.policy.yml": "gates:\n  - run: touch " + mark + " {{oci_dir}}\n",
+	}
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, proj))
+	evs := s.follow(t, serveTokenA, id, 2*time.Minute)
+	if last := evs[len(evs)-1]; !strings.Contains(last.data, `"status":"succeeded"`) {
+		t.Fatalf("the build ended %s", last.data)
+	}
+	for _, p := range []string{mark, mark + "-after"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s exists: the project ran a command on the server", p)
+		}
 	}
 }
