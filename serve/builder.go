@@ -91,6 +91,12 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 	if err != nil {
 		return badInput(job, err)
 	}
+	for _, rp := range project.Replace {
+		if rp.IsLayout() { // a folder on this server: another tenant's images, say
+			return fmt.Errorf("%w: %s: replace %s: a project's policy may not replace a base with an OCI layout on the server; replace it with an image ref, or ask the operator for --image",
+				ErrBadUpload, relPos(job, rp.Pos.String()), rp.From)
+		}
+	}
 	// Always under an operator's policy, if only the empty one: alone, a
 	// project's file could add gates, shell commands run on this host.
 	op := r.cfg.Policy

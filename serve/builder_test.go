@@ -97,6 +97,18 @@ func TestProjectPolicyCannotAddGates(t *testing.T) {
 	}
 }
 
+func TestProjectPolicyCannotReadServerLayouts(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "build.yml"), "build:\n  version: 2016-03-14\n  steps:\n    a:\n      dockerfile: Dockerfile\n")
+	writeTestFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox\n")
+	writeTestFile(t, filepath.Join(dir, "weld.policy.yml"), "replace:\n  busybox: oci-layout:///srv/out/b/123/secret-image\n")
+	job := &Job{ID: "x", Tenant: "a", Dir: dir, File: "build.yml"}
+	err := NewBuilderRunner(BuilderConfig{}).Check(context.Background(), job)
+	if !errors.Is(err, ErrBadUpload) || !strings.Contains(err.Error(), "OCI layout on the server") || strings.Contains(err.Error(), dir) {
+		t.Errorf("Check = %v, want a refusal of the layout replacement, without the server's folder", err)
+	}
+}
+
 func TestParseSecretMap(t *testing.T) {
 	for _, tc := range []struct{ data, want string }{
 		{"a token\n", "want TENANT ID"},
