@@ -43,7 +43,7 @@ func (f *fakeRunner) Run(ctx context.Context, job *Job, emit Emitter) Outcome {
 		return Outcome{Err: context.Cause(ctx)}
 	}
 	emit(EventLog, map[string]string{"vertex": "[hello] RUN echo", "data": "hi\n"})
-	return Outcome{Metadata: json.RawMessage(`{"hello":{"status":"done"}}`), Report: []byte("<html>report</html>"), Err: f.err}
+	return Outcome{Metadata: json.RawMessage(`{"hello":{"status":"done","duration":1.5}}`), Report: []byte("<html>report</html>"), Err: f.err}
 }
 
 type harness struct {

@@ -121,6 +121,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	for _, b := range s.builds {
 		counts[b.record().Status]++
 	}
+	stepSeconds, stepCount := s.stepSeconds, s.stepCount
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	var sb strings.Builder
@@ -131,6 +132,8 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	sb.WriteString("# HELP weld_queue_length Builds waiting for a slot.\n# TYPE weld_queue_length gauge\n")
 	fmt.Fprintf(&sb, "weld_queue_length %d\n", counts[StatusQueued])
 	fmt.Fprintf(&sb, "# HELP weld_build_slots Builds that may run at once.\n# TYPE weld_build_slots gauge\nweld_build_slots %d\n", s.cfg.MaxBuilds)
+	sb.WriteString("# HELP weld_step_duration_seconds Wall time of the steps of the builds that ended since the server started.\n# TYPE weld_step_duration_seconds summary\n")
+	fmt.Fprintf(&sb, "weld_step_duration_seconds_sum %g\nweld_step_duration_seconds_count %d\n", stepSeconds, stepCount)
 	_, _ = w.Write([]byte(sb.String()))
 }
 

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -57,7 +58,24 @@ func (s *Server) finish(b *build, out Outcome, st Status) {
 		}
 	})
 	s.save(b, rec)
+	s.countSteps(out.Metadata)
 	s.emit(b, EventResult, rec)
+}
+
+// countSteps adds the steps' durations of a build's metadata to /metrics.
+func (s *Server) countSteps(meta []byte) {
+	var steps map[string]struct {
+		Duration float64 `json:"duration"`
+	}
+	if json.Unmarshal(meta, &steps) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range steps {
+		s.stepSeconds += st.Duration
+		s.stepCount++
+	}
 }
 
 // cancel cancels a build that has not ended; it reports whether it did.

@@ -51,6 +51,9 @@ type Server struct {
 	admitted int               // builds accepted and not yet ended
 	keys     map[string]string // tenant+Idempotency-Key → build id (idempotency.go)
 	draining bool
+	// stepSeconds and stepCount sum the ended builds' step durations.
+	stepSeconds float64
+	stepCount   int
 }
 
 // New opens the state folder (marking builds a previous process left

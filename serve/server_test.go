@@ -81,6 +81,12 @@ func TestSubmitRunsAndStreams(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(h.srv.cfg.StateDir, "work")); len(ents) != 0 {
 		t.Errorf("work folder holds %d entries after the build, want none", len(ents))
 	}
+	_, m := h.do("GET", "/metrics", "", nil)
+	for _, want := range []string{"weld_step_duration_seconds_sum 1.5\n", "weld_step_duration_seconds_count 1\n", `weld_builds{status="succeeded"} 1`} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, m)
+		}
+	}
 }
 
 func (h *harness) events(id, last string) []Event {
