@@ -34,6 +34,9 @@ type Config struct {
 	Limits Limits
 	// RetryAfter is the Retry-After of a 429 (default 10s).
 	RetryAfter time.Duration
+	// UploadTimeout bounds the reading of one upload (default 5m), so a
+	// slow client cannot hold a place for long.
+	UploadTimeout time.Duration
 }
 
 // Server is weld's build service; see Handler for its API.
@@ -73,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 10 * time.Second
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = 5 * time.Minute
 	}
 	s := &Server{cfg: cfg, st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {

@@ -1,8 +1,8 @@
 package serve
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -219,7 +219,7 @@ func TestDrain(t *testing.T) {
 	ctx2, cancel2 := contextWithTimeout(50 * time.Millisecond)
 	defer cancel2()
 	h2.srv.Drain(ctx2)
-	if rec := h2.record(tokenA, id2, StatusCanceled); !errors.Is(errDrained, errDrained) || !strings.Contains(rec.Error, "server stopped") {
+	if rec := h2.record(tokenA, id2, StatusCanceled); !strings.Contains(rec.Error, "server stopped") {
 		t.Errorf("drained build's error = %q", rec.Error)
 	}
 }
@@ -289,4 +289,35 @@ func TestLogCap(t *testing.T) {
 	if len(evs) != 4 || evs[2].Type != EventStep || !strings.Contains(string(evs[2].Data), "cap") || evs[3].Type != EventResult || !ended || len(logged) != 4 {
 		t.Errorf("events past the log cap = %+v (ended %v), want 2 logs, one warning, the result", evs, ended)
 	}
+}
+
+// TestSlowUploadTimesOut: a client that sends its upload slowly loses its
+// place after UploadTimeout.
+func TestSlowUploadTimesOut(t *testing.T) {
+	h := newHarness(t, t.TempDir(), 1, 0)
+	h.srv.cfg.UploadTimeout = 200 * time.Millisecond
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { _, _ = pw.Write(makeTar(t, entry{name: "build.yml", body: "x"})[:100]) }() // then nothing
+	req, _ := http.NewRequest("POST", h.url+"/v1/builds", pr)
+	req.Header.Set("Authorization", "Bearer "+tokenA)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code != 0 && code != 400 {
+			t.Errorf("a slow upload = %d, want 400 or a closed connection", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a slow upload held its place past UploadTimeout")
+	}
+	h.submit(tokenA) // the place is free again
 }

@@ -29,6 +29,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 		httpError(w, code, err.Error())
 		return
 	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
 	job, err := s.accept(r, tenant)
 	if err != nil {
 		s.release()
