@@ -59,16 +59,19 @@ var maxLogBytes = 16 << 20
 type build struct {
 	mu      sync.Mutex
 	rec     Record
-	events  []Event // nil for a build loaded from disk until read
-	loaded  bool    // events holds the whole log
+	st      store
+	events  []Event // while loaded, the whole log
+	loaded  bool    // events holds the whole log; else it is read from st
 	ended   bool    // no event will follow
 	logged  int     // bytes of log events so far (maxLogBytes)
 	changed chan struct{}
 	cancel  context.CancelCauseFunc
 }
 
-func newBuild(rec Record, live bool) *build {
-	return &build{rec: rec, loaded: live, changed: make(chan struct{})}
+// newBuild is a build accepted now (live), or one from an earlier run,
+// which has ended.
+func newBuild(rec Record, live bool, st store) *build {
+	return &build{rec: rec, loaded: live, ended: !live, st: st, changed: make(chan struct{})}
 }
 
 // record returns a copy of the build's record.
@@ -104,20 +107,12 @@ func (b *build) add(typ string, data any, persist func(Event)) {
 	b.changed = make(chan struct{})
 }
 
-// load reads the event log of a build from an earlier run, once.
-func (b *build) load(st store) error {
+// drop forgets the events of an ended build: since reads them from the
+// log on disk from now on, so memory holds only live builds' events.
+func (b *build) drop() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.loaded {
-		return nil
-	}
-	evs, err := st.events(b.rec.ID)
-	if err != nil {
-		return err
-	}
-	// A build from an earlier run has ended (load marked it so).
-	b.events, b.loaded, b.ended = evs, true, true
-	return nil
+	b.events, b.loaded = nil, false
 }
 
 // update changes the record under the lock and returns a copy.
@@ -129,13 +124,18 @@ func (b *build) update(f func(r *Record)) Record {
 }
 
 // since returns the events after id, whether no more will come, and a
-// channel closed on the next change.
+// channel closed on the next change. An ended build's events come from
+// its log on disk (an error reading it ends the stream).
 func (b *build) since(id int) ([]Event, bool, <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	evs := b.events
+	if !b.loaded {
+		evs, _ = b.st.events(b.rec.ID)
+	}
 	var out []Event
-	if id < len(b.events) {
-		out = append(out, b.events[max(id, 0):]...)
+	if id < len(evs) {
+		out = append(out, evs[max(id, 0):]...)
 	}
 	return out, b.ended, b.changed
 }

@@ -60,6 +60,7 @@ func (s *Server) finish(b *build, out Outcome, st Status) {
 	s.save(b, rec)
 	s.countSteps(out.Metadata)
 	s.emit(b, EventResult, rec)
+	b.drop()
 }
 
 // countSteps adds the steps' durations of a build's metadata to /metrics.

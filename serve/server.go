@@ -95,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	for _, r := range recs {
-		s.builds[r.ID], s.order = newBuild(*r, false), append(s.order, r.ID)
+		s.builds[r.ID], s.order = newBuild(*r, false, s.st), append(s.order, r.ID)
 		if r.IdempotencyKey != "" {
 			s.keys[keyOf(r.Tenant, r.IdempotencyKey)] = r.ID
 		}
@@ -139,7 +139,7 @@ func (s *Server) lookup(tenant, id string) *build {
 
 // start registers an accepted job and runs it once a slot is free.
 func (s *Server) start(job *Job, rec Record) error {
-	b := newBuild(rec, true)
+	b := newBuild(rec, true, s.st)
 	if err := s.st.writeRecord(&rec); err != nil {
 		return fmt.Errorf("writing the build's record: %w", err)
 	}

@@ -279,7 +279,7 @@ func TestIdempotencyKey(t *testing.T) {
 func TestLogCap(t *testing.T) {
 	defer func(n int) { maxLogBytes = n }(maxLogBytes)
 	maxLogBytes = 120 // each log event below is 51 bytes
-	b := newBuild(Record{ID: "x"}, true)
+	b := newBuild(Record{ID: "x"}, true, store{dir: t.TempDir()})
 	var logged []Event
 	for range 10 {
 		b.add(EventLog, map[string]string{"data": "0123456789012345678901234567890123456789"}, func(e Event) { logged = append(logged, e) })

@@ -11,10 +11,6 @@ import (
 // (Last-Event-ID, or ?after=N, resumes after it) and its type as the event
 // name; the stream ends after the result event.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, b *build) {
-	if err := b.load(s.st); err != nil {
-		httpError(w, http.StatusInternalServerError, "reading the event log: "+err.Error())
-		return
-	}
 	after := 0
 	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("after")} {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
