@@ -174,3 +174,15 @@ func writeFile(t *testing.T, path, content string) string {
 	}
 	return path
 }
+
+// logText joins the data of the log events: BuildKit may split a line.
+func logText(evs []sseEvent) string {
+	var sb strings.Builder
+	for _, ev := range evs {
+		var l struct{ Data string }
+		if ev.typ == "log" && json.Unmarshal([]byte(ev.data), &l) == nil {
+			sb.WriteString(l.Data)
+		}
+	}
+	return sb.String()
+}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,17 +40,13 @@ func TestServeConcurrentTenants(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			evs := s.follow(t, token, id, 3*time.Minute)
-			var all, logs strings.Builder
+			var all strings.Builder
 			for _, ev := range evs {
 				all.WriteString(ev.data + "\n")
-				var l struct{ Data string }
-				if ev.typ == "log" && json.Unmarshal([]byte(ev.data), &l) == nil {
-					logs.WriteString(l.Data) // BuildKit may split a line
-				}
 			}
-			stream := all.String()
-			if want := fmt.Sprintf("len=%d val=[secret:token]", len(secret)); !strings.Contains(logs.String(), want) {
-				t.Errorf("build %d (%s) logs lack %q:\n%s", i, id, want, logs.String())
+			stream, logs := all.String(), logText(evs)
+			if want := fmt.Sprintf("len=%d val=[secret:token]", len(secret)); !strings.Contains(logs, want) {
+				t.Errorf("build %d (%s) logs lack %q:\n%s", i, id, want, logs)
 			}
 			if strings.Contains(stream, secret) || strings.Contains(stream, other) {
 				t.Errorf("build %d's stream holds a secret's value", i)
