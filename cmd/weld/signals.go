@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -14,6 +15,14 @@ import (
 // SIGTERM (cancel the solves, remove its staging, print the summary) before
 // it exits anyway; a second signal exits at once.
 const signalGrace = 10 * time.Second
+
+// extraGrace lengthens signalGrace for a command that needs longer to stop
+// (weld serve's --drain-timeout); see extendSignalGrace.
+var extraGrace atomic.Int64
+
+// extendSignalGrace gives the command d more to stop after a signal; call
+// it before the grace runs out.
+func extendSignalGrace(d time.Duration) { extraGrace.Store(int64(d)) }
 
 // signalError is the cause of a context canceled by a signal.
 type signalError struct{ sig os.Signal }
@@ -38,7 +47,7 @@ func notifySignals(parent context.Context) (context.Context, func()) {
 		cancel(signalError{sig})
 		select {
 		case <-ch:
-		case <-time.After(signalGrace):
+		case <-time.After(signalGrace + time.Duration(extraGrace.Load())):
 		}
 		fmt.Fprintf(os.Stderr, "weld: %v: stopped\n", sig)
 		os.Exit(signalExitCode(sig))

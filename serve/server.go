@@ -1,0 +1,189 @@
+package serve
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// ErrCanceled is the cause of a build canceled by POST .../cancel.
+var ErrCanceled = errors.New("canceled by request")
+
+// errDrained is the cause of a build canceled because the server stopped.
+var errDrained = errors.New("canceled: the server stopped before the build ended")
+
+// Config is a server's configuration; everything it builds uses Runner,
+// whose options the requests cannot change.
+type Config struct {
+	// StateDir holds build records, event logs and work folders.
+	StateDir string
+	// Tokens authenticate every /v1 call.
+	Tokens *Tokens
+	// Runner runs the builds.
+	Runner Runner
+	// MaxBuilds builds run at once (default 2); Queue more may wait
+	// (default 16); past that, submissions get 429.
+	MaxBuilds, Queue int
+	// Limits bound each upload (default DefaultLimits).
+	Limits Limits
+	// RetryAfter is the Retry-After of a 429 (default 10s).
+	RetryAfter time.Duration
+	// UploadTimeout bounds the reading of one upload (default 5m), so a
+	// slow client cannot hold a place for long.
+	UploadTimeout time.Duration
+}
+
+// Server is weld's build service; see Handler for its API.
+type Server struct {
+	cfg   Config
+	st    store
+	slots chan struct{}
+	base  context.Context
+	stop  context.CancelCauseFunc
+	wg    sync.WaitGroup
+
+	mu       sync.Mutex
+	builds   map[string]*build
+	order    []string          // ids, oldest first
+	admitted int               // builds accepted and not yet ended
+	keys     map[string]string // tenant+Idempotency-Key → build id (idempotency.go)
+	draining bool
+	// stepSeconds and stepCount sum the ended builds' step durations.
+	stepSeconds float64
+	stepCount   int
+}
+
+// New opens the state folder (marking builds a previous process left
+// running as failed) and returns a server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Tokens == nil || cfg.Runner == nil || cfg.StateDir == "" {
+		return nil, errors.New("serve: Config needs Tokens, Runner and StateDir")
+	}
+	if cfg.MaxBuilds <= 0 {
+		cfg.MaxBuilds = 2
+	}
+	if cfg.Queue < 0 {
+		return nil, fmt.Errorf("serve: a queue of %d: give 0 or more", cfg.Queue)
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 10 * time.Second
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = 5 * time.Minute
+	}
+	s := &Server{cfg: cfg, st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("making the state folder: %w", err)
+	}
+	if err := s.st.init(); err != nil {
+		return nil, err
+	}
+	recs, err := s.st.load()
+	if err != nil {
+		return nil, fmt.Errorf("reading the state folder: %w", err)
+	}
+	if err := s.st.init(); err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		s.builds[r.ID], s.order = newBuild(*r, false, s.st), append(s.order, r.ID)
+		if r.IdempotencyKey != "" {
+			s.keys[keyOf(r.Tenant, r.IdempotencyKey)] = r.ID
+		}
+	}
+	s.base, s.stop = context.WithCancelCause(context.Background())
+	return s, nil
+}
+
+// admit reserves a place for one more build, or says why not: draining
+// (503) or full (429).
+func (s *Server) admit() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.draining:
+		return http.StatusServiceUnavailable, errors.New("the server is stopping; submit again later")
+	case s.admitted >= s.cfg.MaxBuilds+s.cfg.Queue:
+		return http.StatusTooManyRequests, fmt.Errorf("%d builds are running or queued, the most this server takes; retry later", s.admitted)
+	}
+	s.admitted++
+	return 0, nil
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.admitted--
+	s.mu.Unlock()
+}
+
+// lookup returns the tenant's build id, or nil: another tenant's build is
+// as absent as one that never was.
+func (s *Server) lookup(tenant, id string) *build {
+	s.mu.Lock()
+	b := s.builds[id]
+	s.mu.Unlock()
+	if b == nil || b.record().Tenant != tenant {
+		return nil
+	}
+	return b
+}
+
+// start registers an accepted job and runs it once a slot is free.
+func (s *Server) start(job *Job, rec Record) error {
+	b := newBuild(rec, true, s.st)
+	if err := s.st.writeRecord(&rec); err != nil {
+		return fmt.Errorf("writing the build's record: %w", err)
+	}
+	ctx, cancel := context.WithCancelCause(s.base)
+	b.cancel = cancel
+	s.mu.Lock()
+	s.builds[rec.ID], s.order = b, append(s.order, rec.ID)
+	s.mu.Unlock()
+	s.emit(b, EventStatus, map[string]Status{"status": StatusQueued})
+	s.wg.Add(1)
+	go s.run(ctx, b, job)
+	return nil
+}
+
+// emit adds an event to b and its log on disk.
+func (s *Server) emit(b *build, typ string, data any) {
+	b.add(typ, data, func(e Event) { _ = s.st.appendEvent(b.rec.ID, e) })
+}
+
+// writeRecord saves b's record; a failure is logged in the stream.
+func (s *Server) save(b *build, r Record) {
+	if err := s.st.writeRecord(&r); err != nil {
+		s.emit(b, EventStep, map[string]string{"type": "warning", "message": "saving the record: " + err.Error()})
+	}
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Drain stops accepting builds (503), lets the running and queued ones
+// finish until ctx is done, then cancels them and waits for them to end.
+func (s *Server) Drain(ctx context.Context) {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.stop(errDrained)
+		<-done
+	}
+}
