@@ -20,6 +20,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		return
 	}
 	o.clock.phase(PhaseExport)
+	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
+	}
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
 		if err := runChecks(ctx, r.checks(s, false), img); err != nil {

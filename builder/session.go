@@ -306,6 +306,7 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.o.buildArgs {
 		attrs["build-arg:"+k] = v
 	}
+	ss.o.repro.frontendAttrs(attrs)            // reproducible.go: after the build args, which win
 	attrs[cacheMountNSArg] = ss.cacheMountNS() // after the build args: they cannot set it
 	if s.NoCache || ss.o.noCache {
 		attrs["no-cache"] = ""
