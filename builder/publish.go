@@ -43,6 +43,7 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		o.err = &PublishError{Step: s.Label, Err: err}
 		return
 	}
+	unchanged := unchangedIn(ctx, e, img) // unchanged.go
 	o.outputs, err = e.Publish(ctx, img)
 	o.clock.phase(PhasePublish)
 	if err != nil {
@@ -55,5 +56,6 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 	if resp != nil {
 		o.exporter = resp.ExporterResponse
 	}
+	o.unchanged = unchanged
 	r.emit(Event{Step: s.Label, Type: EventPublished, Message: o.exporter[exptypes.ExporterImageDigestKey]})
 }
