@@ -109,7 +109,7 @@ type StepResult struct {
 	// Unchanged says that every output that can tell (not the docker
 	// engine, not an OCI tar) already held the image's digest under its
 	// name before it was published: a rebuild that changed nothing.
-	Unchanged bool `json:"unchanged"`
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Duration is the wall time of the step's build and checks (not the
 	// wait for the other steps before publishing, nor the publish).
 	Duration Duration `json:"duration"`
