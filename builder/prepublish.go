@@ -85,6 +85,7 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 			return nil, err
 		}
 		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+		sv.addBaseConfig(res) // reproducible.go
 		return res, nil
 	})
 }

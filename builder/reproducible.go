@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/weld-build/weld/dag"
 )
@@ -131,4 +132,13 @@ func (r *run) reproduceStaged(s *dag.Step, dir string, resp *client.SolveRespons
 	}
 	resp.ExporterResponse[exptypes.ExporterImageDescriptorKey] = base64.StdEncoding.EncodeToString(dt)
 	return nil
+}
+
+// addBaseConfig passes the frontend's base image config on to the
+// exporter: with it, rewrite-timestamp leaves the base's layers alone
+// instead of decompressing and rewriting them at every export.
+func (sv *solved) addBaseConfig(res *gateway.Result) {
+	if len(sv.baseConfig) > 0 {
+		res.AddMeta(exptypes.ExporterImageBaseConfigKey, sv.baseConfig)
+	}
 }
