@@ -5,9 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
@@ -129,5 +131,55 @@ func TestReproduceProvenance(t *testing.T) {
 	}
 	if roots[0].Digest != roots[1].Digest {
 		t.Errorf("root digests %s and %s differ, want the same", roots[0].Digest, roots[1].Digest)
+	}
+}
+
+// TestUnchangedIn: an image is unchanged when every output that can tell
+// holds its root under its name; the docker engine is skipped, a tar or a
+// missing, other or ambiguous entry is not unchanged.
+func TestUnchangedIn(t *testing.T) {
+	root := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.Digest("sha256:" + strings.Repeat("a", 64)), Size: 1}
+	other := root
+	other.Digest = digest.Digest("sha256:" + strings.Repeat("b", 64))
+	named := func(d ocispecs.Descriptor, name string) ocispecs.Descriptor {
+		d.Annotations = map[string]string{ocispecs.AnnotationRefName: name}
+		return d
+	}
+	layout := func(ms ...ocispecs.Descriptor) string {
+		dir := t.TempDir()
+		if len(ms) > 0 {
+			if err := writeJSON(filepath.Join(dir, "app", ocispecs.ImageIndexFile), ocispecs.Index{Manifests: ms}); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), ocispecs.Index{Manifests: ms}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	staged := layout(root)
+	img := &stagedImage{step: &dag.Step{Label: "app", Name: "img:v1"}, dir: filepath.Join(staged, "app")}
+	oci := func(dir string) Exporter { return &ociExporter{out: Output{Type: OutputOCI, Dest: dir}} }
+	store := func(dir string) Exporter { return &storeExporter{out: Output{Type: OutputStore, Dest: dir}} }
+	for _, tc := range []struct {
+		name string
+		e    []Exporter
+		want bool
+	}{
+		{"oci folder holds it", []Exporter{oci(layout(root))}, true},
+		{"oci folder holds another", []Exporter{oci(layout(other))}, false},
+		{"oci folder empty", []Exporter{oci(layout())}, false},
+		{"oci tar cannot tell", []Exporter{&ociExporter{out: Output{Type: OutputOCI, Dest: layout(root), Tar: true}}}, false},
+		{"store holds it by name", []Exporter{store(layout(named(other, "x:v1"), named(root, "img:v1")))}, true},
+		{"store has it under another name", []Exporter{store(layout(named(root, "x:v1")))}, false},
+		{"docker skipped", []Exporter{&dockerExporter{}, oci(layout(root))}, true},
+		{"docker alone cannot tell", []Exporter{&dockerExporter{}}, false},
+		{"one output behind", []Exporter{oci(layout(root)), store(layout(named(other, "img:v1")))}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := unchangedIn(context.Background(), &multiExporter{exporters: tc.e}, img); got != tc.want {
+				t.Errorf("unchangedIn = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
