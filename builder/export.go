@@ -26,6 +26,7 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 	if s.Name != "" {
 		attrs["name"] = s.Name
 	}
+	r.o.repro.exporterAttrs(s, attrs) // reproducible.go
 	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/remotes"
 	remotedocker "github.com/containerd/containerd/v2/core/remotes/docker"
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth"
@@ -57,13 +56,7 @@ func (e *registryExporter) push(ctx context.Context, img *stagedImage) error {
 		return fmt.Errorf("%s names a digest, not a tag to push to", img.step.Name)
 	}
 	resolver := e.resolver(ctx)
-	// The ref names the root by digest: the manifests it holds go by
-	// digest, the root to the tag.
-	pusher, err := resolver.Pusher(ctx, tagged.String()+"@"+root.Digest.String())
-	if err != nil {
-		return err
-	}
-	if err := remotes.PushContent(ctx, pusher, root, layoutProvider{dir: img.dir}, nil, platforms.All, nil); err != nil {
+	if err := pushMissing(ctx, resolver, tagged, root, img); err != nil { // unchanged.go
 		return err
 	}
 	_, got, err := resolver.Resolve(ctx, tagged.String())

@@ -49,6 +49,7 @@ func WithPolicy(p *policy.Policy) Option {
 func (b *Builder) prepare(ctx context.Context, p *dag.Plan, steps []*dag.Step, labels []string, sec runSecrets) (*Builder, map[string][]BasePin, error) {
 	o := b.o.clone()
 	setRevision(ctx, o, p.Build().WorkDir)
+	setEpoch(ctx, o, p.Build().WorkDir) // reproducible.go
 	in := policy.Input{Build: p.Build(), Steps: steps, BuildArgs: o.buildArgs, Selected: labels}
 	var uses []policy.BaseUse
 	var refs []policy.Reference

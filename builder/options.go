@@ -46,6 +46,8 @@ type options struct {
 	// policy and revision: see onebuild.go.
 	policy   *policy.Policy
 	revision *string
+	// repro: see reproducible.go.
+	repro reproOptions
 }
 
 // WithLogger sets the logger; the default discards everything.

@@ -20,6 +20,8 @@ type outcome struct {
 	// it went (also, in part, when publishing failed).
 	exporter map[string]string
 	outputs  []string
+	// unchanged: every output already held the published digest.
+	unchanged bool
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -55,4 +57,5 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 	if o.outputs != nil {
 		res.Outputs = o.outputs
 	}
+	res.Unchanged = o.unchanged
 }

@@ -74,6 +74,7 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 	if s.Name != "" {
 		attrs["name"] = s.Name
 	}
+	ss.o.repro.exporterAttrs(s, attrs) // reproducible.go
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}
 	if mode := ss.provenanceMode(); mode != "" {
 		opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
@@ -84,6 +85,7 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 			return nil, err
 		}
 		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+		sv.addBaseConfig(res) // reproducible.go
 		return res, nil
 	})
 }

@@ -20,6 +20,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		return
 	}
 	o.clock.phase(PhaseExport)
+	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
+	}
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
 		if err := runChecks(ctx, r.checks(s, false), img); err != nil {
@@ -39,6 +43,7 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		o.err = &PublishError{Step: s.Label, Err: err}
 		return
 	}
+	unchanged := unchangedIn(ctx, e, img) // unchanged.go
 	o.outputs, err = e.Publish(ctx, img)
 	o.clock.phase(PhasePublish)
 	if err != nil {
@@ -51,5 +56,6 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 	if resp != nil {
 		o.exporter = resp.ExporterResponse
 	}
+	o.unchanged = unchanged
 	r.emit(Event{Step: s.Label, Type: EventPublished, Message: o.exporter[exptypes.ExporterImageDigestKey]})
 }

@@ -107,6 +107,9 @@ type solved struct {
 	// def is state, marshalled once.
 	def    *llb.Definition
 	config []byte
+	// baseConfig is the frontend's base image config: the exporter keeps
+	// the base's layers as they are when it rewrites timestamps.
+	baseConfig []byte
 }
 
 // build solves the step, checks it, runs its command and tests, and returns
@@ -157,6 +160,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	// The session exports the image once, into staging; it is checked
 	// and published from there (publish.go), the slot held until checked.
 	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+	sv.addBaseConfig(res) // reproducible.go
 	return res, nil
 }
 
@@ -205,7 +209,7 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	if err != nil {
 		return nil, err
 	}
-	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey]}
+	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey], baseConfig: res.Metadata[exptypes.ExporterImageBaseConfigKey]}
 	// Everything below uses the result with its secrets keyed (secretkey.go).
 	if sv.ref, sv.state, err = ss.keySecrets(ctx, req, ref); err != nil {
 		return nil, err
@@ -306,6 +310,7 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.o.buildArgs {
 		attrs["build-arg:"+k] = v
 	}
+	ss.o.repro.frontendAttrs(attrs)            // reproducible.go: after the build args, which win
 	attrs[cacheMountNSArg] = ss.cacheMountNS() // after the build args: they cannot set it
 	if s.NoCache || ss.o.noCache {
 		attrs["no-cache"] = ""

@@ -106,6 +106,10 @@ type StepResult struct {
 	Source string `json:"source,omitempty"`
 	// Outputs are where the image was written or pushed.
 	Outputs []string `json:"outputs"`
+	// Unchanged says that every output that can tell (not the docker
+	// engine, not an OCI tar) already held the image's digest under its
+	// name before it was published: a rebuild that changed nothing.
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Duration is the wall time of the step's build and checks (not the
 	// wait for the other steps before publishing, nor the publish).
 	Duration Duration `json:"duration"`

@@ -36,6 +36,7 @@ type buildOptions struct {
 	afterBuild     bool
 	progress       string
 	provenance     string
+	reproducible   bool
 	secretCacheKey string
 	reportFile     reportOptions // --report (build_report.go)
 }
@@ -69,6 +70,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&bo.afterBuild, "after-build-commands", false, "run the steps' after_build_command on this host")
 	f.StringVar(&bo.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
+	f.BoolVar(&bo.reproducible, "reproducible", true, "the same inputs give the same image digest: SOURCE_DATE_EPOCH from the work dir's last git commit (else 0), file times rewritten to it, no wall-clock time in the provenance")
 	addReportFlag(f, &bo.reportFile) // build_report.go
 }
 
@@ -115,6 +117,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithAfterBuildCommands(bo.afterBuild),
 		builder.WithSecretCacheKey(secretKey),
 		builder.WithPolicy(pol),
+		builder.WithReproducible(bo.reproducible),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e); bo.reportFile.event(e) }),
 	), nil
 }

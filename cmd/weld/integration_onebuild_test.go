@@ -54,6 +54,11 @@ func TestOneBuildCLIAndLibrary(t *testing.T) {
 	checkOneBuild(t, dir, "the library", 2, revision)
 
 	cli, lib := metadataWithoutTimings(t, filepath.Join(dir, "m-cli.json")), metadataWithoutTimings(t, filepath.Join(dir, "m-lib.json"))
+	// The library rebuilt the same bytes into the same folder: unchanged.
+	if u := string(lib["app"]["unchanged"]); u != "true" {
+		t.Errorf("the library's build into the CLI's output is unchanged: %q, want true (the same image)", u)
+	}
+	delete(lib["app"], "unchanged")
 	if diff := cmp.Diff(cli, lib); diff != "" {
 		t.Errorf("the library's metadata differs from weld build's (-cli +lib):\n%s", diff)
 	}

@@ -82,6 +82,9 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 		if s.Digest != "" {
 			line += "  " + s.Digest
 		}
+		if s.Unchanged {
+			line += "  unchanged"
+		}
 		for _, o := range s.Outputs {
 			line += "  → " + o
 		}
