@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/weld-build/weld/internal/atomicfile"
 )
 
 // ErrBadUpload is wrapped by every refusal of Extract: the client sent an
@@ -178,7 +180,7 @@ func cleanName(name string) (string, error) {
 
 func (x *extractor) mkdirAll(name string) error {
 	if err := x.root.MkdirAll(name, 0o755); err != nil {
-		return refuse("%s: %v", name, unwrapRoot(err))
+		return refuse("%s: %v", name, atomicfile.Cause(err))
 	}
 	return nil
 }
@@ -199,7 +201,7 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	// symlink an earlier entry made).
 	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
-		return refuse("%s: %v", name, unwrapRoot(err))
+		return refuse("%s: %v", name, atomicfile.Cause(err))
 	}
 	_, err = io.CopyN(f, r, h.Size)
 	if cerr := f.Close(); err == nil {
@@ -221,7 +223,7 @@ func (x *extractor) symlink(name, target string) error {
 		return err
 	}
 	if err := x.root.Symlink(target, name); err != nil {
-		return refuse("%s: %v", name, unwrapRoot(err))
+		return refuse("%s: %v", name, atomicfile.Cause(err))
 	}
 	return nil
 }
@@ -240,7 +242,7 @@ func (x *extractor) link(name, target string) error {
 		return err
 	}
 	if err := x.root.Link(t, name); err != nil {
-		return refuse("%s: %v", name, unwrapRoot(err))
+		return refuse("%s: %v", name, atomicfile.Cause(err))
 	}
 	return nil
 }
@@ -249,17 +251,4 @@ func (x *extractor) link(name, target string) error {
 func insideRoot(p string) bool {
 	c := path.Clean(p)
 	return c != ".." && !strings.HasPrefix(c, "../")
-}
-
-// unwrapRoot keeps the reason of an os.Root error, without the server's path.
-func unwrapRoot(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

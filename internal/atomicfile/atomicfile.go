@@ -35,7 +35,7 @@ func create(path string, perm fs.FileMode) (*File, error) {
 	dir, base := filepath.Split(path)
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("creating %s: %w", path, cause(err))
+		return nil, fmt.Errorf("creating %s: %w", path, Cause(err))
 	}
 	return &File{tmp: tmp, path: path, perm: perm}, nil
 }
@@ -48,7 +48,7 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	n, err := f.tmp.Write(p)
 	if err != nil {
-		f.err = fmt.Errorf("writing %s: %w", f.path, cause(err))
+		f.err = fmt.Errorf("writing %s: %w", f.path, Cause(err))
 	}
 	return n, f.err
 }
@@ -83,7 +83,7 @@ func (f *File) publish() error {
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
-			return fmt.Errorf("%s %s: %w", s.what, f.path, cause(err))
+			return fmt.Errorf("%s %s: %w", s.what, f.path, Cause(err))
 		}
 	}
 	syncDir(filepath.Dir(f.path))
@@ -129,9 +129,11 @@ func syncDir(dir string) {
 	_ = d.Close()
 }
 
-// cause is the operating system's reason: a *PathError names the temporary
-// file, which the caller's message replaces with the path.
-func cause(err error) error {
+// Cause is the operating system's reason for err, without the path a
+// *PathError or *LinkError names: here the temporary file, which the
+// caller's message replaces with the path; for a server, a folder of its
+// own that a client must not see.
+func Cause(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
