@@ -8,6 +8,7 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/policy"
 )
 
 // StatusNotRun is the status of a step the build never reached (there is
@@ -26,7 +27,9 @@ type options struct {
 }
 
 // WithError gives the error the build ended with (nil: it succeeded, if
-// every step is done); canceling (context.Canceled) makes it interrupted.
+// every step is done); canceling (context.Canceled) makes it interrupted,
+// and the Dockerfile checks' errors or the policy's refusals that stopped
+// it become findings.
 func WithError(err error) Option { return func(o *options) { o.err = err } }
 
 // WithSelection names the steps the build was asked for (none: every
@@ -78,7 +81,8 @@ func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	}
 	r.Edges = edges(p, r.Steps, in)
 	r.Status, r.Error = status(r.Steps, o.err)
-	r.Findings, r.Gates = slices.Clone(o.findings), slices.Clone(o.gates)
+	r.Findings = append(slices.Clone(o.findings), stopFindings(o.err)...)
+	r.Gates = slices.Clone(o.gates)
 	r.times()
 	r.critical(p)
 	r.redact(o.redact)
@@ -182,4 +186,25 @@ func (r *Report) times() {
 		}
 	}
 	r.WallSeconds = Span{Start: r.Start, End: r.End}.Seconds()
+}
+
+// stopFindings are what stopped a build before it ran, as findings: the
+// Dockerfile checks' errors (a *builder.LintError), the policy's refusals.
+func stopFindings(err error) []Finding {
+	var out []Finding
+	var le *builder.LintError
+	if errors.As(err, &le) {
+		for _, f := range le.Findings {
+			if f.Severity == policy.SeverityError {
+				out = append(out, Finding{Rule: f.Rule, Severity: string(f.Severity), Step: f.Step, Source: f.Pos.String(), Message: f.Message})
+			}
+		}
+	}
+	var rs policy.Refusals
+	if errors.As(err, &rs) {
+		for _, r := range rs {
+			out = append(out, Finding{Rule: "refused", Severity: string(policy.SeverityError), Message: r.Error()})
+		}
+	}
+	return out
 }

@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -19,15 +17,9 @@ type SecretMap map[string]map[string]builder.SecretSpec
 // "TENANT ID env:VAR" a line; blank lines and # comments are skipped.
 func ParseSecretMap(name string, data []byte) (SecretMap, error) {
 	m := SecretMap{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
+	err := eachLine(name, data, func(n int, f []string) error {
 		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: want TENANT ID file:PATH or TENANT ID env:VAR", name, n)
+			return fmt.Errorf("%s:%d: want TENANT ID file:PATH or TENANT ID env:VAR", name, n)
 		}
 		spec := builder.SecretSpec{ID: f[1]}
 		kind, src, _ := strings.Cut(f[2], ":")
@@ -37,17 +29,21 @@ func ParseSecretMap(name string, data []byte) (SecretMap, error) {
 		case kind == "env" && src != "":
 			spec.Env = src
 		default:
-			return nil, fmt.Errorf("%s:%d: source %q: want file:PATH or env:VAR", name, n, f[2])
+			return fmt.Errorf("%s:%d: source %q: want file:PATH or env:VAR", name, n, f[2])
 		}
 		if m[f[0]] == nil {
 			m[f[0]] = map[string]builder.SecretSpec{}
 		}
 		if _, dup := m[f[0]][f[1]]; dup {
-			return nil, fmt.Errorf("%s:%d: tenant %s's secret %s is listed twice", name, n, f[0], f[1])
+			return fmt.Errorf("%s:%d: tenant %s's secret %s is listed twice", name, n, f[0], f[1])
 		}
 		m[f[0]][f[1]] = spec
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return m, sc.Err()
+	return m, nil
 }
 
 // ids returns the tenant's secret ids.

@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -25,31 +23,26 @@ type Tokens struct {
 func ParseTokens(name string, data []byte) (*Tokens, error) {
 	t := &Tokens{}
 	seen := map[[sha256.Size]byte]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
+	err := eachLine(name, data, func(n int, f []string) error {
 		if len(f) != 2 {
-			return nil, fmt.Errorf("%s:%d: want TOKEN TENANT", name, n)
+			return fmt.Errorf("%s:%d: want TOKEN TENANT", name, n)
 		}
 		if len(f[0]) < 16 {
-			return nil, fmt.Errorf("%s:%d: the token is shorter than 16 characters; use a long random one", name, n)
+			return fmt.Errorf("%s:%d: the token is shorter than 16 characters; use a long random one", name, n)
 		}
 		if err := safepath.Name(f[1]); err != nil {
-			return nil, fmt.Errorf("%s:%d: tenant: %w", name, n, err)
+			return fmt.Errorf("%s:%d: tenant: %w", name, n, err)
 		}
 		h := sha256.Sum256([]byte(f[0]))
 		if seen[h] {
-			return nil, fmt.Errorf("%s:%d: the token is listed twice", name, n)
+			return fmt.Errorf("%s:%d: the token is listed twice", name, n)
 		}
 		seen[h] = true
 		t.hashes, t.tenants = append(t.hashes, h), append(t.tenants, f[1])
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(t.hashes) == 0 {
 		return nil, fmt.Errorf("%s: no tokens; add TOKEN TENANT lines", name)

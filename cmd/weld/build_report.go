@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,7 +89,7 @@ func (ro *reportOptions) write(prev error, res *builder.Result, runErr error) er
 		return prev
 	}
 	ro.mu.Lock()
-	findings := append(slices.Clone(ro.warnings), stopFindings(runErr)...)
+	findings := slices.Clone(ro.warnings)
 	ro.mu.Unlock()
 	r := report.Build(ro.plan, res, report.WithError(runErr), report.WithSelection(ro.labels...),
 		report.WithRedactor(ro.red.String), report.WithFindings(findings...))
@@ -106,27 +105,6 @@ func (ro *reportOptions) write(prev error, res *builder.Result, runErr error) er
 		return err
 	}
 	return prev
-}
-
-// stopFindings are what stopped a build before it ran, as findings: the
-// Dockerfile checks' errors, the policy's refusals.
-func stopFindings(err error) []report.Finding {
-	var out []report.Finding
-	var le *builder.LintError
-	if errors.As(err, &le) {
-		for _, f := range le.Findings {
-			if f.Severity == policy.SeverityError {
-				out = append(out, report.Finding{Rule: f.Rule, Severity: string(f.Severity), Step: f.Step, Source: f.Pos.String(), Message: f.Message})
-			}
-		}
-	}
-	var rs policy.Refusals
-	if errors.As(err, &rs) {
-		for _, r := range rs {
-			out = append(out, report.Finding{Rule: "refused", Severity: string(policy.SeverityError), Message: r.Error()})
-		}
-	}
-	return out
 }
 
 // writeAtomic writes path with write, all or nothing.
