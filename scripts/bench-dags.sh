@@ -24,6 +24,9 @@
 #     as a context of what needs it (the group lists the published targets).
 #   - Secrets: weld's build.yml secret (type: file) is bake's
 #     secret = ["id=token,src=FILE"].
+#   - Reproducible images: bench.sh sets REWRITE (",rewrite-timestamp=true",
+#     appended to every OCI output) and SOURCE_DATE_EPOCH for bake, as weld
+#     rewrites layer times by default.
 #   - Build args: every target takes NONCE (the bake variable, from $NONCE),
 #     as weld's --build NONCE=...
 # The names of the DAGs, in the order bench.sh runs and prints them.
@@ -46,6 +49,9 @@ variable "NONCE" {
   default = "0"
 }
 variable "SECRET" {
+  default = ""
+}
+variable "REWRITE" {
   default = ""
 }
 EOF
@@ -71,7 +77,7 @@ hcl_target() {
     printf '  tags = ["%s"]\n' "$image"
     printf '  attest = ["type=provenance,mode=min"]\n'
     # shellcheck disable=SC2016 # ${OUT} is bake's variable
-    printf '  output = ["type=oci,dest=${OUT}/%s,tar=false"]\n' "$name"
+    printf '  output = ["type=oci,dest=${OUT}/%s,tar=false${REWRITE}"]\n' "$name"
   else
     printf '  output = ["type=cacheonly"]\n'
   fi

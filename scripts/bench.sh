@@ -14,7 +14,7 @@
 #   fanout64   fanout with 64 leaves
 #   fanout100  fanout with 100 leaves
 #
-#   scripts/bench.sh [-n REPS] [--no-bake] [DAG...]     (default: all, 3 repetitions)
+#   scripts/bench.sh [-n REPS] [--no-bake] [--no-reproducible] [DAG...]   (default: all, 3 repetitions)
 #
 # For each DAG and each repetition, weld and bake in turn (weld first in odd
 # repetitions, bake first in even ones):
@@ -40,6 +40,10 @@
 # missing), with a remote-driver builder on the same daemon, created in a
 # DOCKER_CONFIG of its own in the temp dir and removed at the end; --no-bake
 # skips it. Base images: the OCI layouts under $WELD_TOOLS/images.
+# Both tools build reproducibly, as weld does by default: bake's OCI outputs
+# get rewrite-timestamp=true and both see SOURCE_DATE_EPOCH=0 (weld's own
+# default outside a git work tree; buildx passes the variable on as a build
+# arg). --no-reproducible turns it off for both (weld --reproducible=false).
 # WELD_BENCH_KEEP=1 keeps the temp dir (the DAGs, each build's log and metadata,
 # results.jsonl with every figure); the image outputs are removed after each run.
 set -euo pipefail
@@ -50,18 +54,20 @@ set -euo pipefail
 cd "$WELD_ROOT"
 
 usage() {
-  echo "usage: $0 [-n REPS] [--no-bake] [DAG...]   (DAG: ${bench_dags[*]})" >&2
+  echo "usage: $0 [-n REPS] [--no-bake] [--no-reproducible] [DAG...]   (DAG: ${bench_dags[*]})" >&2
   exit 2
 }
 
 reps=3
 bake=1
+repro=1
 dags=()
 while [ $# -gt 0 ]; do
   case $1 in
     -n) [ $# -ge 2 ] || usage; reps=$2; shift 2 ;;
     -n*) reps=${1#-n}; shift ;;
     --no-bake) bake=0; shift ;;
+    --no-reproducible) repro=0; shift ;;
     -h | --help) usage ;;
     -*) usage ;;
     *)
@@ -72,6 +78,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $reps =~ ^[1-9][0-9]*$ ]] || usage
+weld_repro=()
+bake_repro=(SOURCE_DATE_EPOCH=0 REWRITE=,rewrite-timestamp=true)
+if [ "$repro" = 0 ]; then
+  weld_repro=(--reproducible=false)
+  bake_repro=(REWRITE=)
+fi
 [ ${#dags[@]} -gt 0 ] || dags=("${bench_dags[@]}")
 
 need python3
@@ -181,7 +193,7 @@ weld_build() {
     --image "busybox=oci-layout://$images/busybox" --image "alpine:3.20=oci-layout://$images/busybox" \
     --image "golang:1.26=oci-layout://$images/golang" --build "NONCE=$nonce" \
     --allow "fs.read=$SECRETAPP_TOKEN_FILE" \
-    --output "oci:$out.out" --progress plain --metadata-file "$out.json" "$@"
+    --output "oci:$out.out" --progress plain --metadata-file "$out.json" "${weld_repro[@]}" "$@"
   rm -rf "$out.out"
 }
 
@@ -191,7 +203,7 @@ bake_build() {
   rm -rf "$out.out"
   mkdir -p "$out.out"
   (cd "$dir" && timed "$out" "buildx bake -f $dir/docker-bake.hcl" \
-    env OUT="$out.out" NONCE="$nonce" SECRET="$tmp/token" \
+    env -u SOURCE_DATE_EPOCH OUT="$out.out" NONCE="$nonce" SECRET="$tmp/token" "${bake_repro[@]}" \
     "$buildx" --builder "$builder" bake -f docker-bake.hcl --progress plain \
     --allow "fs.read=$images" --allow "fs.read=$tmp" --allow "fs.write=$out.out")
   rm -rf "$out.out"
