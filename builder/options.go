@@ -48,6 +48,10 @@ type options struct {
 	revision *string
 	// repro: see reproducible.go.
 	repro reproOptions
+	// signKeys, signPassword, signers: see signing.go.
+	signKeys     []signKey
+	signPassword []byte
+	signers      []imageSigner
 }
 
 // WithLogger sets the logger; the default discards everything.

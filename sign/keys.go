@@ -35,6 +35,9 @@ func ParsePrivateKey(pemBytes, password []byte) (*Signer, error) {
 	if block == nil {
 		return nil, errors.New("no PEM block in the key file")
 	}
+	if block.Type == "PUBLIC KEY" {
+		return nil, errors.New("the file holds a public key: give the private key (cosign.key, not cosign.pub)")
+	}
 	encrypted := block.Type == string(cryptoutils.EncryptedSigstorePrivateKeyPEMType) ||
 		block.Type == "ENCRYPTED COSIGN PRIVATE KEY"
 	if encrypted && len(password) == 0 {
