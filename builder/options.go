@@ -50,6 +50,10 @@ type options struct {
 	repro reproOptions
 	// sbomOff: see sbom.go.
 	sbomOff bool
+	// signKeys, signPassword, signers: see signing.go.
+	signKeys     []signKey
+	signPassword []byte
+	signers      []imageSigner
 }
 
 // WithLogger sets the logger; the default discards everything.

@@ -36,6 +36,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 		o.clock.phase(PhaseChecks)
 	}
+	if err := r.signStaged(img); err != nil { // signing.go
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
+	}
 	release()
 	r.stepBuilt(s, o.clock)
 	if o.err = r.waitGate(ctx, s); o.err != nil {

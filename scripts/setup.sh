@@ -15,6 +15,8 @@
 #   2b. docker buildx (scripts/install-buildx.sh, into $WELD_TOOLS/bin): the
 #      SBOM tests read pushed images with the real `buildx imagetools
 #      inspect`, and scripts/bench.sh runs `buildx bake` beside weld.
+#   2c. cosign (scripts/install-cosign.sh), built from the Go module proxy into
+#      $WELD_TOOLS/bin: the signing tests verify weld's signatures with it.
 #   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang}
 #      (scripts/images.sh).
 #   4. weld itself: ./bin/weld.
@@ -97,6 +99,7 @@ log "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 
 # --- 2. buildkitd / buildctl -----------------------------------------------
 "$WELD_ROOT/scripts/install-buildkit.sh"
+"$WELD_ROOT/scripts/install-cosign.sh"
 
 # --- 2b. docker buildx -----------------------------------------------------
 "$WELD_ROOT/scripts/install-buildx.sh"

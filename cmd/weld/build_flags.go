@@ -40,6 +40,7 @@ type buildOptions struct {
 	sbom           bool // --sbom (supply chain)
 	secretCacheKey string
 	reportFile     reportOptions // --report (build_report.go)
+	sign           signOptions   // --sign-key (build_sign.go)
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -74,6 +75,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&bo.reproducible, "reproducible", true, "the same inputs give the same image digest: SOURCE_DATE_EPOCH from the work dir's last git commit (else 0), file times rewritten to it, no wall-clock time in the provenance")
 	addReportFlag(f, &bo.reportFile) // build_report.go
 	f.BoolVar(&bo.sbom, "sbom", true, "attach an SPDX SBOM (Go modules, apk and dpkg packages, every layer's files) to every published image, as an in-toto attestation")
+	addSignFlags(f, &bo.sign) // build_sign.go
 }
 
 // builderOptions checks the flags and maps them to builder options.
@@ -104,6 +106,11 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if err != nil {
 		return nil, err
 	}
+	signing, err := bo.sign.options() // build_sign.go
+	if err != nil {
+		return nil, err
+	}
+	outs = append(outs, signing...)
 	return append(outs,
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
