@@ -2,6 +2,8 @@ package containers
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/weld-build/weld/internal/docker"
 )
@@ -25,8 +27,10 @@ func (r Result) Failed() bool { return r.Error != "" || r.ExitCode != 0 }
 
 // Exec runs cmd in each of cs, one after the other, in no other
 // container, and returns what it did in each. A cancelled ctx ends the
-// command in flight and skips the others (their Error says so).
-func Exec(ctx context.Context, host string, cs []Container, cmd []string) []Result {
+// command in flight and skips the others (their Error says so). A timeout
+// over 0 bounds each container's command: weld stops waiting for it (the
+// engine cannot stop an exec, so it may still run in the container).
+func Exec(ctx context.Context, host string, cs []Container, cmd []string, timeout time.Duration) []Result {
 	host = docker.Host(host)
 	out := make([]Result, 0, len(cs))
 	for _, c := range cs {
@@ -36,15 +40,27 @@ func Exec(ctx context.Context, host string, cs []Container, cmd []string) []Resu
 			out = append(out, r)
 			continue
 		}
-		var tail tailBuffer
-		code, err := docker.Exec(ctx, host, c.ID, cmd, &tail)
-		r.ExitCode, r.Output = code, string(tail.b)
-		if err != nil {
-			r.Error = err.Error()
-		}
+		r.ExitCode, r.Output, r.Error = execOne(ctx, host, c.ID, cmd, timeout)
 		out = append(out, r)
 	}
 	return out
+}
+
+func execOne(ctx context.Context, host, id string, cmd []string, timeout time.Duration) (int, string, string) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("timed out after %v (the command may still run in the container)", timeout))
+		defer cancel()
+	}
+	var tail tailBuffer
+	code, err := docker.Exec(ctx, host, id, cmd, &tail)
+	if err == nil {
+		return code, string(tail.b), ""
+	}
+	if c := context.Cause(ctx); c != nil {
+		err = c
+	}
+	return code, string(tail.b), err.Error()
 }
 
 // tailBuffer keeps the last MaxOutput bytes written to it.

@@ -220,7 +220,7 @@ func inspect(r io.Reader, name string, size int64) (fileEntry, *found, error) {
 	isELF := bytes.Equal(head, []byte("\x7fELF")) && size <= MaxBinary
 	var f *found
 	if isDB || isELF {
-		buf := bytes.NewBuffer(make([]byte, 0, size))
+		buf := bytes.NewBuffer(make([]byte, 0, min(size, 64<<20))) // a header may lie
 		buf.Write(head)
 		if _, err := io.Copy(buf, r); err != nil {
 			return fileEntry{}, nil, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ func init() { subcommands = append(subcommands, newContainersCmd) }
 type containersOptions struct {
 	base, host, format string
 	exec               bool
+	timeout            time.Duration
 }
 
 func newContainersCmd(o *rootOptions) *cobra.Command {
@@ -39,10 +41,13 @@ func newContainersCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if len(cs) == 0 && co.format == "text" {
+				o.log.Info("no running container was built on " + co.base)
+			}
 			if !co.exec {
 				return co.printList(cmd.OutOrStdout(), cs)
 			}
-			res := containers.Exec(cmd.Context(), co.host, cs, command)
+			res := containers.Exec(cmd.Context(), co.host, cs, command, co.timeout)
 			if err := co.printExec(cmd.OutOrStdout(), res); err != nil {
 				return err
 			}
@@ -59,6 +64,7 @@ func newContainersCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&co.host, "host", "", "the Docker engine: unix://PATH or tcp://HOST:PORT (default $DOCKER_HOST, else unix:///var/run/docker.sock)")
 	f.StringVar(&co.format, "format", "text", "output format: text or json")
 	f.BoolVar(&co.exec, "exec", false, "run the command after -- in every matching container")
+	f.DurationVar(&co.timeout, "timeout", 0, "with --exec: stop waiting for a container's command after this long (0: no limit); it counts as failed")
 	return cmd
 }
 

@@ -171,4 +171,10 @@ func TestContainersBaseExec(t *testing.T) {
 	if code != 1 || i < 0 || res[i].ExitCode != 3 || !strings.Contains(res[i].Output, "boom-"+n) {
 		t.Errorf("a failing command: weld exited %d with %+v, want exit 1 and %s's exit code 3 and output", code, res, names["a"])
 	}
+
+	start := time.Now()
+	code, out, _ = e.containersRun(t, "--base", "busybox", "--timeout", "1s", "--exec", "--", "sleep", "30")
+	if code != 1 || !strings.Contains(out, "timed out after 1s") || time.Since(start) > 20*time.Second {
+		t.Errorf("--timeout 1s on sleep 30: weld exited %d after %v, printed %q; want exit 1, a timeout, at once", code, time.Since(start), out)
+	}
 }
