@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/weld-build/weld/internal/atomicfile"
 )
@@ -43,28 +44,47 @@ func (o options) readLayers(ctx context.Context, layers []Layer) ([]*layerScan, 
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, l := range layers {
 		g.Go(func() error {
-			if o.cache != nil {
-				if dt, ok := o.cache.Get(l.Digest); ok {
-					if ls, err := decodeScan(l.Digest, dt); err == nil {
-						out[i] = ls
-						return nil
-					}
-				}
+			mine := false
+			v, err, _ := inFlight.Do(l.Digest.String(), func() (any, error) { mine = true; return o.readLayer(ctx, l) })
+			if err != nil && !mine && context.Cause(ctx) == nil {
+				// Another image's read failed (cancelled, or its staged
+				// folder went): this one reads for itself.
+				v, err = o.readLayer(ctx, l)
 			}
-			ls, err := readLayer(ctx, l)
 			if err != nil {
 				return err
 			}
-			if o.cache != nil {
-				if dt, err := encodeScan(ls); err == nil {
-					o.cache.Put(l.Digest, dt)
-				}
-			}
-			out[i] = ls
+			out[i] = v.(*layerScan)
 			return nil
 		})
 	}
 	return out, g.Wait()
+}
+
+// inFlight shares one read of a layer between the images of a process
+// that read it at once (steps on one base); a layerScan is never changed
+// once read.
+var inFlight singleflight.Group
+
+// readLayer reads one layer from the cache, else from its blob.
+func (o options) readLayer(ctx context.Context, l Layer) (*layerScan, error) {
+	if o.cache != nil {
+		if dt, ok := o.cache.Get(l.Digest); ok {
+			if ls, err := decodeScan(l.Digest, dt); err == nil {
+				return ls, nil
+			}
+		}
+	}
+	ls, err := readLayer(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	if o.cache != nil {
+		if dt, err := encodeScan(ls); err == nil {
+			o.cache.Put(l.Digest, dt)
+		}
+	}
+	return ls, nil
 }
 
 // scanRecord is a layerScan as a Cache keeps it.

@@ -87,3 +87,63 @@ func TestDirCachePrune(t *testing.T) {
 		t.Errorf("Get of a bad digest found something")
 	}
 }
+
+// TestInFlight: images that read one layer at once share the read, and an
+// image whose shared read failed for another's reason reads it itself.
+func TestInFlight(t *testing.T) {
+	base := layer(t, "gzip", entry{name: "lib/apk/db/installed", data: apkInstalled})
+	base.Digest = digest.FromString("in-flight " + t.Name()) // no other test's read
+	started, release := make(chan struct{}), make(chan struct{})
+	var opens int
+	slow, failing := base, base
+	slow.Open = func() (io.ReadCloser, error) {
+		opens++
+		close(started)
+		<-release
+		return base.Open()
+	}
+	failing.Open = func() (io.ReadCloser, error) { return nil, os.ErrNotExist }
+	img := func(l Layer) Image { return Image{Digest: digest.FromString("m"), Layers: []Layer{l}} }
+	gen := func(l Layer, errs chan<- error) {
+		_, err := Generate(context.Background(), img(l), time.Unix(0, 0))
+		errs <- err
+	}
+	errs := make(chan error, 2)
+	go gen(slow, errs)
+	<-started
+	go gen(failing, errs) // joins the slow read: its own Open is never called
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Generate: %v, want both to share the one read", err)
+		}
+	}
+	if opens != 1 {
+		t.Errorf("%d opens, want 1", opens)
+	}
+
+	// Now the first read fails (its staged folder went): the second reads
+	// for itself.
+	started, release = make(chan struct{}), make(chan struct{})
+	gone := base
+	gone.Open = func() (io.ReadCloser, error) {
+		close(started)
+		<-release
+		return nil, os.ErrNotExist
+	}
+	go gen(gone, errs)
+	<-started
+	go gen(base, errs)
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	var failed int
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d of the two failed, want only the one whose layer is gone", failed)
+	}
+}
