@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/distribution/reference"
 	"gopkg.in/yaml.v3"
 
 	"github.com/weld-build/weld/dag"
@@ -171,7 +172,11 @@ func (d *decoder) bannedBases(n *yaml.Node) []BannedBase {
 			d.errorf(item, "%s %q is not a sha256 digest (sha256: and 64 hex digits)", what, s)
 			continue
 		default:
-			norm, err := normalizePattern(s)
+			pat := s
+			if untagged(s) {
+				pat += ":*" // a ref without a tag bans every tag
+			}
+			norm, err := normalizePattern(pat)
 			if err != nil {
 				d.errorf(item, "%s %q: %v; write an image ref or a sha256 digest", what, s, err)
 				continue
@@ -181,6 +186,17 @@ func (d *decoder) bannedBases(n *yaml.Node) []BannedBase {
 		out = append(out, b)
 	}
 	return out
+}
+
+// untagged says whether ref names neither a tag nor a digest.
+func untagged(ref string) bool {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	_, tagged := named.(reference.Tagged)
+	_, digested := named.(reference.Digested)
+	return !tagged && !digested
 }
 
 func resolve(dir, path string) string {

@@ -17,6 +17,7 @@ require_signed_bases:
     keys: [a.pub, /etc/weld/b.pub]
 banned_bases:
   - registry.local/base:1.0
+  - busybox
   - ` + dgst + `
 `
 	p, err := Parse("ops/weld.policy.yml", []byte(text))
@@ -62,6 +63,9 @@ banned_bases:
 		{"registry.local/base:1.1", "", false},
 		{"registry.local/other:1", dgst, true},
 		{"registry.local/other:1", "sha256:" + strings.Repeat("c", 64), false},
+		{"busybox", "", true},
+		{"docker.io/library/busybox:1.36", "", true},
+		{"busyboxy:1", "", false},
 	} {
 		if got := banned(tc.name, tc.digest); got != tc.want {
 			t.Errorf("banned(%q, %q) = %v, want %v", tc.name, tc.digest, got, tc.want)

@@ -14,6 +14,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -225,3 +226,100 @@ func TestSignOCIOutputReferrer(t *testing.T) {
 		t.Errorf("cosign verify --local-image exited %d, want 0:\n%s", code, out)
 	}
 }
+
+// weldVerify runs weld verify ARGS… in dir and returns its exit code,
+// stdout and stderr.
+func (e cliEnv) weldVerify(t *testing.T, dir string, extraEnv []string, args ...string) (int, string, string) {
+	t.Helper()
+	w := &weld{cmd: exec.Command(e.bin, append([]string{"verify"}, args...)...)}
+	w.cmd.Dir = dir
+	w.cmd.Env = append(append(os.Environ(), extraEnv...), "HOME="+dir)
+	var out bytes.Buffer
+	w.cmd.Stdout, w.cmd.Stderr = &out, &w.stderr
+	code := w.run(t, time.Minute)
+	return code, out.String(), w.stderr.String()
+}
+
+// TestVerifyImages: weld verify says a signed weld image is safe (exit 0)
+// in a registry and in an OCI layout; an unsigned one, one signed by
+// another key, one whose base is banned, one not built by weld and a
+// loaded image whose signature cannot be found are not (exit 1, with the
+// reason); bad usage exits 2.
+func TestVerifyImages(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	repo := e.registry + "/weld-it/verify-" + n[:12]
+	dir := signProject(t, repo+":signed", n)
+	cosignKeyPair(t, dir, "cosign", "pw")
+	cosignKeyPair(t, dir, "other", "pw")
+	w := e.command(dir, e.host, "--push", "-o", "oci:out", "--sign-key", "cosign.key")
+	w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	unsigned := signProject(t, repo+":unsigned", n+"-u")
+	w = e.command(unsigned, e.host, "--push")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	writeFile(t, filepath.Join(dir, "banned.yml"), "banned_bases:\n  - busybox\n")
+	writeFile(t, filepath.Join(dir, "other-ban.yml"), "banned_bases:\n  - registry.example/base:1\n")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"signed in the registry", []string{"--key", "cosign.pub", "--policy", "other-ban.yml", repo + ":signed"}, 0, "signed with cosign.pub"},
+		{"signed in the OCI layout", []string{"--key", "cosign.pub", "oci-layout://out/app"}, 0, "built by weld"},
+		{"either key", []string{"--key", "other.pub", "--key", "cosign.pub", repo + ":signed"}, 0, "safe"},
+		{"unsigned", []string{"--key", "cosign.pub", repo + ":unsigned"}, 1, "NOT SAFE: signature: not signed"},
+		{"wrong key", []string{"--key", "other.pub", repo + ":signed"}, 1, "NOT SAFE: signature"},
+		{"banned base", []string{"--key", "cosign.pub", "--policy", "banned.yml", repo + ":signed"}, 1, "banned by banned.yml:2:5"},
+		{"one bad of two", []string{"--key", "cosign.pub", repo + ":signed", repo + ":unsigned"}, 1, repo + ":unsigned: NOT SAFE"},
+		{"not weld's", []string{oci("busybox", e)}, 1, "not built by weld: no label dev.weld.step"},
+		{"missing", []string{repo + ":nope"}, 1, "NOT SAFE: read"},
+		{"bad format", []string{"--format", "xml", repo + ":signed"}, 2, ""},
+		{"bad scheme", []string{"http://" + repo}, 2, ""},
+		{"no image", nil, 2, ""},
+		{"bad key file", []string{"--key", "cosign.key", repo + ":signed"}, 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := e.weldVerify(t, dir, nil, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("weld verify %s exited %d, want %d with %q; stdout:\n%s\nstderr:\n%s", strings.Join(tc.args, " "), code, tc.code, tc.want, out, stderr)
+			}
+		})
+	}
+	// An image in the docker engine: its labels are read there; an image
+	// the engine only loaded has no registry digest to find a signature by.
+	loaded := "weld-it/verify-" + n[:12] + ":loaded"
+	ld := signProject(t, loaded, n+"-l")
+	w = e.command(ld, e.host, "--load").withDockerHost(e.dockerHost)
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	env := []string{"DOCKER_HOST=" + e.dockerHost}
+	if code, out, stderr := e.weldVerify(t, dir, env, "--policy", "other-ban.yml", "docker-daemon:"+loaded); code != 0 || !strings.Contains(out, "docker engine") {
+		t.Errorf("weld verify docker-daemon:%s exited %d, want 0 (labels read from the engine):\n%s%s", loaded, code, out, stderr)
+	}
+	if code, out, _ := e.weldVerify(t, dir, env, "--key", "cosign.pub", "docker-daemon:"+loaded); code != 1 || !strings.Contains(out, "no registry digest") {
+		t.Errorf("weld verify --key docker-daemon:%s exited %d, want 1 (no signature to find):\n%s", loaded, code, out)
+	}
+
+	code, out, _ := e.weldVerify(t, dir, nil, "--format", "json", "--key", "cosign.pub", "--policy", "banned.yml", repo+":signed")
+	var got struct {
+		Images []struct {
+			Safe   bool   `json:"safe"`
+			Digest string `json:"digest"`
+			Checks []struct {
+				Name string `json:"name"`
+				OK   bool   `json:"ok"`
+			} `json:"checks"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 1 || len(got.Images) != 1 || got.Images[0].Safe {
+		t.Fatalf("weld verify --format json = %d, %v, %s; want exit 1 and one unsafe image", code, err, out)
+	}
+	if c := got.Images[0].Checks; len(c) != 4 || !c[1].OK || c[3].Name != "base" || c[3].OK {
+		t.Errorf("checks = %+v, want read, signature ok, labels, base failed", c)
+	}
+}
+
+// oci is the oci-layout:// form of a test base image.
+func oci(name string, e pubEnv) string { return "oci-layout://" + filepath.Join(e.images, name) }
