@@ -48,6 +48,8 @@ type options struct {
 	revision *string
 	// repro: see reproducible.go.
 	repro reproOptions
+	// sbomOff: see sbom.go.
+	sbomOff bool
 	// signKeys, signPassword, signers: see signing.go.
 	signKeys     []signKey
 	signPassword []byte

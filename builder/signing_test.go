@@ -64,7 +64,7 @@ func TestSignFailurePublishesNothing(t *testing.T) {
 	p := testPlan(t, nil, "a", "b")
 	f := &indexSolver{}
 	out := t.TempDir()
-	b, err := New(f, WithOutputs(Output{Type: OutputOCI, Dest: out}), WithReproducible(false), withSigner(failingSigner{bad: "img-b"}))
+	b, err := New(f, WithOutputs(Output{Type: OutputOCI, Dest: out}), WithReproducible(false), WithSBOM(false), withSigner(failingSigner{bad: "img-b"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSignWritesReferrer(t *testing.T) {
 	p := testPlan(t, nil, "a")
 	f := &indexSolver{}
 	out := t.TempDir()
-	b, err := New(f, WithOutputs(Output{Type: OutputOCI, Dest: out}), WithReproducible(false), WithSignKey(keyFile))
+	b, err := New(f, WithOutputs(Output{Type: OutputOCI, Dest: out}), WithReproducible(false), WithSBOM(false), WithSignKey(keyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
