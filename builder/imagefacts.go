@@ -102,7 +102,8 @@ func readSignatures(d ocispecs.Descriptor, fetch fetchFunc) ([]sign.Signature, e
 
 // layoutFacts reads the image of the OCI layout dir: the one it holds, or
 // the one tagged tag (its org.opencontainers.image.ref.name, whole or
-// after the last colon); its signature is the referrer beside it.
+// after the last colon), or the one whose digest tag is (sha256:…); its
+// signature is the referrer beside it.
 func layoutFacts(dir, tag string) (*imageFacts, error) {
 	var idx ocispecs.Index
 	if err := readJSON(filepath.Join(dir, ocispecs.ImageIndexFile), &idx); err != nil {
@@ -144,7 +145,7 @@ func pickImage(ms []ocispecs.Descriptor, tag string) (ocispecs.Descriptor, error
 	}
 	for _, m := range ms {
 		n := m.Annotations[ocispecs.AnnotationRefName]
-		if tag != "" && (n == tag || strings.HasSuffix(n, ":"+tag)) {
+		if tag != "" && (n == tag || strings.HasSuffix(n, ":"+tag) || m.Digest.String() == tag) {
 			return m, nil
 		}
 	}

@@ -36,7 +36,8 @@ type SignRule struct {
 // Pattern must carry a signature that one of Keys verifies.
 type SignedBaseRule struct {
 	// Pattern is the base pattern (as in allowed_bases; oci-layout://DIR
-	// patterns match OCI-layout bases by folder).
+	// patterns match OCI-layout bases by folder, relative to the policy
+	// file's folder; oci-layout://** matches every one).
 	Pattern Pattern
 	// Keys are the public key files, resolved against the policy's folder.
 	Keys []string
@@ -68,15 +69,24 @@ func (b BannedBase) Matches(name, dgst string) bool {
 }
 
 // SignedBaseRule returns the first require_signed_bases rule matching the
-// base named name (a ref or oci-layout://DIR).
+// base named name (a ref, or oci-layout://DIR with DIR absolute; layout
+// patterns are made absolute to match it).
 func (p *Policy) SignedBaseRule(name string) (SignedBaseRule, bool) {
 	for _, r := range p.SignedBases {
-		if r.Pattern.Match(Normalize(name)) || r.Pattern.Match(name) {
+		pat := r.Pattern
+		if dir, ok := strings.CutPrefix(pat.Norm, layoutScheme); ok && !filepath.IsAbs(dir) && !strings.HasPrefix(dir, "*") {
+			if abs, err := filepath.Abs(dir); err == nil {
+				pat.Norm = layoutScheme + abs
+			}
+		}
+		if pat.Match(Normalize(name)) || pat.Match(name) {
 			return r, true
 		}
 	}
 	return SignedBaseRule{}, false
 }
+
+const layoutScheme = "oci-layout://"
 
 // supplyChain decodes sign:, require_signed_bases: and banned_bases:.
 func (d *decoder) supplyChain(p *Policy, kv pair) {
@@ -145,8 +155,10 @@ func (d *decoder) basePattern(n *yaml.Node, what, s string) Pattern {
 			d.errorf(n, "%s.pattern %q names no folder", what, s)
 			return Pattern{}
 		}
-		full := "oci-layout://" + resolve(filepath.Dir(d.file), dirPart)
-		return Pattern{Text: s, Norm: full, Pos: d.pos(n)}
+		if !strings.HasPrefix(dirPart, "*") { // oci-layout://** is every layout
+			dirPart = resolve(filepath.Dir(d.file), dirPart)
+		}
+		return Pattern{Text: s, Norm: "oci-layout://" + dirPart, Pos: d.pos(n)}
 	}
 	norm, err := normalizePattern(s)
 	if err != nil {

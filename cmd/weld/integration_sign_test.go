@@ -323,3 +323,74 @@ func TestVerifyImages(t *testing.T) {
 
 // oci is the oci-layout:// form of a test base image.
 func oci(name string, e pubEnv) string { return "oci-layout://" + filepath.Join(e.images, name) }
+
+// TestSignedBases: require_signed_bases refuses an unsigned base and one
+// signed with another key, before any daemon is contacted (exit 1, naming
+// the Dockerfile line, the base and the rule); a base signed with the
+// rule's key builds, from an OCI layout (its referrer) and from the
+// registry (cosign's .sig tag), the latter from exactly the digest that
+// was verified.
+func TestSignedBases(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	baseRef := e.registry + "/weld-it/signedbase-" + n[:12] + ":v1"
+	unsignedRef := e.registry + "/weld-it/unsignedbase-" + n[:12] + ":v1"
+	basedir := signProject(t, baseRef, n)
+	ed25519KeyPair(t, basedir, "base")
+	ed25519KeyPair(t, basedir, "other")
+	w := e.command(basedir, e.host, "--push", "-o", "oci:out", "--sign-key", "base.key", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	baseDigest := readMetadata(t, filepath.Join(basedir, "m.json"))["app"].Digest
+	w = e.command(signProject(t, unsignedRef, n+"-u"), e.host, "--push")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	layout := filepath.Join(basedir, "out", "app")
+
+	project := func(from, rules string, extra ...string) (*weld, string) {
+		dir := writeProject(t, map[string]string{
+			"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    app:
+      name: weld-it/onsigned:` + n[:8] + `
+      dockerfile: Dockerfile
+`,
+			"Dockerfile":      "FROM " + from + "\nRUN echo " + n + " > /child\n",
+			"weld.policy.yml": "require_signed_bases:\n" + rules,
+		})
+		for _, k := range []string{"base.pub", "other.pub"} {
+			data, err := os.ReadFile(filepath.Join(basedir, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, k), string(data))
+		}
+		return e.command(dir, e.host, append([]string{"-o", "oci:out", "--metadata-file", "m.json"}, extra...)...), dir
+	}
+	refused := func(name string, w *weld, want ...string) {
+		t.Helper()
+		w.cmd.Env = append(w.cmd.Env, "BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock")
+		w.expect(t, w.run(t, time.Minute), 1, want...)
+		if strings.Contains(w.stderr.String(), "nonexistent") || strings.Contains(w.stderr.String(), "RUN echo") {
+			t.Errorf("%s: weld contacted the daemon or ran a step before refusing the base:\n%s", name, w.stderr.String())
+		}
+	}
+
+	// Unsigned: the offline busybox layout, and an unsigned registry image.
+	w, _ = project("busybox", "  - {pattern: busybox, key: base.pub}\n")
+	refused("unsigned layout", w, "Dockerfile:1: step app: base busybox (built from oci-layout://"+filepath.Join(e.images, "busybox")+") is refused by weld.policy.yml:2:5 (require_signed_bases: busybox): ", "the image has no signature")
+	w, _ = project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	refused("unsigned registry base", w, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
+	// Signed, with another key.
+	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", key: other.pub}\n", "--image", "mybase=oci-layout://"+layout)
+	refused("wrong key", w, "base mybase (built from oci-layout://"+layout+")", "for key other.pub")
+
+	// Signed with the rule's key (one of two): it builds.
+	w, dir := project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	w, dir = project(baseRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	code, out, _ := e.weldVerify(t, dir, nil, "oci-layout://out/app")
+	if code != 0 || !strings.Contains(out, "base "+baseRef+"@"+baseDigest) {
+		t.Errorf("the child of the registry base does not record the verified digest %s as its base (exit %d):\n%s", baseDigest, code, out)
+	}
+}
