@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/internal/docker"
 	"github.com/weld-build/weld/sign"
 )
@@ -160,13 +160,10 @@ func layoutFetch(dir string) fetchFunc {
 		if err := d.Digest.Validate(); err != nil {
 			return nil, err
 		}
+		// A layout may be anyone's (weld verify oci-layout://DIR): regular
+		// files only, never a FIFO, at most the descriptor's size.
 		p := filepath.Join(dir, ocispecs.ImageBlobsDir, d.Digest.Algorithm().String(), d.Digest.Encoded())
-		fh, err := os.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		return io.ReadAll(io.LimitReader(fh, d.Size+1))
+		return boundedio.ReadFile(p, d.Size)
 	}
 }
 

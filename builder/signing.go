@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,10 +80,14 @@ func loadSigners(o *options) error {
 
 // signStaged signs img with every signer of the run and writes the
 // signature image into its staged layout; img.sig is then set.
-func (r *run) signStaged(img *stagedImage) error {
+func (r *run) signStaged(ctx context.Context, img *stagedImage) error {
 	if len(r.o.signers) == 0 {
 		return nil
 	}
+	return img.tr.wrap(ctx, "signing "+img.step.Label, func(*vertex) error { return r.sign(img) })
+}
+
+func (r *run) sign(img *stagedImage) error {
 	root, err := img.root()
 	if err != nil {
 		return err

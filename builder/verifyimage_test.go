@@ -101,7 +101,7 @@ func TestVerifyImageLayoutTamperedSignature(t *testing.T) {
 	sd, _ := signatureEntry(idx.Manifests)
 	p := filepath.Join(f.dir, "blobs", "sha256", sd.Digest.Encoded())
 	body, _ := os.ReadFile(p)
-	if err := os.WriteFile(p, []byte(strings.Replace(string(body), `"schemaVersion":2`, `"schemaVersion": 2`, 1)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(strings.Replace(string(body), `"schemaVersion":2`, `"schemaVersion":3`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := VerifyImage(context.Background(), "oci-layout://"+f.dir, VerifyOptions{Keys: []*sign.Verifier{v}})
