@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/sign"
 )
@@ -135,5 +137,59 @@ func TestVerifyBaseAndLabels(t *testing.T) {
 		if d, tag := splitLayout(in); d != want[0] || tag != want[1] {
 			t.Errorf("splitLayout(%q) = %q, %q; want %q", in, d, tag, want)
 		}
+	}
+}
+
+// TestCheckSignedBasesLayout: a base built from an OCI layout passes
+// require_signed_bases only when the rule's key signed that image; the
+// refusal names the FROM line, the base, what it is built from and the
+// rule.
+func TestCheckSignedBasesLayout(t *testing.T) {
+	s, _ := testKey(t, "good.pub")
+	other, _ := testKey(t, "other.pub")
+	dir := t.TempDir()
+	pubPEM, err := s.PublicKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "good.pub"), pubPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse(filepath.Join(dir, "weld.policy.yml"), []byte("require_signed_bases:\n  - {pattern: \"oci-layout://**\", key: good.pub}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := policy.BaseUse{Step: "app", Pos: dag.Pos{File: "Dockerfile", Line: 1}, Ref: "mybase"}
+	for _, tc := range []struct {
+		name   string
+		signer *sign.Signer
+		want   string
+	}{
+		{"unsigned", nil, "the image has no signature"},
+		{"other key", other, "for key good.pub"},
+		{"rule's key", s, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "layer")
+			if tc.signer != nil {
+				signLayout(t, f, tc.signer, f.root)
+			}
+			key, err := ContextKey("mybase")
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := &options{policy: p, images: map[string]ImageSource{key: {Layout: f.dir, Digest: f.root.Digest}}}
+			err = checkSignedBases(context.Background(), o, []policy.BaseUse{use})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("checkSignedBases = %v, want nil", err)
+				}
+				return
+			}
+			want := "Dockerfile:1: step app: base mybase (built from oci-layout://" + f.dir + ") is refused by " + p.File + ":2:5 (require_signed_bases: oci-layout://**): "
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, policy.ErrBaseRefused) {
+				t.Errorf("checkSignedBases = %v, want %q… %q, a refusal", err, want, tc.want)
+			}
+		})
 	}
 }
