@@ -75,7 +75,24 @@ func loadSigners(o *options) error {
 		}
 		o.signers = append(o.signers, s)
 	}
+	warnUnsignedOutputs(o)
 	return nil
+}
+
+// warnUnsignedOutputs warns when the run signs but some output keeps no
+// signature (the store, a docker engine).
+func warnUnsignedOutputs(o *options) {
+	if len(o.signers) == 0 {
+		return
+	}
+	var events []Event
+	for _, out := range o.outputs {
+		if out.Type == OutputStore || out.Type == OutputDocker {
+			events = append(events, Event{Type: EventWarning, Message: fmt.Sprintf(
+				"output %s keeps no signature: the images are signed in the OCI and registry outputs only", out)})
+		}
+	}
+	emitAll(o, events)
 }
 
 // signStaged signs img with every signer of the run and writes the
