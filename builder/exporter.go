@@ -27,6 +27,8 @@ type stagedImage struct {
 	dir string
 	// tr is the step's progress, for the vertices of checks and exports.
 	tr *tracker
+	// gates are the results of the gates run on it so far (checks.go).
+	gates []GateResult
 }
 
 // root is the descriptor of the image in the layout's index: an image

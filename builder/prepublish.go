@@ -47,7 +47,10 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	if err := ss.exportTo(ctx, sv, dir); err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the image for its checks: %w", err)}
 	}
-	return runChecks(ctx, checks, &stagedImage{step: s, dir: dir, tr: ss.tr})
+	img := &stagedImage{step: s, dir: dir, tr: ss.tr}
+	err = runChecks(ctx, checks, img)
+	ss.gates = img.gates
+	return err
 }
 
 // checksInSession says whether step s's image is checked inside its
