@@ -10,10 +10,13 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/remotes"
 	remotedocker "github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/sign"
 )
 
 // registryExporter pushes the staged image, its index with the image and
@@ -65,6 +68,23 @@ func (e *registryExporter) push(ctx context.Context, img *stagedImage) error {
 	}
 	if got.Digest != root.Digest {
 		return fmt.Errorf("the registry serves %s for the tag, not the pushed %s", got.Digest, root.Digest)
+	}
+	return pushSignature(ctx, resolver, tagged, root, img)
+}
+
+// pushSignature pushes img's signature image, when it has one, to the
+// image's repository under cosign's tag for root (sha256-<hex>.sig).
+func pushSignature(ctx context.Context, resolver remotes.Resolver, tagged reference.Named, root ocispecs.Descriptor, img *stagedImage) error {
+	if img.sig == nil {
+		return nil
+	}
+	d := img.sig.Manifest.Desc
+	pusher, err := resolver.Pusher(ctx, tagged.Name()+":"+sign.Tag(root.Digest)+"@"+d.Digest.String())
+	if err != nil {
+		return err
+	}
+	if err := remotes.PushContent(ctx, pusher, d, layoutProvider{dir: img.dir}, nil, platforms.All, nil); err != nil {
+		return fmt.Errorf("pushing the signature: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/docker"
+	"github.com/weld-build/weld/sign"
 )
 
 // Every published image is exported once, by its step's own session, into
@@ -27,6 +28,9 @@ type stagedImage struct {
 	dir string
 	// tr is the step's progress, for the vertices of checks and exports.
 	tr *tracker
+	// sig is the image's signature image, written into dir (signing.go);
+	// nil when the run does not sign.
+	sig *sign.Image
 	// gates are the results of the gates run on it so far (checks.go).
 	gates []GateResult
 }
@@ -38,10 +42,11 @@ func (img *stagedImage) root() (ocispecs.Descriptor, error) {
 	if err := readJSON(filepath.Join(img.dir, ocispecs.ImageIndexFile), &idx); err != nil {
 		return ocispecs.Descriptor{}, fmt.Errorf("reading the staged image of step %q: %w", img.step.Label, err)
 	}
-	if len(idx.Manifests) != 1 {
-		return ocispecs.Descriptor{}, fmt.Errorf("the staged image of step %q has %d manifests in its index, want 1", img.step.Label, len(idx.Manifests))
+	ms := imageEntries(idx.Manifests) // signing.go
+	if len(ms) != 1 {
+		return ocispecs.Descriptor{}, fmt.Errorf("the staged image of step %q has %d manifests in its index, want 1", img.step.Label, len(ms))
 	}
-	return idx.Manifests[0], nil
+	return ms[0], nil
 }
 
 // Exporter publishes a staged image to one medium.

@@ -146,6 +146,7 @@ func layoutDigest(dir, ref string) (digest.Digest, error) {
 	if err := json.Unmarshal(dt, &idx); err != nil {
 		return "", fmt.Errorf("parsing %s: %w", filepath.Join(dir, ocispecs.ImageIndexFile), err)
 	}
+	idx.Manifests = imageEntries(idx.Manifests) // a signature is no image
 	if len(idx.Manifests) == 1 {
 		return idx.Manifests[0].Digest, nil
 	}

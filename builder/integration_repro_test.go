@@ -135,6 +135,10 @@ func TestReproducibleRebuildPublishesNothingNew(t *testing.T) {
 	if got := indexDigest(t, filepath.Join(out, "app")); got != first.Digest {
 		t.Errorf("out/app/index.json names %s, want %s", got, first.Digest)
 	}
+	// The same digest covers the SBOM, dated at the commit.
+	if doc := layoutSBOM(t, filepath.Join(out, "app")); doc.CreationInfo.Created != time.Unix(commitTime, 0).UTC().Format(time.RFC3339) {
+		t.Errorf("the SBOM was created %s, want the commit's time", doc.CreationInfo.Created)
+	}
 	// Another source moves the tag away; going back to the first source
 	// finds the first index in the registry by digest: only the tag moves.
 	src := filepath.Join(dir, "src.txt")

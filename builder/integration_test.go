@@ -111,6 +111,9 @@ func TestSecretapp(t *testing.T) {
 			t.Errorf("secretapp printed %q, want a line %q", outb, want)
 		}
 	})
+	t.Run("scratch image SBOM lists the Go module and its dependencies", func(t *testing.T) {
+		checkSecretappSBOM(t, filepath.Join(out, "runtime_minimal")) // integration_sbom_test.go
+	})
 }
 
 // TestSecretsReachTheRun checks that step secrets (file and env) and

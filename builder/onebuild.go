@@ -48,6 +48,9 @@ func WithPolicy(p *policy.Policy) Option {
 // pins per step label.
 func (b *Builder) prepare(ctx context.Context, p *dag.Plan, steps []*dag.Step, labels []string, sec runSecrets) (*Builder, map[string][]BasePin, error) {
 	o := b.o.clone()
+	if err := loadSigners(o); err != nil { // signing.go
+		return nil, nil, err
+	}
 	setRevision(ctx, o, p.Build().WorkDir)
 	setEpoch(ctx, o, p.Build().WorkDir) // reproducible.go
 	in := policy.Input{Build: p.Build(), Steps: steps, BuildArgs: o.buildArgs, Selected: labels}
@@ -179,5 +182,6 @@ func (o *options) clone() *options {
 	c.labels, c.frontends = maps.Clone(o.labels), maps.Clone(o.frontends)
 	c.gates, c.redact = slices.Clip(o.gates), slices.Clip(o.redact)
 	c.sourcePolicies = slices.Clip(o.sourcePolicies)
+	c.signers = slices.Clip(o.signers)
 	return &c
 }

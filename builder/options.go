@@ -48,6 +48,12 @@ type options struct {
 	revision *string
 	// repro: see reproducible.go.
 	repro reproOptions
+	// sbomOff: see sbom.go.
+	sbomOff bool
+	// signKeys, signPassword, signers: see signing.go.
+	signKeys     []signKey
+	signPassword []byte
+	signers      []imageSigner
 }
 
 // WithLogger sets the logger; the default discards everything.

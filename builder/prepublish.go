@@ -47,6 +47,11 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 	if err := ss.exportTo(ctx, sv, dir); err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the image for its checks: %w", err)}
 	}
+	if ss.publish[s.Label] { // the checks read the SBOM it will ship with
+		if err := ss.attachStagedSBOM(ctx, s, ss.tr, dir, nil); err != nil {
+			return err
+		}
+	}
 	img := &stagedImage{step: s, dir: dir, tr: ss.tr}
 	err = runChecks(ctx, checks, img)
 	ss.gates = img.gates

@@ -24,6 +24,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		o.err = &StepError{Step: s.Label, Err: err}
 		return
 	}
+	if err := r.attachStagedSBOM(ctx, s, tr, dir, resp); err != nil { // sbom.go
+		o.err = err
+		return
+	}
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
 		err := runChecks(ctx, r.checks(s, false), img)
@@ -33,6 +37,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 			return
 		}
 		o.clock.phase(PhaseChecks)
+	}
+	if err := r.signStaged(img); err != nil { // signing.go
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
 	}
 	release()
 	r.stepBuilt(s, o.clock)

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
 )
@@ -122,7 +123,16 @@ func (r *run) reproduceStaged(s *dag.Step, dir string, resp *client.SolveRespons
 	if err != nil {
 		return fmt.Errorf("rewriting the provenance's times to SOURCE_DATE_EPOCH: %w", err)
 	}
-	if !changed || resp == nil || resp.ExporterResponse == nil {
+	if !changed {
+		return nil
+	}
+	return setExportedRoot(resp, root)
+}
+
+// setExportedRoot makes the exporter response in resp (when there is one)
+// name root, the staged layout's rewritten root.
+func setExportedRoot(resp *client.SolveResponse, root ocispecs.Descriptor) error {
+	if resp == nil || resp.ExporterResponse == nil {
 		return nil
 	}
 	resp.ExporterResponse[exptypes.ExporterImageDigestKey] = root.Digest.String()

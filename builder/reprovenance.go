@@ -153,13 +153,10 @@ func readBlobJSON(dir string, desc ocispecs.Descriptor, v any) error {
 // replaceBlob writes v as the new blob of old (same media type and
 // annotations), removes old's blob and returns the new descriptor.
 func replaceBlob(dir string, old ocispecs.Descriptor, v any) (ocispecs.Descriptor, error) {
-	var buf bytes.Buffer
-	e := json.NewEncoder(&buf)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
+	dt, err := jsonBytes(v)
+	if err != nil {
 		return old, err
 	}
-	dt := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	nd := old
 	nd.Digest, nd.Size = digest.FromBytes(dt), int64(len(dt))
 	if nd.Digest == old.Digest {
@@ -177,6 +174,17 @@ func replaceBlob(dir string, old ocispecs.Descriptor, v any) (ocispecs.Descripto
 		return old, err
 	}
 	return nd, os.Remove(oldPath)
+}
+
+// jsonBytes is v in JSON as weld writes blobs: no HTML escapes, no newline.
+func jsonBytes(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func blobPath(dir string, d digest.Digest) (string, error) {

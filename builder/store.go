@@ -47,7 +47,9 @@ func mergeLayout(src, dst, name string) error {
 	}
 	out.SchemaVersion = 2
 	out.MediaType = ocispecs.MediaTypeImageIndex
-	out.Manifests = withImage(out.Manifests, in.Manifests, name)
+	// The store keeps images by name; a signature stays in the OCI outputs
+	// and registries (signing.go).
+	out.Manifests = withImage(out.Manifests, imageEntries(in.Manifests), name)
 	if err := writeJSON(filepath.Join(dst, ocispecs.ImageLayoutFile), ocispecs.ImageLayout{Version: ocispecs.ImageLayoutVersion}); err != nil {
 		return err
 	}

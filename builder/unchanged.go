@@ -93,7 +93,7 @@ func layoutNames(path, name string, root ocispecs.Descriptor) (bool, bool) {
 		return false, false
 	}
 	var found []ocispecs.Descriptor
-	for _, m := range idx.Manifests {
+	for _, m := range imageEntries(idx.Manifests) {
 		if name == "" || m.Annotations[ocispecs.AnnotationRefName] == name {
 			found = append(found, m)
 		}

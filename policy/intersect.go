@@ -15,7 +15,9 @@ import (
 //   - pin_digests: when either asks;
 //   - rules: the project's severities, the operator's winning;
 //   - gates: the operator's alone; a gate is a shell command weld runs on
-//     its own host, so a project's file must not add one under an operator.
+//     its own host, so a project's file must not add one under an operator;
+//   - sign, require_signed_bases, banned_bases: the operator's alone (key
+//     files are read on the host).
 //
 // Either may be nil. Intersect does not change its arguments.
 func Intersect(operator, project *Policy) *Policy {
@@ -43,5 +45,8 @@ func Intersect(operator, project *Policy) *Policy {
 	}
 	maps.Copy(out.Rules, operator.Rules)
 	out.Gates = slices.Clone(operator.Gates)
+	// Key files are files on the host too: the operator's alone.
+	out.Sign, out.SignedBases = operator.Sign, slices.Clone(operator.SignedBases)
+	out.BannedBases = slices.Clone(operator.BannedBases)
 	return &out
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // topKeys are the keys a policy file may hold.
-var topKeys = []string{"allowed_bases", "allowed_frontends", "allowed_sources", "replace", "pin_digests", "rules", "gates"}
+var topKeys = []string{"allowed_bases", "allowed_frontends", "allowed_sources", "replace", "pin_digests", "rules", "gates",
+	"sign", "require_signed_bases", "banned_bases"}
 
 // Parse reads a policy file already in memory; name is its path as the user
 // gave it, used in messages and to resolve relative oci-layout:// folders.
@@ -56,6 +57,8 @@ func Parse(name string, data []byte) (*Policy, error) {
 			d.rules(kv.val, p.Rules)
 		case "gates":
 			p.Gates = d.gates(kv.val)
+		case "sign", "require_signed_bases", "banned_bases":
+			d.supplyChain(p, kv) // supplychain.go
 		}
 	}
 	if len(d.errs) > 0 {

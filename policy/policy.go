@@ -48,6 +48,10 @@ type Policy struct {
 	// HasSources is true when the file sets allowed_sources, even to [];
 	// without it every remote source is allowed (with the RemoteAdd check).
 	HasSources bool
+	// Sign, SignedBases and BannedBases: see supplychain.go.
+	Sign        *SignRule
+	SignedBases []SignedBaseRule
+	BannedBases []BannedBase
 	// Limit is a policy this one cannot loosen (an operator's, see
 	// Intersect): a ref is allowed when both allow it.
 	Limit *Policy

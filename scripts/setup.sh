@@ -12,6 +12,11 @@
 #   2. buildkitd and buildctl at the version go.mod pins (v0.34.2), built from
 #      the Go module proxy into $WELD_TOOLS/bin (scripts/install-buildkit.sh;
 #      cached after the first time).
+#   2b. docker buildx (scripts/install-buildx.sh, into $WELD_TOOLS/bin): the
+#      SBOM tests read pushed images with the real `buildx imagetools
+#      inspect`, and scripts/bench.sh runs `buildx bake` beside weld.
+#   2c. cosign (scripts/install-cosign.sh), built from the Go module proxy into
+#      $WELD_TOOLS/bin: the signing tests verify weld's signatures with it.
 #   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang}
 #      (scripts/images.sh).
 #   4. weld itself: ./bin/weld.
@@ -94,6 +99,10 @@ log "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 
 # --- 2. buildkitd / buildctl -----------------------------------------------
 "$WELD_ROOT/scripts/install-buildkit.sh"
+"$WELD_ROOT/scripts/install-cosign.sh"
+
+# --- 2b. docker buildx -----------------------------------------------------
+"$WELD_ROOT/scripts/install-buildx.sh"
 
 # --- 3. offline base images ---------------------------------------------------
 "$WELD_ROOT/scripts/images.sh"

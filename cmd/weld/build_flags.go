@@ -37,8 +37,10 @@ type buildOptions struct {
 	progress       string
 	provenance     string
 	reproducible   bool
+	sbom           bool // --sbom (supply chain)
 	secretCacheKey string
 	reportFile     reportOptions // --report (build_report.go)
+	sign           signOptions   // --sign-key (build_sign.go)
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -72,6 +74,8 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.StringVar(&bo.secretCacheKey, "secret-cache-key", "", "key `FILE` (16-4096 bytes) of the hash of secret values in the cache key of RUNs that mount them; give machines that share a cache the same one (default: this machine's, ~/.cache/weld/secret-cache.key)")
 	f.BoolVar(&bo.reproducible, "reproducible", true, "the same inputs give the same image digest: SOURCE_DATE_EPOCH from the work dir's last git commit (else 0), file times rewritten to it, no wall-clock time in the provenance")
 	addReportFlag(f, &bo.reportFile) // build_report.go
+	f.BoolVar(&bo.sbom, "sbom", true, "attach an SPDX SBOM (Go modules, apk and dpkg packages, every layer's files) to every published image, as an in-toto attestation")
+	addSignFlags(f, &bo.sign) // build_sign.go
 }
 
 // builderOptions checks the flags and maps them to builder options.
@@ -102,6 +106,11 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if err != nil {
 		return nil, err
 	}
+	signing, err := bo.sign.options() // build_sign.go
+	if err != nil {
+		return nil, err
+	}
+	outs = append(outs, signing...)
 	return append(outs,
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
@@ -118,6 +127,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 		builder.WithSecretCacheKey(secretKey),
 		builder.WithPolicy(pol),
 		builder.WithReproducible(bo.reproducible),
+		builder.WithSBOM(bo.sbom),
 		builder.WithEvents(func(e builder.Event) { logEvent(o, e); bo.reportFile.event(e) }),
 	), nil
 }

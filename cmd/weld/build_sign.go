@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/internal/boundedio"
+)
+
+// signOptions are weld build's signing flags: buildOptions.sign,
+// addSignFlags and sign.options() in builderOptions (build_flags.go).
+type signOptions struct {
+	keys         []string
+	passwordFile string
+}
+
+func addSignFlags(f *pflag.FlagSet, so *signOptions) {
+	f.StringArrayVar(&so.keys, "sign-key", nil, "sign every published image with this private key `FILE` (cosign's encrypted key, password from $COSIGN_PASSWORD or --sign-password-file, or a PEM ECDSA P-256 or ed25519 key); repeatable")
+	f.StringVar(&so.passwordFile, "sign-password-file", "", "read the password of encrypted --sign-key files from this `FILE` (default $COSIGN_PASSWORD)")
+}
+
+// options map the flags to builder options; the password comes from the
+// file, else from $COSIGN_PASSWORD (as cosign reads it).
+func (so *signOptions) options() ([]builder.Option, error) {
+	pw := []byte(os.Getenv("COSIGN_PASSWORD"))
+	if so.passwordFile != "" {
+		b, err := boundedio.ReadFile(so.passwordFile, 64<<10)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --sign-password-file: %v", errBadInput, err)
+		}
+		pw = bytes.TrimRight(b, "\r\n")
+	}
+	opts := []builder.Option{builder.WithSignPassword(pw)}
+	for _, k := range so.keys {
+		opts = append(opts, builder.WithSignKey(k))
+	}
+	return opts, nil
+}
