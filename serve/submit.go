@@ -22,17 +22,15 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	if claimed {
 		defer func() { s.settleKey(tenant, key, made) }()
 	}
-	if code, err := s.admit(); err != nil {
-		if code == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Seconds())))
-		}
-		httpError(w, code, err.Error())
+	if le := s.admit(tenant); le != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Seconds())))
+		writeJSON(w, le.code, le)
 		return
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
 	job, err := s.accept(r, tenant)
 	if err != nil {
-		s.release()
+		s.release(tenant)
 		code := http.StatusInternalServerError
 		if errors.Is(err, ErrBadUpload) {
 			code = http.StatusBadRequest
@@ -42,7 +40,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	}
 	rec := Record{ID: job.ID, Tenant: tenant, IdempotencyKey: key, Status: StatusQueued, File: job.File, Steps: job.Steps, NoCache: job.NoCache, Created: time.Now().UTC()}
 	if err := s.start(job, rec); err != nil {
-		s.release()
+		s.release(tenant)
 		_ = os.RemoveAll(job.Dir)
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
