@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,9 +85,28 @@ func (s *Server) accept(r *http.Request, tenant string) (*Job, error) {
 
 var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
+// queryKeys are the query parameters a submission may have: nothing else
+// of a build (credentials, DOCKER_CONFIG, outputs, secrets) is the
+// request's to choose.
+var queryKeys = []string{"file", "steps", "no_cache", "revision"}
+
+// credentialHeaders are Docker's ways for a request to carry registry
+// credentials; a build pushes with the server's only.
+var credentialHeaders = []string{"X-Registry-Auth", "X-Registry-Config"}
+
 // parseQuery reads file=, steps= (comma-separated or repeated), revision= and no_cache=.
 func parseQuery(r *http.Request) (*Job, error) {
 	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(queryKeys, k) {
+			return nil, fmt.Errorf("%w: unknown query parameter %q: a submission takes %s; registry credentials, DOCKER_CONFIG, outputs and secrets are the server's", ErrBadUpload, k, strings.Join(queryKeys, ", "))
+		}
+	}
+	for _, h := range credentialHeaders {
+		if r.Header.Get(h) != "" {
+			return nil, fmt.Errorf("%w: header %s: credentials never come with a request; builds push with the server's", ErrBadUpload, h)
+		}
+	}
 	job := &Job{File: "build.yml"}
 	if f := q.Get("file"); f != "" {
 		c, err := cleanName(f)
