@@ -22,6 +22,7 @@ var openapi []byte
 //	GET  /v1/builds/{id}/report     its HTML report
 //	GET  /v1/openapi.json           the API as OpenAPI 3
 //	GET  /healthz, GET /metrics     liveness, Prometheus metrics
+//	GET  /                          the web page (web.go)
 //
 // Every /v1 call but the OpenAPI document needs Authorization: Bearer
 // TOKEN (401 without); another tenant's build is answered 404.
@@ -37,6 +38,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi)
 	})
+	mux.HandleFunc("GET /{$}", s.web)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /metrics", s.metrics)
 	mux.HandleFunc("/v1/", s.authed(func(w http.ResponseWriter, _ *http.Request, _ string) {
