@@ -22,6 +22,8 @@ type outcome struct {
 	outputs  []string
 	// unchanged: every output already held the published digest.
 	unchanged bool
+	// platforms are the manifests of a multi-platform step's index.
+	platforms []PlatformImage
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -58,4 +60,5 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 		res.Outputs = o.outputs
 	}
 	res.Unchanged = o.unchanged
+	res.Platforms = o.platforms
 }

@@ -129,6 +129,10 @@ type StepResult struct {
 	// Bases are the step's bases and the digests they were built from,
 	// with a policy (WithPolicy); nil without one.
 	Bases []BasePin `json:"weld.bases,omitempty"`
+	// Platforms are a multi-platform step's image manifests, one per
+	// platform (os/arch[/variant]) of its index, in the index's order; nil
+	// for a step built for the daemon's platform only.
+	Platforms []PlatformImage `json:"weld.platforms,omitempty"`
 
 	err    error
 	folded bool // the step ended in its host's session (fold.go)
