@@ -42,7 +42,7 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 		o.clock.phase(PhaseChecks)
 	}
-	if err := r.signStaged(img); err != nil { // signing.go
+	if err := r.signStaged(ctx, img); err != nil { // signing.go
 		o.err = &StepError{Step: s.Label, Err: err}
 		return
 	}

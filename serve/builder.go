@@ -97,6 +97,10 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 				ErrBadUpload, relPos(job, rp.Pos.String()), rp.From)
 		}
 	}
+	if project.Sign != nil || len(project.SignedBases) > 0 { // key files on this server
+		return fmt.Errorf("%w: %s: a project's policy may not name key files (sign, require_signed_bases): they would be read on the server; ask the operator to set them in the server's policy",
+			ErrBadUpload, relPos(job, project.File))
+	}
 	// Always under an operator's policy, if only the empty one: alone, a
 	// project's file could add gates, shell commands run on this host.
 	op := r.cfg.Policy

@@ -208,6 +208,16 @@ func layoutLabels(t *testing.T, layout string) map[string]string {
 	}
 	var m ocispecs.Manifest
 	blob(idx.Manifests[0], &m)
+	if m.MediaType == ocispecs.MediaTypeImageIndex { // an image with attestations (SBOM, provenance)
+		var inner ocispecs.Index
+		blob(idx.Manifests[0], &inner)
+		for _, d := range inner.Manifests {
+			if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+				blob(d, &m)
+				break
+			}
+		}
+	}
 	var cfg ocispecs.Image
 	blob(m.Config, &cfg)
 	return cfg.Config.Labels
