@@ -260,3 +260,29 @@ func summaryHas(stderr string, parts ...string) bool {
 	}
 	return false
 }
+
+// TestPlatformsPushAndLoad: --push sends the step's one index (the
+// registry serves its digest for the tag) and --load loads this machine's
+// platform of it, saying which.
+func TestPlatformsPushAndLoad(t *testing.T) {
+	pe := publishEnv(t)
+	e := multiEnv(t)
+	n := nonce(t)
+	repo := "weld-it/plat-" + n[:12]
+	name := pe.registry + "/" + repo + ":v1"
+	dir := writeProject(t, map[string]string{
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + name +
+			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n",
+		"Dockerfile": "FROM busybox\nRUN uname -m > /arch && echo " + n + " > /n\n",
+	})
+	w := e.multiCommand(dir, "--push", "--load", "--metadata-file", "m.json").withDockerHost(pe.dockerHost)
+	w.expect(t, w.run(t, 5*time.Minute), 0, "loading "+name+" into docker: linux/amd64, this machine's platform, of linux/amd64, linux/arm64")
+	md := readPlatformMeta(t, filepath.Join(dir, "m.json"))["app"]
+	if got := manifestDigest(t, pe.registry, repo, "v1"); got != md.Digest || len(md.Platforms) != 2 {
+		t.Errorf("the registry serves %s as %s, want the index %s (with 2 platforms: %+v)", name, got, md.Digest, md.Platforms)
+	}
+	out, err := pe.docker("image", "inspect", "--format", "{{.Architecture}}", name)
+	if err != nil || strings.TrimSpace(string(out)) != "amd64" {
+		t.Errorf("docker image inspect %s: architecture %q, %v; want amd64", name, out, err)
+	}
+}
