@@ -286,3 +286,28 @@ func TestPlatformsPushAndLoad(t *testing.T) {
 		t.Errorf("docker image inspect %s: architecture %q, %v; want amd64", name, out, err)
 	}
 }
+
+// TestPlatformsLeakInOnePlatform: a RUN that writes the mounted secret into
+// the arm64 image only (the amd64 one is clean) is caught: the leak scan
+// reads every platform's layers, the build exits 1 and nothing is pushed.
+func TestPlatformsLeakInOnePlatform(t *testing.T) {
+	pe := publishEnv(t)
+	e := multiEnv(t)
+	n := nonce(t)
+	token := "tok-" + n
+	repo := "weld-it/plat-leak-" + n[:12]
+	dir := writeProject(t, map[string]string{
+		"tok": token,
+		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok if [ \"$(uname -m)\" = aarch64 ]; then base64 /run/secrets/tok > /leak; fi; echo " + n + "\n",
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    leaky:\n      name: " + pe.registry + "/" + repo + ":v1" +
+			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      secrets:\n        tok: {type: file, value: tok}\n",
+	})
+	w := e.multiCommand(dir, "--push")
+	w.expect(t, w.run(t, 5*time.Minute), 1, `secret "tok" in layer sha256:`, "file /leak (base64)", "not published")
+	if strings.Contains(w.stderr.String(), token) {
+		t.Errorf("weld's output holds the secret")
+	}
+	if got := manifestDigest(t, pe.registry, repo, "v1"); got != "" {
+		t.Errorf("the registry serves %s:v1 (%s): the image was pushed", repo, got)
+	}
+}
