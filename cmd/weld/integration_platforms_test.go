@@ -297,7 +297,7 @@ func TestPlatformsLeakInOnePlatform(t *testing.T) {
 	token := "tok-" + n
 	repo := "weld-it/plat-leak-" + n[:12]
 	dir := writeProject(t, map[string]string{
-		"tok": token,
+		"tok":        token,
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok if [ \"$(uname -m)\" = aarch64 ]; then base64 /run/secrets/tok > /leak; fi; echo " + n + "\n",
 		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    leaky:\n      name: " + pe.registry + "/" + repo + ":v1" +
 			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      secrets:\n        tok: {type: file, value: tok}\n",
