@@ -108,16 +108,18 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time, cache 
 		return ocispecs.Descriptor{}, fmt.Errorf("the staged layout has %d manifests in its index, want 1", len(layout.Manifests))
 	}
 	root := layout.Manifests[0]
-	idx, image, err := imageOf(dir, root)
+	idx, images, err := imagesOf(dir, root)
 	if err != nil {
 		return root, err
 	}
-	layer, err := writeSBOM(ctx, dir, name, image, created, cache)
-	if err != nil {
-		return root, err
-	}
-	if err := addAttestation(dir, &idx, image, layer); err != nil {
-		return root, err
+	for _, image := range images { // one per platform
+		layer, err := writeSBOM(ctx, dir, name, image, created, cache)
+		if err != nil {
+			return root, err
+		}
+		if err := addAttestation(dir, &idx, image, layer); err != nil {
+			return root, err
+		}
 	}
 	nroot := root
 	if isIndex(root.MediaType) {
@@ -133,36 +135,31 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time, cache 
 	return nroot, writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
 }
 
-// imageOf is the root index (made for a root that is a manifest) and its
-// one image manifest, with its platform.
-func imageOf(dir string, root ocispecs.Descriptor) (ocispecs.Index, ocispecs.Descriptor, error) {
+// imagesOf is the root index (made for a root that is a manifest) and its
+// image manifests (one per platform), with their platforms.
+func imagesOf(dir string, root ocispecs.Descriptor) (ocispecs.Index, []ocispecs.Descriptor, error) {
 	if isIndex(root.MediaType) {
 		var idx ocispecs.Index
 		if err := readBlobJSON(dir, root, &idx); err != nil {
-			return idx, root, err
+			return idx, nil, err
 		}
-		var images []ocispecs.Descriptor
-		for _, m := range idx.Manifests {
-			if m.Annotations[annotationRefType] != attestationRefType {
-				images = append(images, m)
-			}
+		images := imageManifests(idx) // platforms.go
+		if len(images) == 0 {
+			return idx, nil, fmt.Errorf("the staged index has no image manifest")
 		}
-		if len(images) != 1 {
-			return idx, root, fmt.Errorf("the staged index has %d image manifests, want 1", len(images))
-		}
-		return idx, images[0], nil
+		return idx, images, nil
 	}
 	var man ocispecs.Manifest
 	if err := readBlobJSON(dir, root, &man); err != nil {
-		return ocispecs.Index{}, root, err
+		return ocispecs.Index{}, nil, err
 	}
 	var cfg ocispecs.Image
 	if err := readBlobJSON(dir, man.Config, &cfg); err != nil {
-		return ocispecs.Index{}, root, err
+		return ocispecs.Index{}, nil, err
 	}
 	image := ocispecs.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size, Platform: &cfg.Platform}
 	idx := ocispecs.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{image}}
-	return idx, image, nil
+	return idx, []ocispecs.Descriptor{image}, nil
 }
 
 // writeSBOM makes the SBOM statement of the image manifest image and
