@@ -346,17 +346,7 @@ func TestSignedBases(t *testing.T) {
 	layout := filepath.Join(basedir, "out", "app")
 
 	project := func(from, rules string, extra ...string) (*weld, string) {
-		dir := writeProject(t, map[string]string{
-			"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    app:
-      name: weld-it/onsigned:` + n[:8] + `
-      dockerfile: Dockerfile
-`,
-			"Dockerfile":      "FROM " + from + "\nRUN echo " + n + " > /child\n",
-			"weld.policy.yml": "require_signed_bases:\n" + rules,
-		})
+		dir := childProject(t, "weld-it/onsigned:"+n[:8], from, n, "weld.policy.yml", "require_signed_bases:\n"+rules)
 		for _, k := range []string{"base.pub", "other.pub"} {
 			data, err := os.ReadFile(filepath.Join(basedir, k))
 			if err != nil {
@@ -393,4 +383,69 @@ func TestSignedBases(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "base "+baseRef+"@"+baseDigest) {
 		t.Errorf("the child of the registry base does not record the verified digest %s as its base (exit %d):\n%s", baseDigest, code, out)
 	}
+}
+
+// TestBannedBasesRefused: weld build and weld lint refuse a base that the
+// policy's banned_bases lists, before anything is built: by the ref as
+// written (without a daemon), and by the digest the real registry serves
+// for its tag (resolved through the real buildkitd); exit 1 naming the
+// FROM line, the base and the ban. A base no ban matches builds.
+func TestBannedBasesRefused(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	baseRef := e.registry + "/weld-it/bannedbase-" + n[:12] + ":v1"
+	w := e.command(signProject(t, baseRef, n), e.host, "--push", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	baseDigest := readMetadata(t, filepath.Join(w.cmd.Dir, "m.json"))["app"].Digest
+
+	project := func(from, ban string) string {
+		return childProject(t, "weld-it/onbanned:"+n[:8], from, n, "weld.policy.yml", "# after the CVE\nbanned_bases:\n  - "+ban+"\n")
+	}
+	nothingRan := func(name string, w *weld, dir string) {
+		t.Helper()
+		if strings.Contains(w.stderr.String(), "RUN echo") {
+			t.Errorf("%s: weld ran a step before refusing the base:\n%s", name, w.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "m.json")); err == nil {
+			t.Errorf("%s: m.json was written: something ran", name)
+		}
+	}
+
+	// By ref, as written: refused without a daemon; weld lint says the same.
+	dir := project("busybox", "busybox")
+	w = e.command(dir, "unix:///nonexistent/buildkitd.sock", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, time.Minute), 1, "Dockerfile:1: step app: base busybox is refused by weld.policy.yml:3:5 (banned_bases: busybox)")
+	if strings.Contains(w.stderr.String(), "nonexistent") {
+		t.Errorf("weld contacted the daemon before refusing the banned base:\n%s", w.stderr.String())
+	}
+	nothingRan("by ref", w, dir)
+	lw, code := e.run(t, dir, "lint")
+	lw.expect(t, code, 1, "Dockerfile:1: step app: base busybox is refused by weld.policy.yml:3:5 (banned_bases: busybox)")
+
+	// By digest: the registry's tag resolves to a banned digest.
+	dir = project(baseRef, "'"+baseDigest+"'")
+	w = e.command(dir, e.host, "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 2*time.Minute), 1,
+		"Dockerfile:1: step app: base "+baseRef+" (built from "+baseRef+"@"+baseDigest+") is refused by weld.policy.yml:3:5 (banned_bases: "+baseDigest+")")
+	nothingRan("by digest", w, dir)
+
+	// Another ban: the base builds.
+	dir = project(baseRef, "'sha256:"+strings.Repeat("0", 64)+"'")
+	w = e.command(dir, e.host, "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+}
+
+// childProject is a project of one step, app (named name), built FROM
+// from with a RUN that writes nonce, and the files given as name, content
+// pairs.
+func childProject(t *testing.T, name, from, nonce string, files ...string) string {
+	t.Helper()
+	m := map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + name + "\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM " + from + "\nRUN echo " + nonce + " > /child\n",
+	}
+	for i := 0; i+1 < len(files); i += 2 {
+		m[files[i]] = files[i+1]
+	}
+	return writeProject(t, m)
 }
