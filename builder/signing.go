@@ -114,12 +114,14 @@ func (r *run) sign(img *stagedImage) error {
 		repo = named.Name()
 	}
 	sigs := make([]sign.Signature, 0, len(r.o.signers))
+	keys := make([]*sign.Verifier, 0, len(r.o.signers))
 	for _, s := range r.o.signers {
 		sig, err := s.Sign(repo, root.Digest)
 		if err != nil {
 			return fmt.Errorf("signing the image: %w", err)
 		}
 		sigs = append(sigs, sig)
+		keys = append(keys, signerKey(s))
 	}
 	si, err := sign.NewImage(sigs, root)
 	if err != nil {
@@ -128,8 +130,23 @@ func (r *run) sign(img *stagedImage) error {
 	if err := addReferrer(img.dir, root, si); err != nil {
 		return fmt.Errorf("writing the signature into the staged image: %w", err)
 	}
-	img.sig = &si
+	img.sig, img.sigKeys = &si, keys
 	return nil
+}
+
+// signerKey is s's public key, or nil when s does not say.
+func signerKey(s imageSigner) *sign.Verifier {
+	k, ok := s.(interface {
+		Verifier(name string) (*sign.Verifier, error)
+	})
+	if !ok {
+		return nil
+	}
+	v, err := k.Verifier("sign key")
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // addReferrer writes a signature image into the OCI layout at dir: its

@@ -115,14 +115,23 @@ func signProject(t *testing.T, name, nonce string) string {
 	})
 }
 
-func TestSignOnPushCosignVerifies(t *testing.T) {
-	e := publishEnv(t)
-	n := nonce(t)
-	repo := "weld-it/sign-" + n[:12]
-	image := e.registry + "/" + repo + ":v1"
-	dir := signProject(t, image, n)
+// signSetup makes a signProject pushed to repo prefix+nonce:v1 in e's
+// registry, with cosign's key pairs cosign (password pw-NONCE) and other
+// (password other).
+func signSetup(t *testing.T, e pubEnv, prefix string) (n, repo, image, dir string) {
+	t.Helper()
+	n = nonce(t)
+	repo = prefix + n[:12]
+	image = e.registry + "/" + repo + ":v1"
+	dir = signProject(t, image, n)
 	cosignKeyPair(t, dir, "cosign", "pw-"+n)
 	cosignKeyPair(t, dir, "other", "other")
+	return n, repo, image, dir
+}
+
+func TestSignOnPushCosignVerifies(t *testing.T) {
+	e := publishEnv(t)
+	n, repo, image, dir := signSetup(t, e, "weld-it/sign-")
 	ed25519KeyPair(t, dir, "plain")
 	writeFile(t, filepath.Join(dir, "weld.policy.yml"), "sign: {key: plain.key}\n")
 
@@ -448,4 +457,48 @@ func childProject(t *testing.T, name, from, nonce string, files ...string) strin
 		m[files[i]] = files[i+1]
 	}
 	return writeProject(t, m)
+}
+
+// TestSignAppendsToCosignSignature: a signature the real cosign sign made
+// with another key survives weld's signed push (weld appends its own, as
+// cosign does), and the real cosign verify accepts both keys; an unchanged
+// rebuild signed with the same (randomized ECDSA) key writes no new
+// signature.
+func TestSignAppendsToCosignSignature(t *testing.T) {
+	e := publishEnv(t)
+	n, repo, image, dir := signSetup(t, e, "weld-it/sign-append-")
+	push := func(args ...string) string {
+		t.Helper()
+		w := e.command(dir, e.host, append([]string{"--push", "--metadata-file", "m.json"}, args...)...)
+		w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw-"+n)
+		w.expect(t, w.run(t, 3*time.Minute), 0)
+		return readMetadata(t, filepath.Join(dir, "m.json"))["app"].Digest
+	}
+	digest := push()
+	sigTag := strings.Replace(digest, ":", "-", 1) + ".sig"
+	if code, out := cosign(t, dir, "other", "sign", "--key", "other.key", "--tlog-upload=false", "--use-signing-config=false",
+		"--new-bundle-format=false", "--allow-http-registry", "-y", e.registry+"/"+repo+"@"+digest); code != 0 {
+		t.Fatalf("cosign sign exited %d:\n%s", code, out)
+	}
+	bycosign := manifestDigest(t, e.registry, repo, sigTag)
+	if bycosign == "" {
+		t.Fatalf("cosign sign wrote no %s (tags %v)", sigTag, tagList(t, e.registry, repo))
+	}
+
+	if got := push("--sign-key", "cosign.key"); got != digest {
+		t.Fatalf("the signed rebuild has digest %s, want the unchanged %s", got, digest)
+	}
+	appended := manifestDigest(t, e.registry, repo, sigTag)
+	if appended == bycosign {
+		t.Errorf("weld's signed push left %s as cosign wrote it: no signature added", sigTag)
+	}
+	for _, key := range []string{"other.pub", "cosign.pub"} {
+		if code, out := cosignVerify(t, dir, key, image); code != 0 {
+			t.Errorf("cosign verify --key %s exited %d after weld's push, want 0 (both signatures kept):\n%s", key, code, out)
+		}
+	}
+	push("--sign-key", "cosign.key")
+	if again := manifestDigest(t, e.registry, repo, sigTag); again != appended {
+		t.Errorf("an unchanged rebuild signed with the same key moved %s from %s to %s, want nothing new", sigTag, appended, again)
+	}
 }
