@@ -113,6 +113,8 @@ type solved struct {
 	// baseConfig is the frontend's base image config: the exporter keeps
 	// the base's layers as they are when it rewrites timestamps.
 	baseConfig []byte
+	// platform is the os/arch it was built for; "" for the daemon's own.
+	platform string
 }
 
 // build solves the step, checks it, runs its command and tests, and returns
@@ -122,28 +124,33 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	s := ss.step
 	fold := ss.startFolded(ctx) // fold.go
 	defer fold.stop()
-	sv, err := ss.solve(ctx, s)
+	svs, err := ss.solveStep(ctx, s) // platforms.go: one result per platform
 	if err != nil {
 		return nil, err
 	}
 	ss.clk.phase(PhaseFrontend)
-	if err := sv.ref.Evaluate(ctx); err != nil {
+	if err := evaluateAll(ctx, svs); err != nil {
 		return nil, err
 	}
-	if err := ss.checkArtifacts(ctx, s, sv); err != nil {
-		return nil, err
+	for _, sv := range svs {
+		if err := ss.checkArtifacts(ctx, s, sv); err != nil {
+			return nil, err
+		}
 	}
 	if err := fold.wait(s); err != nil {
 		return nil, err
 	}
 	ss.clk.phase(PhaseSolve)
-	if err := ss.verify(ctx, sv); err != nil {
+	for _, sv := range svs {
+		if err := ss.verify(ctx, sv); err != nil {
+			return nil, platformErr(sv, err)
+		}
+	}
+	// --artifacts-dir gets the first platform's artifacts.
+	if err := ss.hostArtifacts(ctx, svs[0]); err != nil {
 		return nil, err
 	}
-	if err := ss.hostArtifacts(ctx, sv); err != nil {
-		return nil, err
-	}
-	if err := ss.prepublish(ctx, sv); err != nil {
+	if err := ss.prepublish(ctx, svs); err != nil {
 		return nil, err
 	}
 	if err := ss.afterBuild(ctx); err != nil {
@@ -151,20 +158,17 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	}
 	ss.clk.phase(PhaseChecks)
 	res := gateway.NewResult()
-	res.SetRef(sv.ref)
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;
 		// the step counts as built when its session has ended well
 		// (runStep), cache export included, so that nothing is published
 		// before that is known.
 		release()
-		return res, nil
+		return res, setResult(res, svs, false)
 	}
 	// The session exports the image once, into staging; it is checked
 	// and published from there (publish.go), the slot held until checked.
-	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
-	sv.addBaseConfig(res) // reproducible.go
-	return res, nil
+	return res, setResult(res, svs, true) // platforms.go
 }
 
 // stepBuilt records that a step has built and passed its checks: it may
@@ -193,10 +197,16 @@ var ErrMissingArtifact = errors.New("missing artifact")
 // solving the steps it needs first (also lazily: nothing runs until the
 // result is evaluated, so a dependent's own work overlaps its dependencies).
 func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) {
-	if sv, ok := ss.solved[s.Label]; ok {
+	return ss.solveFor(ctx, s, "")
+}
+
+// solveFor is solve for platform plat ("" for the daemon's own).
+func (ss *stepSession) solveFor(ctx context.Context, s *dag.Step, plat string) (*solved, error) {
+	key := solvedKey(s.Label, plat)
+	if sv, ok := ss.solved[key]; ok {
 		return sv, nil
 	}
-	req, err := ss.request(ctx, s)
+	req, err := ss.request(ctx, s, plat)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +222,7 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	if err != nil {
 		return nil, err
 	}
-	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey], baseConfig: res.Metadata[exptypes.ExporterImageBaseConfigKey]}
+	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey], baseConfig: res.Metadata[exptypes.ExporterImageBaseConfigKey], platform: plat}
 	// Everything below uses the result with its secrets keyed (secretkey.go).
 	if sv.ref, sv.state, err = ss.keySecrets(ctx, req, ref); err != nil {
 		return nil, err
@@ -230,7 +240,7 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	} else {
 		ss.recordOwnDef(sv.def)
 	}
-	ss.solved[s.Label] = sv
+	ss.solved[key] = sv
 	return sv, nil
 }
 
@@ -238,10 +248,13 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 // its context (with the artifacts of the steps it needs merged in), its
 // Dockerfile, and the named contexts of the steps it builds FROM, which it
 // solves first (lazily).
-func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveRequest, error) {
+func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (gateway.SolveRequest, error) {
 	attrs, err := ss.frontendAttrs(s)
 	if err != nil {
 		return gateway.SolveRequest{}, err
+	}
+	if plat != "" {
+		attrs["platform"] = plat
 	}
 	inputs := map[string]*pb.Definition{}
 	// A fixed unique ID makes the step's ops the same bytes in every
@@ -257,7 +270,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 	var layers []llb.State
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
-		dv, err := ss.solve(ctx, dep)
+		dv, err := ss.solveFor(ctx, dep, plat) // the dependency for the same platform
 		if err != nil {
 			return gateway.SolveRequest{}, err
 		}
