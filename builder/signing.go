@@ -12,6 +12,7 @@ import (
 
 	"github.com/weld-build/weld/internal/atomicfile"
 	"github.com/weld-build/weld/internal/boundedio"
+	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/sign"
 )
 
@@ -56,6 +57,18 @@ func WithSignPassword(pw []byte) Option {
 // withSigner adds a signer (a test seam).
 func withSigner(s imageSigner) Option {
 	return func(o *options) error { o.signers = append(o.signers, s); return nil }
+}
+
+// CheckSignKeys opens the policy's sign key (p may be nil) and the key
+// files given, with password, as Run does before it builds: a service that
+// signs every build (weld serve) checks its keys once when it starts. The
+// error wraps ErrInvalid.
+func CheckSignKeys(p *policy.Policy, password []byte, keys ...string) error {
+	o := &options{policy: p, signPassword: password}
+	for _, k := range keys {
+		o.signKeys = append(o.signKeys, signKey{path: k, source: "--sign-key " + k})
+	}
+	return loadSigners(o)
 }
 
 // loadSigners reads the run's sign keys: the options' and the policy's.

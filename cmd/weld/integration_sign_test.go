@@ -502,3 +502,35 @@ func TestSignAppendsToCosignSignature(t *testing.T) {
 		t.Errorf("an unchanged rebuild signed with the same key moved %s from %s to %s, want nothing new", sigTag, appended, again)
 	}
 }
+
+// TestServeSignsWithPasswordFile: weld serve opens the operator's
+// encrypted sign: key with --sign-password-file: a wrong password stops
+// it at start (exit 2, naming the policy line), the right one signs every
+// pushed build so that the real cosign verify accepts it.
+func TestServeSignsWithPasswordFile(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	dir := t.TempDir()
+	cosignKeyPair(t, dir, "cosign", "pw-"+n)
+	ops := writeFile(t, filepath.Join(dir, "ops.yml"), "sign: {key: cosign.key}\n")
+	right := writeFile(t, filepath.Join(dir, "pw"), "pw-"+n+"\n")
+	wrong := writeFile(t, filepath.Join(dir, "wrong"), "not-it\n")
+	tokens := writeFile(t, filepath.Join(dir, "tokens"), serveTokenA+" a\n")
+	w, code := e.run(t, dir, "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--state", filepath.Join(dir, "state"),
+		"--policy", ops, "--sign-password-file", wrong)
+	w.expect(t, code, 2, "ops.yml:1:13: sign.key", "wrong or missing password")
+
+	s, _, _ := serveSetup(t, "unused-secret", "--push", "--policy", ops, "--sign-password-file", right)
+	image := e.registry + "/weld-it/serve-sign-" + n[:12] + ":v1"
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + image + "\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /x\n",
+	}))
+	evs := s.follow(t, serveTokenA, id, 3*time.Minute)
+	if last := evs[len(evs)-1]; !strings.Contains(last.data, `"status":"succeeded"`) {
+		t.Fatalf("the signed build ended %s\nserver log:\n%s", last.data, s.log())
+	}
+	if code, out := cosignVerify(t, dir, "cosign.pub", image); code != 0 {
+		t.Errorf("cosign verify of the image weld serve pushed exited %d, want 0:\n%s", code, out)
+	}
+}
