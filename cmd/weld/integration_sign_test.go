@@ -377,17 +377,21 @@ func TestSignedBases(t *testing.T) {
 	// Unsigned: the offline busybox layout, and an unsigned registry image.
 	w, _ = project("busybox", "  - {pattern: busybox, key: base.pub}\n")
 	refused("unsigned layout", w, "Dockerfile:1: step app: base busybox (built from oci-layout://"+filepath.Join(e.images, "busybox")+") is refused by weld.policy.yml:2:5 (require_signed_bases: busybox): ", "the image has no signature")
-	w, _ = project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	w, dir := project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
 	refused("unsigned registry base", w, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
+	lw, code := e.run(t, dir, "lint") // weld lint reads the registry too
+	lw.expect(t, code, 1, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
 	// Signed, with another key.
 	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", key: other.pub}\n", "--image", "mybase=oci-layout://"+layout)
 	refused("wrong key", w, "base mybase (built from oci-layout://"+layout+")", "for key other.pub")
 
 	// Signed with the rule's key (one of two): it builds.
-	w, dir := project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
+	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
 	w.expect(t, w.run(t, 3*time.Minute), 0)
 	w, dir = project(baseRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
 	w.expect(t, w.run(t, 3*time.Minute), 0)
+	lw, code = e.run(t, dir, "lint")
+	lw.expect(t, code, 0)
 	code, out, _ := e.weldVerify(t, dir, nil, "oci-layout://out/app")
 	if code != 0 || !strings.Contains(out, "base "+baseRef+"@"+baseDigest) {
 		t.Errorf("the child of the registry base does not record the verified digest %s as its base (exit %d):\n%s", baseDigest, code, out)
