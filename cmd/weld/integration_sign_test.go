@@ -180,18 +180,25 @@ func replaySignature(t *testing.T, registry, repo, from, to string) {
 	if code != http.StatusOK {
 		t.Fatalf("GET %s%s = %d", url, from, code)
 	}
-	req, err := http.NewRequest(http.MethodPut, url+to, bytes.NewReader(body))
+	putManifest(t, registry, repo, to, h.Get("Content-Type"), body)
+}
+
+// putManifest PUTs body as the manifest at tag.
+func putManifest(t *testing.T, registry, repo, tag, contentType string, body []byte) {
+	t.Helper()
+	url := fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag)
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", h.Get("Content-Type"))
+	req.Header.Set("Content-Type", contentType)
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT %s%s = %d, want 201", url, to, resp.StatusCode)
+		t.Fatalf("PUT %s = %d, want 201", url, resp.StatusCode)
 	}
 }
 
@@ -505,6 +512,37 @@ func TestSignAppendsToCosignSignature(t *testing.T) {
 	if again := manifestDigest(t, e.registry, repo, sigTag); again != appended {
 		t.Errorf("an unchanged rebuild signed with the same key moved %s from %s to %s, want nothing new", sigTag, appended, again)
 	}
+
+	// An attacker rewrites the .sig, and the tag has moved to another
+	// image meanwhile: weld cannot add to the .sig, and stops before it
+	// moves the tag back.
+	tamperSignature(t, e.registry, repo, sigTag)
+	mover := e.command(signProject(t, image, n+"-other"), e.host, "--push", "--metadata-file", "m.json")
+	mover.expect(t, mover.run(t, 3*time.Minute), 0)
+	moved := readMetadata(t, filepath.Join(mover.cmd.Dir, "m.json"))["app"].Digest
+	w := e.command(dir, e.host, "--push", "--sign-key", "cosign.key")
+	w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw-"+n)
+	w.expect(t, w.run(t, 3*time.Minute), 1, "reading the signatures", "delete the tag to start over")
+	if got := manifestDigest(t, e.registry, repo, "v1"); got != moved {
+		t.Errorf("the tag names %s after the refused push, want %s as before it", got, moved)
+	}
+}
+
+// tamperSignature rewrites the first signature annotation of the
+// signature manifest at tag into text that is not base64.
+func tamperSignature(t *testing.T, registry, repo, tag string) {
+	t.Helper()
+	code, h, body := httpGetFull(t, fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag), manifestAccept)
+	var m map[string]any
+	if code != http.StatusOK || json.Unmarshal(body, &m) != nil {
+		t.Fatalf("GET the signature manifest %s = %d %s", tag, code, body)
+	}
+	m["layers"].([]any)[0].(map[string]any)["annotations"].(map[string]any)["dev.cosignproject.cosign/signature"] = "!!not base64!!"
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putManifest(t, registry, repo, tag, h.Get("Content-Type"), body)
 }
 
 // TestServeSignsWithPasswordFile: weld serve opens the operator's
