@@ -59,6 +59,10 @@ func (e *registryExporter) push(ctx context.Context, img *stagedImage) error {
 		return fmt.Errorf("%s names a digest, not a tag to push to", img.step.Name)
 	}
 	resolver := e.resolver(ctx)
+	sig, err := registrySignature(ctx, resolver, tagged, root, img) // sigappend.go
+	if err != nil {
+		return err
+	}
 	if err := pushMissing(ctx, resolver, tagged, root, img); err != nil { // unchanged.go
 		return err
 	}
@@ -69,21 +73,21 @@ func (e *registryExporter) push(ctx context.Context, img *stagedImage) error {
 	if got.Digest != root.Digest {
 		return fmt.Errorf("the registry serves %s for the tag, not the pushed %s", got.Digest, root.Digest)
 	}
-	return pushSignature(ctx, resolver, tagged, root, img)
+	return pushSignature(ctx, resolver, tagged, root, sig)
 }
 
-// pushSignature pushes img's signature image, when it has one, to the
+// pushSignature pushes the signature image sig, when there is one, to the
 // image's repository under cosign's tag for root (sha256-<hex>.sig).
-func pushSignature(ctx context.Context, resolver remotes.Resolver, tagged reference.Named, root ocispecs.Descriptor, img *stagedImage) error {
-	if img.sig == nil {
+func pushSignature(ctx context.Context, resolver remotes.Resolver, tagged reference.Named, root ocispecs.Descriptor, sig *sign.Image) error {
+	if sig == nil {
 		return nil
 	}
-	d := img.sig.Manifest.Desc
+	d := sig.Manifest.Desc
 	pusher, err := resolver.Pusher(ctx, tagged.Name()+":"+sign.Tag(root.Digest)+"@"+d.Digest.String())
 	if err != nil {
 		return err
 	}
-	if err := remotes.PushContent(ctx, pusher, d, layoutProvider{dir: img.dir}, nil, platforms.All, nil); err != nil {
+	if err := remotes.PushContent(ctx, pusher, d, blobProvider(sig.Blobs()), nil, platforms.All, nil); err != nil {
 		return fmt.Errorf("pushing the signature: %w", err)
 	}
 	return nil

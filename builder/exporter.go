@@ -31,6 +31,9 @@ type stagedImage struct {
 	// sig is the image's signature image, written into dir (signing.go);
 	// nil when the run does not sign.
 	sig *sign.Image
+	// sigKeys are the public keys of sig's signatures, in order (nil for a
+	// signer whose key is not known): sigappend.go.
+	sigKeys []*sign.Verifier
 	// gates are the results of the gates run on it so far (checks.go).
 	gates []GateResult
 }

@@ -5,7 +5,12 @@ package builder_test
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -237,4 +242,55 @@ func indexDigest(t *testing.T, dir string) string {
 		t.Fatalf("%s/index.json: %v %s", dir, err, dt)
 	}
 	return idx.Manifests[0].Digest
+}
+
+// TestSignedRebuildWritesNothing: a signed rebuild of an unchanged image
+// writes nothing to the registry, though ECDSA signatures are randomized:
+// the signature the key made of that digest is there already. A second
+// key's signature is appended (one manifest PUT for the signature tag and
+// its new blobs), keeping the first.
+func TestSignedRebuildWritesNothing(t *testing.T) {
+	e := testEnv(t)
+	reg := newRecordingRegistry(t)
+	n := nonce(t)
+	dir := reproProject(t, reg.host+"/weld-it/repro-sign-"+n[:8]+":v1", n)
+	keyA, keyB := ecdsaKeyFile(t, dir, "a.key"), ecdsaKeyFile(t, dir, "b.key")
+	first := e.reproBuild(t, dir, filepath.Join(dir, "out"), builder.WithSignKey(keyA))
+	sigTag := "/manifests/" + strings.Replace(first.Digest, ":", "-", 1) + ".sig"
+	if w := reg.writes(); !containsSuffix(w, sigTag) {
+		t.Fatalf("the first signed push wrote %v, want the signature tag …%s among them", w, sigTag)
+	}
+	second := e.reproBuild(t, dir, filepath.Join(dir, "out"), builder.WithSignKey(keyA))
+	if second.Digest != first.Digest || !second.Unchanged {
+		t.Fatalf("the rebuild: digest %s (want %s), unchanged %v", second.Digest, first.Digest, second.Unchanged)
+	}
+	if w := reg.writes(); len(w) > 0 {
+		t.Errorf("the unchanged signed push wrote to the registry: %v, want nothing", w)
+	}
+	e.reproBuild(t, dir, filepath.Join(dir, "out"), builder.WithSignKey(keyA), builder.WithSignKey(keyB))
+	if w := reg.writes(); !containsSuffix(w, sigTag) || strings.Contains(strings.Join(w, " "), "/manifests/v1") {
+		t.Errorf("the push with a second key wrote %v, want only the signature tag (and its blobs)", w)
+	}
+}
+
+func containsSuffix(list []string, suffix string) bool {
+	for _, s := range list {
+		if strings.HasSuffix(s, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// ecdsaKeyFile writes a plain PEM ECDSA P-256 private key into dir.
+func ecdsaKeyFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader) // crypto/rand does not fail
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	writeFile(t, path, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	return path
 }

@@ -113,6 +113,9 @@ func (b *Builder) resolveImages(ctx context.Context, o *options, p *dag.Plan, us
 		return nil, err
 	}
 	maps.Copy(o.images, pinned)
+	if err := checkBannedBases(o, uses, pins); err != nil { // bannedbases.go
+		return nil, err
+	}
 	for _, g := range o.policy.Gates {
 		o.gates = append(o.gates, Gate{Run: g.Run, Source: g.Pos.String()})
 	}
@@ -125,7 +128,9 @@ func (b *Builder) resolveImages(ctx context.Context, o *options, p *dag.Plan, us
 // policy.Refusals) with no findings; then the findings of every severity of
 // the build args that look like secrets (which Run refuses unless the
 // policy allows them) and of the Dockerfile checks, BuildKit's rules run
-// in-process. Without WithPolicy it checks with an empty policy.
+// in-process. The bases require_signed_bases names are verified in their
+// registry or layout, as Run does. Without WithPolicy it checks with an
+// empty policy.
 func (b *Builder) Check(ctx context.Context, p *dag.Plan, labels ...string) (policy.Findings, error) {
 	steps, err := p.Select(labels...)
 	if err != nil {
@@ -142,7 +147,11 @@ func (b *Builder) Check(ctx context.Context, p *dag.Plan, labels ...string) (pol
 		secrets = append(secrets, redact.Secret{ID: a.Name, Value: []byte(a.Value)})
 	}
 	red := redact.NewSecrets(secrets...)
-	if _, _, err := checkSources(in, pol); err != nil {
+	uses, _, err := checkSources(in, pol)
+	if err != nil {
+		return nil, red.Error(err)
+	}
+	if err := lintSignedBases(ctx, b.o, pol, uses); err != nil { // signedbases.go
 		return nil, red.Error(err)
 	}
 	findings, err := policy.Lint(ctx, in, pol)

@@ -25,7 +25,8 @@ type BasePin struct {
 
 // pinBases finds each base's digest: an OCI layout's is known, as is a
 // ref's own @digest; with pin_digests, any other is resolved through the
-// daemon (with o's source policy, images and registry auth), and the build
+// daemon (with o's source policy, images and registry auth; also when
+// banned_bases names a digest, to check it), and the build
 // is then made to use exactly that digest (the returned images map the ref
 // to REF@DIGEST). Pins are keyed by step label.
 func pinBases(ctx context.Context, s Solver, o *options, uses []policy.BaseUse) (map[string][]BasePin, map[string]ImageSource, error) {
@@ -49,7 +50,7 @@ func pinBases(ctx context.Context, s Solver, o *options, uses []policy.BaseUse) 
 		if pin.Digest == "" {
 			pin.Digest = refDigest(ref)
 		}
-		if pin.Digest == "" && o.policy.PinDigests {
+		if pin.Digest == "" && (o.policy.PinDigests || o.policy.BansDigests()) {
 			d, ok := resolved[ref]
 			if !ok {
 				dg, err := resolveDigest(ctx, s, o, ref)

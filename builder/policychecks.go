@@ -43,7 +43,7 @@ func checkSources(in policy.Input, p *policy.Policy) ([]policy.BaseUse, []policy
 		return nil, nil, err
 	}
 	var refusals policy.Refusals
-	for _, err := range []error{policy.CheckBases(uses, p), policy.CheckReferences(refs, p), policy.CheckReplacements(p, usedRefs(uses, refs))} {
+	for _, err := range []error{policy.CheckBases(uses, p), policy.CheckReferences(refs, p), policy.CheckReplacements(p, usedRefs(uses, refs)), policy.CheckBannedBases(uses, p)} {
 		var rs policy.Refusals
 		if errors.As(err, &rs) {
 			refusals = append(refusals, rs...)

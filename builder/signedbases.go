@@ -93,6 +93,22 @@ func checkSignedBases(ctx context.Context, o *options, uses []policy.BaseUse) er
 	return nil
 }
 
+// lintSignedBases is checkSignedBases for Check (weld lint): on a copy of
+// o with the policy's replacements, so that o is unchanged.
+func lintSignedBases(ctx context.Context, o *options, p *policy.Policy, uses []policy.BaseUse) error {
+	if len(p.SignedBases) == 0 {
+		return nil
+	}
+	c := o.clone()
+	c.policy = p
+	images, _, err := policyImages(p, uses, c.images)
+	if err != nil {
+		return err
+	}
+	c.images = images
+	return checkSignedBases(ctx, c, uses)
+}
+
 // baseSource is what a base is built from: its replacement's layout or
 // ref, else the ref as written.
 func baseSource(ref string, src ImageSource, replaced bool) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/weld-build/weld/internal/atomicfile"
 	"github.com/weld-build/weld/internal/boundedio"
+	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/sign"
 )
 
@@ -56,6 +57,18 @@ func WithSignPassword(pw []byte) Option {
 // withSigner adds a signer (a test seam).
 func withSigner(s imageSigner) Option {
 	return func(o *options) error { o.signers = append(o.signers, s); return nil }
+}
+
+// CheckSignKeys opens the policy's sign key (p may be nil) and the key
+// files given, with password, as Run does before it builds: a service that
+// signs every build (weld serve) checks its keys once when it starts. The
+// error wraps ErrInvalid.
+func CheckSignKeys(p *policy.Policy, password []byte, keys ...string) error {
+	o := &options{policy: p, signPassword: password}
+	for _, k := range keys {
+		o.signKeys = append(o.signKeys, signKey{path: k, source: "--sign-key " + k})
+	}
+	return loadSigners(o)
 }
 
 // loadSigners reads the run's sign keys: the options' and the policy's.
@@ -114,12 +127,14 @@ func (r *run) sign(img *stagedImage) error {
 		repo = named.Name()
 	}
 	sigs := make([]sign.Signature, 0, len(r.o.signers))
+	keys := make([]*sign.Verifier, 0, len(r.o.signers))
 	for _, s := range r.o.signers {
 		sig, err := s.Sign(repo, root.Digest)
 		if err != nil {
 			return fmt.Errorf("signing the image: %w", err)
 		}
 		sigs = append(sigs, sig)
+		keys = append(keys, signerKey(s))
 	}
 	si, err := sign.NewImage(sigs, root)
 	if err != nil {
@@ -128,8 +143,23 @@ func (r *run) sign(img *stagedImage) error {
 	if err := addReferrer(img.dir, root, si); err != nil {
 		return fmt.Errorf("writing the signature into the staged image: %w", err)
 	}
-	img.sig = &si
+	img.sig, img.sigKeys = &si, keys
 	return nil
+}
+
+// signerKey is s's public key, or nil when s does not say.
+func signerKey(s imageSigner) *sign.Verifier {
+	k, ok := s.(interface {
+		Verifier(name string) (*sign.Verifier, error)
+	})
+	if !ok {
+		return nil
+	}
+	v, err := k.Verifier("sign key")
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // addReferrer writes a signature image into the OCI layout at dir: its

@@ -193,3 +193,38 @@ func TestCheckSignedBasesLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckVerifiesSignedBases: weld lint (Builder.Check) verifies the
+// bases require_signed_bases names, as Run does: an unsigned layout base
+// is refused naming the rule, a signed one passes.
+func TestCheckVerifiesSignedBases(t *testing.T) {
+	s, _ := testKey(t, "good.pub")
+	pubPEM, err := s.PublicKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := policyProject(t, appProject(t, "FROM mybase\nUSER 1000\n", ""))
+	keyFile := filepath.Join(t.TempDir(), "good.pub")
+	if err := os.WriteFile(keyFile, pubPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pol := mustPolicy(t, "require_signed_bases:\n  - {pattern: \"oci-layout://**\", key: "+keyFile+"}\n")
+	for _, signed := range []bool{false, true} {
+		f := newFixture(t, "layer")
+		if signed {
+			signLayout(t, f, s, f.root)
+		}
+		b, err := New(&policySolver{}, WithPolicy(pol), WithImages(map[string]ImageSource{"mybase": {Layout: f.dir, Digest: f.root.Digest}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Check(context.Background(), p)
+		want := "Dockerfile:1: step app: base mybase (built from oci-layout://" + f.dir + ") is refused by weld.policy.yml:2:5 (require_signed_bases: oci-layout://**)"
+		if signed && err != nil {
+			t.Errorf("Check() of a signed base = %v, want nil", err)
+		}
+		if !signed && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("Check() of an unsigned base = %v, want %q", err, want)
+		}
+	}
+}

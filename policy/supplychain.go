@@ -17,7 +17,7 @@ import (
 //	require_signed_bases:               # bases that must carry a signature
 //	  - {pattern: "registry.example/*", key: base.pub}
 //	  - {pattern: "oci-layout://*", keys: [a.pub, b.pub]}
-//	banned_bases:                       # refs or digests weld verify refuses
+//	banned_bases:                       # refs or digests no base may be
 //	  - registry.example/base:1.2
 //	  - sha256:0123…
 //

@@ -91,6 +91,16 @@ func (s *Signer) PublicKeyPEM() ([]byte, error) {
 	return cryptoutils.MarshalPublicKeyToPEM(s.pub)
 }
 
+// Verifier is the signer's own public key as a Verifier named name: it
+// verifies what the signer signed.
+func (s *Signer) Verifier(name string) (*Verifier, error) {
+	v, err := signature.LoadVerifier(s.pub, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%s: loading the public key: %w", name, err)
+	}
+	return &Verifier{Name: name, v: v, pub: s.pub}, nil
+}
+
 // Verifier checks signatures against one public key.
 type Verifier struct {
 	// Name says which key this is in messages: its file, or its ID.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -32,6 +33,8 @@ const (
 	KindImage = "dev.cosignproject.cosign/image"
 	// maxBlob bounds what is read of a signature image's blobs.
 	maxBlob = 1 << 20
+	// maxLayers bounds the signatures read of one signature image.
+	maxLayers = 1000
 )
 
 // Blob is one content-addressed blob and its descriptor.
@@ -66,16 +69,26 @@ func Tag(d digest.Digest) string {
 // subject as its OCI 1.1 subject (the signed image) so that it is also a
 // referrer of it.
 func NewImage(sigs []Signature, subject ocispecs.Descriptor) (Image, error) {
+	return Append(nil, sigs, subject)
+}
+
+// Append is the signature image holding the layers of an existing one
+// (kept as they are, annotations and all, as cosign keeps them when it
+// signs again) and then a layer for each of sigs, with subject as its OCI
+// 1.1 subject.
+func Append(existing []Blob, sigs []Signature, subject ocispecs.Descriptor) (Image, error) {
 	if len(sigs) == 0 {
 		return Image{}, errors.New("no signature to store")
 	}
-	var img Image
-	diffIDs := make([]digest.Digest, 0, len(sigs))
+	img := Image{Layers: slices.Clone(existing)}
 	for _, s := range sigs {
 		l := newBlob(PayloadMediaType, s.Payload)
 		l.Desc.Annotations = map[string]string{SignatureAnnotation: s.Base64()}
 		img.Layers = append(img.Layers, l)
-		diffIDs = append(diffIDs, l.Desc.Digest)
+	}
+	diffIDs := make([]digest.Digest, 0, len(img.Layers))
+	for _, l := range img.Layers {
+		diffIDs = append(diffIDs, l.Desc.Digest) // payload layers are not compressed
 	}
 	config, err := json.Marshal(map[string]any{
 		"architecture": "", "os": "", "config": map[string]any{},
@@ -113,27 +126,56 @@ type Fetch func(ocispecs.Descriptor) ([]byte, error)
 // manifest: every payload layer with a signature annotation. Blobs are
 // checked against their digests and bounded in size.
 func ReadImage(manifest []byte, fetch Fetch) ([]Signature, error) {
+	layers, err := ReadLayers(manifest, fetch)
+	if err != nil {
+		return nil, err
+	}
+	return Signatures(layers), nil
+}
+
+// ReadLayers reads the signature layers of the signature image whose
+// manifest is manifest: every payload layer with a signature annotation,
+// its descriptor as written and its payload (checked against its digest,
+// bounded in size); at most maxLayers of them.
+func ReadLayers(manifest []byte, fetch Fetch) ([]Blob, error) {
 	var m ocispecs.Manifest
 	if err := json.Unmarshal(manifest, &m); err != nil {
 		return nil, fmt.Errorf("parsing the signature manifest: %w", err)
 	}
-	var sigs []Signature
+	if len(m.Layers) > maxLayers {
+		return nil, fmt.Errorf("the signature image has %d layers, more than %d", len(m.Layers), maxLayers)
+	}
+	var out []Blob
 	for _, l := range m.Layers {
 		b64, ok := l.Annotations[SignatureAnnotation]
 		if !ok || l.MediaType != PayloadMediaType {
 			continue
 		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
+		if _, err := base64.StdEncoding.DecodeString(b64); err != nil {
 			return nil, fmt.Errorf("decoding a signature annotation: %w", err)
 		}
 		body, err := ReadBlob(l, fetch)
 		if err != nil {
 			return nil, err
 		}
-		sigs = append(sigs, Signature{Payload: body, Raw: raw})
+		out = append(out, Blob{Desc: l, Data: body})
 	}
-	return sigs, nil
+	return out, nil
+}
+
+// signature is the signature a layer ReadLayers returned holds.
+func (b Blob) signature() Signature {
+	raw, _ := base64.StdEncoding.DecodeString(b.Desc.Annotations[SignatureAnnotation]) // checked by ReadLayers
+	return Signature{Payload: b.Data, Raw: raw}
+}
+
+// Signatures are the signatures of layers ReadLayers returned.
+func Signatures(layers []Blob) []Signature {
+	out := make([]Signature, 0, len(layers))
+	for _, l := range layers {
+		out = append(out, l.signature())
+	}
+	return out
 }
 
 // ReadBlob fetches d's blob, at most 1 MiB, and checks its digest.

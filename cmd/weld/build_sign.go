@@ -26,17 +26,26 @@ func addSignFlags(f *pflag.FlagSet, so *signOptions) {
 // options map the flags to builder options; the password comes from the
 // file, else from $COSIGN_PASSWORD (as cosign reads it).
 func (so *signOptions) options() ([]builder.Option, error) {
-	pw := []byte(os.Getenv("COSIGN_PASSWORD"))
-	if so.passwordFile != "" {
-		b, err := boundedio.ReadFile(so.passwordFile, 64<<10)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --sign-password-file: %v", errBadInput, err)
-		}
-		pw = bytes.TrimRight(b, "\r\n")
+	pw, err := so.password()
+	if err != nil {
+		return nil, err
 	}
 	opts := []builder.Option{builder.WithSignPassword(pw)}
 	for _, k := range so.keys {
 		opts = append(opts, builder.WithSignKey(k))
 	}
 	return opts, nil
+}
+
+// password is the password of encrypted keys: the first line of
+// --sign-password-file, else $COSIGN_PASSWORD.
+func (so *signOptions) password() ([]byte, error) {
+	if so.passwordFile == "" {
+		return []byte(os.Getenv("COSIGN_PASSWORD")), nil
+	}
+	b, err := boundedio.ReadFile(so.passwordFile, 64<<10)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --sign-password-file: %v", errBadInput, err)
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
 }

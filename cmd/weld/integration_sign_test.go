@@ -115,14 +115,23 @@ func signProject(t *testing.T, name, nonce string) string {
 	})
 }
 
-func TestSignOnPushCosignVerifies(t *testing.T) {
-	e := publishEnv(t)
-	n := nonce(t)
-	repo := "weld-it/sign-" + n[:12]
-	image := e.registry + "/" + repo + ":v1"
-	dir := signProject(t, image, n)
+// signSetup makes a signProject pushed to repo prefix+nonce:v1 in e's
+// registry, with cosign's key pairs cosign (password pw-NONCE) and other
+// (password other).
+func signSetup(t *testing.T, e pubEnv, prefix string) (n, repo, image, dir string) {
+	t.Helper()
+	n = nonce(t)
+	repo = prefix + n[:12]
+	image = e.registry + "/" + repo + ":v1"
+	dir = signProject(t, image, n)
 	cosignKeyPair(t, dir, "cosign", "pw-"+n)
 	cosignKeyPair(t, dir, "other", "other")
+	return n, repo, image, dir
+}
+
+func TestSignOnPushCosignVerifies(t *testing.T) {
+	e := publishEnv(t)
+	n, repo, image, dir := signSetup(t, e, "weld-it/sign-")
 	ed25519KeyPair(t, dir, "plain")
 	writeFile(t, filepath.Join(dir, "weld.policy.yml"), "sign: {key: plain.key}\n")
 
@@ -171,18 +180,25 @@ func replaySignature(t *testing.T, registry, repo, from, to string) {
 	if code != http.StatusOK {
 		t.Fatalf("GET %s%s = %d", url, from, code)
 	}
-	req, err := http.NewRequest(http.MethodPut, url+to, bytes.NewReader(body))
+	putManifest(t, registry, repo, to, h.Get("Content-Type"), body)
+}
+
+// putManifest PUTs body as the manifest at tag.
+func putManifest(t *testing.T, registry, repo, tag, contentType string, body []byte) {
+	t.Helper()
+	url := fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag)
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", h.Get("Content-Type"))
+	req.Header.Set("Content-Type", contentType)
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT %s%s = %d, want 201", url, to, resp.StatusCode)
+		t.Fatalf("PUT %s = %d, want 201", url, resp.StatusCode)
 	}
 }
 
@@ -346,17 +362,7 @@ func TestSignedBases(t *testing.T) {
 	layout := filepath.Join(basedir, "out", "app")
 
 	project := func(from, rules string, extra ...string) (*weld, string) {
-		dir := writeProject(t, map[string]string{
-			"build.yml": `build:
-  version: 2016-03-14
-  steps:
-    app:
-      name: weld-it/onsigned:` + n[:8] + `
-      dockerfile: Dockerfile
-`,
-			"Dockerfile":      "FROM " + from + "\nRUN echo " + n + " > /child\n",
-			"weld.policy.yml": "require_signed_bases:\n" + rules,
-		})
+		dir := childProject(t, "weld-it/onsigned:"+n[:8], from, n, "weld.policy.yml", "require_signed_bases:\n"+rules)
 		for _, k := range []string{"base.pub", "other.pub"} {
 			data, err := os.ReadFile(filepath.Join(basedir, k))
 			if err != nil {
@@ -378,19 +384,195 @@ func TestSignedBases(t *testing.T) {
 	// Unsigned: the offline busybox layout, and an unsigned registry image.
 	w, _ = project("busybox", "  - {pattern: busybox, key: base.pub}\n")
 	refused("unsigned layout", w, "Dockerfile:1: step app: base busybox (built from oci-layout://"+filepath.Join(e.images, "busybox")+") is refused by weld.policy.yml:2:5 (require_signed_bases: busybox): ", "the image has no signature")
-	w, _ = project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	w, dir := project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
 	refused("unsigned registry base", w, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
+	lw, code := e.run(t, dir, "lint") // weld lint reads the registry too
+	lw.expect(t, code, 1, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
 	// Signed, with another key.
 	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", key: other.pub}\n", "--image", "mybase=oci-layout://"+layout)
 	refused("wrong key", w, "base mybase (built from oci-layout://"+layout+")", "for key other.pub")
 
 	// Signed with the rule's key (one of two): it builds.
-	w, dir := project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
+	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
 	w.expect(t, w.run(t, 3*time.Minute), 0)
 	w, dir = project(baseRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
 	w.expect(t, w.run(t, 3*time.Minute), 0)
+	lw, code = e.run(t, dir, "lint")
+	lw.expect(t, code, 0)
 	code, out, _ := e.weldVerify(t, dir, nil, "oci-layout://out/app")
 	if code != 0 || !strings.Contains(out, "base "+baseRef+"@"+baseDigest) {
 		t.Errorf("the child of the registry base does not record the verified digest %s as its base (exit %d):\n%s", baseDigest, code, out)
+	}
+}
+
+// TestBannedBasesRefused: weld build and weld lint refuse a base that the
+// policy's banned_bases lists, before anything is built: by the ref as
+// written (without a daemon), and by the digest the real registry serves
+// for its tag (resolved through the real buildkitd); exit 1 naming the
+// FROM line, the base and the ban. A base no ban matches builds.
+func TestBannedBasesRefused(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	baseRef := e.registry + "/weld-it/bannedbase-" + n[:12] + ":v1"
+	w := e.command(signProject(t, baseRef, n), e.host, "--push", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	baseDigest := readMetadata(t, filepath.Join(w.cmd.Dir, "m.json"))["app"].Digest
+
+	project := func(from, ban string) string {
+		return childProject(t, "weld-it/onbanned:"+n[:8], from, n, "weld.policy.yml", "# after the CVE\nbanned_bases:\n  - "+ban+"\n")
+	}
+	nothingRan := func(name string, w *weld, dir string) {
+		t.Helper()
+		if strings.Contains(w.stderr.String(), "RUN echo") {
+			t.Errorf("%s: weld ran a step before refusing the base:\n%s", name, w.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "m.json")); err == nil {
+			t.Errorf("%s: m.json was written: something ran", name)
+		}
+	}
+
+	// By ref, as written: refused without a daemon; weld lint says the same.
+	dir := project("busybox", "busybox")
+	w = e.command(dir, "unix:///nonexistent/buildkitd.sock", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, time.Minute), 1, "Dockerfile:1: step app: base busybox is refused by weld.policy.yml:3:5 (banned_bases: busybox)")
+	if strings.Contains(w.stderr.String(), "nonexistent") {
+		t.Errorf("weld contacted the daemon before refusing the banned base:\n%s", w.stderr.String())
+	}
+	nothingRan("by ref", w, dir)
+	lw, code := e.run(t, dir, "lint")
+	lw.expect(t, code, 1, "Dockerfile:1: step app: base busybox is refused by weld.policy.yml:3:5 (banned_bases: busybox)")
+
+	// By digest: the registry's tag resolves to a banned digest.
+	dir = project(baseRef, "'"+baseDigest+"'")
+	w = e.command(dir, e.host, "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 2*time.Minute), 1,
+		"Dockerfile:1: step app: base "+baseRef+" (built from "+baseRef+"@"+baseDigest+") is refused by weld.policy.yml:3:5 (banned_bases: "+baseDigest+")")
+	nothingRan("by digest", w, dir)
+
+	// Another ban: the base builds.
+	dir = project(baseRef, "'sha256:"+strings.Repeat("0", 64)+"'")
+	w = e.command(dir, e.host, "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+}
+
+// childProject is a project of one step, app (named name), built FROM
+// from with a RUN that writes nonce, and the files given as name, content
+// pairs.
+func childProject(t *testing.T, name, from, nonce string, files ...string) string {
+	t.Helper()
+	m := map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + name + "\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM " + from + "\nRUN echo " + nonce + " > /child\n",
+	}
+	for i := 0; i+1 < len(files); i += 2 {
+		m[files[i]] = files[i+1]
+	}
+	return writeProject(t, m)
+}
+
+// TestSignAppendsToCosignSignature: a signature the real cosign sign made
+// with another key survives weld's signed push (weld appends its own, as
+// cosign does), and the real cosign verify accepts both keys; an unchanged
+// rebuild signed with the same (randomized ECDSA) key writes no new
+// signature.
+func TestSignAppendsToCosignSignature(t *testing.T) {
+	e := publishEnv(t)
+	n, repo, image, dir := signSetup(t, e, "weld-it/sign-append-")
+	push := func(args ...string) string {
+		t.Helper()
+		w := e.command(dir, e.host, append([]string{"--push", "--metadata-file", "m.json"}, args...)...)
+		w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw-"+n)
+		w.expect(t, w.run(t, 3*time.Minute), 0)
+		return readMetadata(t, filepath.Join(dir, "m.json"))["app"].Digest
+	}
+	digest := push()
+	sigTag := strings.Replace(digest, ":", "-", 1) + ".sig"
+	if code, out := cosign(t, dir, "other", "sign", "--key", "other.key", "--tlog-upload=false", "--use-signing-config=false",
+		"--new-bundle-format=false", "--allow-http-registry", "-y", e.registry+"/"+repo+"@"+digest); code != 0 {
+		t.Fatalf("cosign sign exited %d:\n%s", code, out)
+	}
+	bycosign := manifestDigest(t, e.registry, repo, sigTag)
+	if bycosign == "" {
+		t.Fatalf("cosign sign wrote no %s (tags %v)", sigTag, tagList(t, e.registry, repo))
+	}
+
+	if got := push("--sign-key", "cosign.key"); got != digest {
+		t.Fatalf("the signed rebuild has digest %s, want the unchanged %s", got, digest)
+	}
+	appended := manifestDigest(t, e.registry, repo, sigTag)
+	if appended == bycosign {
+		t.Errorf("weld's signed push left %s as cosign wrote it: no signature added", sigTag)
+	}
+	for _, key := range []string{"other.pub", "cosign.pub"} {
+		if code, out := cosignVerify(t, dir, key, image); code != 0 {
+			t.Errorf("cosign verify --key %s exited %d after weld's push, want 0 (both signatures kept):\n%s", key, code, out)
+		}
+	}
+	push("--sign-key", "cosign.key")
+	if again := manifestDigest(t, e.registry, repo, sigTag); again != appended {
+		t.Errorf("an unchanged rebuild signed with the same key moved %s from %s to %s, want nothing new", sigTag, appended, again)
+	}
+
+	// An attacker rewrites the .sig, and the tag has moved to another
+	// image meanwhile: weld cannot add to the .sig, and stops before it
+	// moves the tag back.
+	tamperSignature(t, e.registry, repo, sigTag)
+	mover := e.command(signProject(t, image, n+"-other"), e.host, "--push", "--metadata-file", "m.json")
+	mover.expect(t, mover.run(t, 3*time.Minute), 0)
+	moved := readMetadata(t, filepath.Join(mover.cmd.Dir, "m.json"))["app"].Digest
+	w := e.command(dir, e.host, "--push", "--sign-key", "cosign.key")
+	w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw-"+n)
+	w.expect(t, w.run(t, 3*time.Minute), 1, "reading the signatures", "delete the tag to start over")
+	if got := manifestDigest(t, e.registry, repo, "v1"); got != moved {
+		t.Errorf("the tag names %s after the refused push, want %s as before it", got, moved)
+	}
+}
+
+// tamperSignature rewrites the first signature annotation of the
+// signature manifest at tag into text that is not base64.
+func tamperSignature(t *testing.T, registry, repo, tag string) {
+	t.Helper()
+	code, h, body := httpGetFull(t, fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag), manifestAccept)
+	var m map[string]any
+	if code != http.StatusOK || json.Unmarshal(body, &m) != nil {
+		t.Fatalf("GET the signature manifest %s = %d %s", tag, code, body)
+	}
+	m["layers"].([]any)[0].(map[string]any)["annotations"].(map[string]any)["dev.cosignproject.cosign/signature"] = "!!not base64!!"
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putManifest(t, registry, repo, tag, h.Get("Content-Type"), body)
+}
+
+// TestServeSignsWithPasswordFile: weld serve opens the operator's
+// encrypted sign: key with --sign-password-file: a wrong password stops
+// it at start (exit 2, naming the policy line), the right one signs every
+// pushed build so that the real cosign verify accepts it.
+func TestServeSignsWithPasswordFile(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	dir := t.TempDir()
+	cosignKeyPair(t, dir, "cosign", "pw-"+n)
+	ops := writeFile(t, filepath.Join(dir, "ops.yml"), "sign: {key: cosign.key}\n")
+	right := writeFile(t, filepath.Join(dir, "pw"), "pw-"+n+"\n")
+	wrong := writeFile(t, filepath.Join(dir, "wrong"), "not-it\n")
+	tokens := writeFile(t, filepath.Join(dir, "tokens"), serveTokenA+" a\n")
+	w, code := e.run(t, dir, "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--state", filepath.Join(dir, "state"),
+		"--policy", ops, "--sign-password-file", wrong)
+	w.expect(t, code, 2, "ops.yml:1:13: sign.key", "wrong or missing password")
+
+	s, _, _ := serveSetup(t, "unused-secret", "--push", "--policy", ops, "--sign-password-file", right)
+	image := e.registry + "/weld-it/serve-sign-" + n[:12] + ":v1"
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + image + "\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /x\n",
+	}))
+	evs := s.follow(t, serveTokenA, id, 3*time.Minute)
+	if last := evs[len(evs)-1]; !strings.Contains(last.data, `"status":"succeeded"`) {
+		t.Fatalf("the signed build ended %s\nserver log:\n%s", last.data, s.log())
+	}
+	if code, out := cosignVerify(t, dir, "cosign.pub", image); code != 0 {
+		t.Errorf("cosign verify of the image weld serve pushed exited %d, want 0:\n%s", code, out)
 	}
 }

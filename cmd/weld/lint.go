@@ -46,8 +46,10 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 			}
 			red := argRedactor(steps, buildArgs) // redact.go
 			redactLog(o, red, cmd.ErrOrStderr())
-			// The checks weld build runs before it builds; no daemon.
-			b, err := builder.New(builder.ConnectLazily(builder.ConnectOptions{}), builder.WithPolicy(pol), builder.WithBuildArgs(buildArgs))
+			// The checks weld build runs before it builds; no daemon (the
+			// registry's credentials for require_signed_bases, as weld build).
+			b, err := builder.New(builder.ConnectLazily(builder.ConnectOptions{}), builder.WithPolicy(pol), builder.WithBuildArgs(buildArgs),
+				builder.WithRegistryAuth(builder.DockerAuth(io.Discard)))
 			if err != nil {
 				return err
 			}

@@ -30,6 +30,7 @@ type serveOptions struct {
 	maxBuilds, queue, tenantMax                int
 	drainTimeout                               time.Duration
 	limits                                     serve.Limits
+	sign                                       signOptions // build_sign.go: --sign-password-file
 }
 
 func newServeCmd(o *rootOptions) *cobra.Command {
@@ -63,6 +64,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&so.state, "state", "", "folder of build records, event logs and work folders")
 	f.StringVar(&so.secrets, "secrets", "", "file of TENANT ID file:PATH|env:VAR lines: the only secrets builds get")
 	f.StringVar(&so.policyFile, "policy", "", "the server's policy; a project's weld.policy.yml can only tighten it")
+	f.StringVar(&so.sign.passwordFile, "sign-password-file", "", "read the password of the policy's encrypted sign: key from this `FILE` (default $COSIGN_PASSWORD); checked at start")
 	f.StringVar(&so.connect.Addr, "addr", "", "BuildKit address (default $BUILDKIT_HOST, else weld's own local daemon)")
 	f.StringArrayVar(&so.images, "image", nil, "replace a base image in every build: REF=SOURCE (repeatable)")
 	f.StringArrayVarP(&so.outputs, "output", "o", nil, "where every build's images go: oci:DIR (DIR/TENANT/ID/STEP)")
@@ -161,6 +163,13 @@ func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
 			return bc, fmt.Errorf("%w: %w", errBadInput, err)
 		}
 	}
-	bc.Options = []builder.Option{builder.WithRegistryAuth(builder.DockerAuth(io.Discard))}
+	pw, err := so.sign.password()
+	if err != nil {
+		return bc, err
+	}
+	if err := builder.CheckSignKeys(bc.Policy, pw); err != nil {
+		return bc, err // ErrInvalid: exit 2, before serving
+	}
+	bc.Options = []builder.Option{builder.WithRegistryAuth(builder.DockerAuth(io.Discard)), builder.WithSignPassword(pw)}
 	return bc, nil
 }
