@@ -166,6 +166,7 @@ func TestPlatformsArtifactsFollowThePlatform(t *testing.T) {
 	if got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
 		t.Errorf("the runtime index's /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", got)
 	}
+	checkEveryPlatform(t, filepath.Join(dir, "out", "runtime"), "runtime")
 	md := readPlatformMeta(t, filepath.Join(dir, "m.json"))["runtime"]
 	if len(md.Platforms) != 2 || md.Platforms[0].Platform != "linux/amd64" || md.Platforms[1].Platform != "linux/arm64" ||
 		!strings.HasPrefix(md.Platforms[0].Digest, "sha256:") || md.Platforms[0].Digest == md.Platforms[1].Digest {
@@ -309,5 +310,65 @@ func TestPlatformsLeakInOnePlatform(t *testing.T) {
 	}
 	if got := manifestDigest(t, pe.registry, repo, "v1"); got != "" {
 		t.Errorf("the registry serves %s:v1 (%s): the image was pushed", repo, got)
+	}
+}
+
+// checkEveryPlatform fails unless each platform's image of the layout's
+// index carries weld's labels, and has an attestation manifest of its own
+// with a provenance and an SPDX SBOM statement.
+func checkEveryPlatform(t *testing.T, layout, step string) {
+	t.Helper()
+	idx := readIndex(t, layout)
+	var root ocispecs.Index
+	readBlobJSON(t, layout, idx.Manifests[0], &root)
+	preds := map[string][]string{} // image digest → predicate types
+	var images []ocispecs.Descriptor
+	for _, m := range root.Manifests {
+		if ref := m.Annotations["vnd.docker.reference.digest"]; ref != "" {
+			var att ocispecs.Manifest
+			readBlobJSON(t, layout, m, &att)
+			for _, l := range att.Layers {
+				preds[ref] = append(preds[ref], l.Annotations["in-toto.io/predicate-type"])
+			}
+			continue
+		}
+		images = append(images, m)
+	}
+	if len(images) != 2 {
+		t.Fatalf("the index has %d images, want 2: %+v", len(images), root.Manifests)
+	}
+	for _, m := range images {
+		var man ocispecs.Manifest
+		readBlobJSON(t, layout, m, &man)
+		var cfg ocispecs.Image
+		readBlobJSON(t, layout, man.Config, &cfg)
+		if cfg.Config.Labels["dev.weld.step"] != step || cfg.Architecture != m.Platform.Architecture {
+			t.Errorf("%s: config labels %v, architecture %s; want dev.weld.step=%s and %s", m.Platform.Architecture, cfg.Config.Labels, cfg.Architecture, step, m.Platform.Architecture)
+		}
+		got := strings.Join(preds[m.Digest.String()], " ")
+		if !strings.Contains(got, "https://slsa.dev/provenance/") || !strings.Contains(got, "https://spdx.dev/Document") {
+			t.Errorf("%s: attestations %q, want a provenance and an SPDX SBOM", m.Platform.Architecture, got)
+		}
+	}
+}
+
+// TestPlatformsTestFailsOnOnePlatform: tests run in each platform's image;
+// one that passes on amd64 and fails on arm64 fails the build (exit 1),
+// naming the platform, and publishes nothing.
+func TestPlatformsTestFailsOnOnePlatform(t *testing.T) {
+	e := multiEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-it/plat-test\n      dockerfile: Dockerfile\n" +
+			"      platforms: [linux/amd64, linux/arm64]\n      tests: [test \"$(uname -m)\" = x86_64]\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /n\n",
+	})
+	w := e.multiCommand(dir, "-o", "oci:out")
+	w.expect(t, w.run(t, 5*time.Minute), 1, `step "app" (build.yml:8:15) on linux/arm64: test: test "$(uname -m)" = x86_64: exit code 1`)
+	if strings.Contains(w.stderr.String(), "on linux/amd64") {
+		t.Errorf("the amd64 test is reported as failed; stderr:\n%s", w.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "app")); !os.IsNotExist(err) {
+		t.Errorf("out/app exists (%v): a failed build published", err)
 	}
 }
