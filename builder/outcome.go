@@ -24,6 +24,10 @@ type outcome struct {
 	unchanged bool
 	// platforms are the manifests of a multi-platform step's index.
 	platforms []PlatformImage
+	// gates are the results of the gates run on its image.
+	gates []GateResult
+	// daemon is the redacted address of the daemon it ran on.
+	daemon string
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -61,4 +65,8 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 	}
 	res.Unchanged = o.unchanged
 	res.Platforms = o.platforms
+	res.Gates = o.gates
+	if o.daemon != "" {
+		res.Daemon = o.daemon
+	}
 }

@@ -36,7 +36,9 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 	}
 	if !r.checksInSession(s) { // else prepublish checked it
-		if err := runChecks(ctx, r.checks(s, false), img); err != nil {
+		err := runChecks(ctx, r.checks(s, false), img)
+		o.gates = append(o.gates, img.gates...)
+		if err != nil {
 			o.err = r.explain(ctx, s, tr, err)
 			return
 		}

@@ -51,7 +51,7 @@ func (r *run) attachStagedSBOM(ctx context.Context, s *dag.Step, tr *tracker, di
 	var root ocispecs.Descriptor
 	err := tr.wrap(ctx, "make the SBOM", func(*vertex) error {
 		var err error
-		root, err = attachSBOM(ctx, dir, s.Name, r.sbomCreated(s))
+		root, err = attachSBOM(ctx, dir, s.Name, r.sbomCreated(s), r.sbomCache(s))
 		return err
 	})
 	if err != nil {
@@ -59,6 +59,32 @@ func (r *run) attachStagedSBOM(ctx context.Context, s *dag.Step, tr *tracker, di
 	}
 	return setExportedRoot(resp, root)
 }
+
+// sbomCacheMax is how many layers' scans the SBOM cache keeps.
+const sbomCacheMax = 256
+
+// sbomCache keeps the scans of layers (package sbom) under the user's
+// cache dir ($XDG_CACHE_HOME/weld/sbom, else ~/.cache/weld/sbom), so a
+// rebuild or a shared base is not read again. A step whose session serves
+// secrets only reads it: a scan of its layers, made before the leak scan,
+// could hold a secret (in a file name) and is never written.
+func (r *run) sbomCache(s *dag.Step) sbom.Cache {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	c := &sbom.DirCache{Dir: filepath.Join(dir, "weld", "sbom"), Max: sbomCacheMax}
+	if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
+		return readOnlyCache{c}
+	}
+	return c
+}
+
+// readOnlyCache is a Cache that keeps nothing new.
+type readOnlyCache struct{ sbom.Cache }
+
+// Put implements sbom.Cache: it does nothing.
+func (readOnlyCache) Put(digest.Digest, []byte) {}
 
 // sbomCreated is the SBOM's creation time: the step's SOURCE_DATE_EPOCH,
 // else now.
@@ -69,11 +95,11 @@ func (r *run) sbomCreated(s *dag.Step) time.Time {
 	return time.Now()
 }
 
-// attachSBOM makes the SBOM of the one image of the layout at dir (named
+// attachSBOM makes the SBOM of each image (one per platform) of the layout at dir (named
 // name) and adds it to the image's attestation manifest, made when there is
 // none; a root that is a single manifest becomes an index of the image and
 // its attestations. It returns the new root.
-func attachSBOM(ctx context.Context, dir, name string, created time.Time) (ocispecs.Descriptor, error) {
+func attachSBOM(ctx context.Context, dir, name string, created time.Time, cache sbom.Cache) (ocispecs.Descriptor, error) {
 	var layout ocispecs.Index
 	if err := readJSON(filepath.Join(dir, ocispecs.ImageIndexFile), &layout); err != nil {
 		return ocispecs.Descriptor{}, err
@@ -87,7 +113,7 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time) (ocisp
 		return root, err
 	}
 	for _, image := range images { // one per platform
-		layer, err := writeSBOM(ctx, dir, name, image, created)
+		layer, err := writeSBOM(ctx, dir, name, image, created, cache)
 		if err != nil {
 			return root, err
 		}
@@ -138,7 +164,7 @@ func imagesOf(dir string, root ocispecs.Descriptor) (ocispecs.Index, []ocispecs.
 
 // writeSBOM makes the SBOM statement of the image manifest image and
 // writes it as a blob; it returns its layer descriptor.
-func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor, created time.Time) (ocispecs.Descriptor, error) {
+func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor, created time.Time, cache sbom.Cache) (ocispecs.Descriptor, error) {
 	var man ocispecs.Manifest
 	if err := readBlobJSON(dir, image, &man); err != nil {
 		return ocispecs.Descriptor{}, err
@@ -151,7 +177,11 @@ func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor,
 		}
 		img.Layers = append(img.Layers, sbom.Layer{Digest: l.Digest, Open: func() (io.ReadCloser, error) { return os.Open(path) }})
 	}
-	doc, err := sbom.Generate(ctx, img, created)
+	var opts []sbom.Option
+	if cache != nil {
+		opts = append(opts, sbom.WithCache(cache))
+	}
+	doc, err := sbom.Generate(ctx, img, created, opts...)
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
