@@ -292,6 +292,13 @@ func TestPlatformsPushAndLoad(t *testing.T) {
 // the arm64 image only (the amd64 one is clean) is caught: the leak scan
 // reads every platform's layers, the build exits 1 and nothing is pushed.
 func TestPlatformsLeakInOnePlatform(t *testing.T) {
+	t.Run("staged", func(t *testing.T) { leakInOnePlatform(t) })
+	// With --cache-to the session scans before its cache goes out
+	// (prepublish), on an export of every platform.
+	t.Run("in the session, before --cache-to", func(t *testing.T) { leakInOnePlatform(t, "--cache-to", "type=local,dest=cache") })
+}
+
+func leakInOnePlatform(t *testing.T, args ...string) {
 	pe := publishEnv(t)
 	e := multiEnv(t)
 	n := nonce(t)
@@ -303,7 +310,7 @@ func TestPlatformsLeakInOnePlatform(t *testing.T) {
 		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    leaky:\n      name: " + pe.registry + "/" + repo + ":v1" +
 			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      secrets:\n        tok: {type: file, value: tok}\n",
 	})
-	w := e.multiCommand(dir, "--push")
+	w := e.multiCommand(dir, append([]string{"--push"}, args...)...)
 	w.expect(t, w.run(t, 5*time.Minute), 1, `secret "tok" in layer sha256:`, "file /leak (base64)", "not published")
 	if strings.Contains(w.stderr.String(), token) {
 		t.Errorf("weld's output holds the secret")
