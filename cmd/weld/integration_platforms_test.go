@@ -48,6 +48,7 @@ func (e cliEnv) multiCommand(dir string, args ...string) *weld {
 // platformMeta is a step's entry in --metadata-file.
 type platformMeta struct {
 	Digest    string `json:"containerimage.digest"`
+	Unchanged bool   `json:"unchanged"`
 	Platforms []struct {
 		Platform, Digest string
 	} `json:"weld.platforms"`
@@ -264,7 +265,7 @@ func summaryHas(stderr string, parts ...string) bool {
 
 // TestPlatformsPushAndLoad: --push sends the step's one index (the
 // registry serves its digest for the tag) and --load loads this machine's
-// platform of it, saying which.
+// platform of it, saying which; pushed again, the index is unchanged.
 func TestPlatformsPushAndLoad(t *testing.T) {
 	pe := publishEnv(t)
 	e := multiEnv(t)
@@ -285,6 +286,11 @@ func TestPlatformsPushAndLoad(t *testing.T) {
 	out, err := pe.docker("image", "inspect", "--format", "{{.Architecture}}", name)
 	if err != nil || strings.TrimSpace(string(out)) != "amd64" {
 		t.Errorf("docker image inspect %s: architecture %q, %v; want amd64", name, out, err)
+	}
+	w = e.multiCommand(dir, "--push", "--load", "--metadata-file", "m.json").withDockerHost(pe.dockerHost)
+	w.expect(t, w.run(t, 5*time.Minute), 0)
+	if again := readPlatformMeta(t, filepath.Join(dir, "m.json"))["app"]; again.Digest != md.Digest || !again.Unchanged {
+		t.Errorf("the second push: index %s, unchanged %v; want %s, unchanged", again.Digest, again.Unchanged, md.Digest)
 	}
 }
 
