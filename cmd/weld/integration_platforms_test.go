@@ -385,3 +385,32 @@ func TestPlatformsTestFailsOnOnePlatform(t *testing.T) {
 		t.Errorf("out/app exists (%v): a failed build published", err)
 	}
 }
+
+// TestPlatformsFromStep: FROM <step> follows the platform: each platform
+// of the child builds on the same platform's image of its parent (and sees
+// its ENV), which is not published.
+func TestPlatformsFromStep(t *testing.T) {
+	e := multiEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    base:
+      name: weld-it/plat-base
+      dockerfile: Dockerfile.base
+      publish: false
+    child:
+      name: weld-it/plat-child
+      dockerfile: Dockerfile.child
+`,
+		"Dockerfile.base":  "FROM busybox\nENV WELD_N=" + n + "\nRUN uname -m > /base-arch\n",
+		"Dockerfile.child": "FROM weld-it/plat-base\nRUN test \"$(cat /base-arch)\" = \"$(uname -m)\" && echo \"$WELD_N $(cat /base-arch)\" > /child\n",
+	})
+	w := e.multiCommand(dir, "-o", "oci:out", "--platform", "linux/arm64,linux/amd64")
+	w.expect(t, w.run(t, 5*time.Minute), 0)
+	got := platformFile(t, filepath.Join(dir, "out", "child"), "child")
+	if got["linux/amd64"] != n+" x86_64" || got["linux/arm64"] != n+" aarch64" || len(got) != 2 {
+		t.Errorf("the child's /child per platform = %v, want each platform's own base (%s x86_64, %s aarch64)", got, n, n)
+	}
+}
