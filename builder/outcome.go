@@ -22,12 +22,12 @@ type outcome struct {
 	outputs  []string
 	// unchanged: every output already held the published digest.
 	unchanged bool
-	// platforms are the manifests of a multi-platform step's index.
-	platforms []PlatformImage
 	// gates are the results of the gates run on its image.
 	gates []GateResult
 	// daemon is the redacted address of the daemon it ran on.
 	daemon string
+	// platforms are the manifests of a multi-platform step's index.
+	platforms []PlatformImage
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -64,9 +64,9 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 		res.Outputs = o.outputs
 	}
 	res.Unchanged = o.unchanged
-	res.Platforms = o.platforms
 	res.Gates = o.gates
 	if o.daemon != "" {
 		res.Daemon = o.daemon
 	}
+	res.Platforms = o.platforms
 }

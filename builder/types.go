@@ -132,16 +132,16 @@ type StepResult struct {
 	// Bases are the step's bases and the digests they were built from,
 	// with a policy (WithPolicy); nil without one.
 	Bases []BasePin `json:"weld.bases,omitempty"`
-	// Platforms are a multi-platform step's image manifests, one per
-	// platform (os/arch[/variant]) of its index, in the index's order; nil
-	// for a step built for the daemon's platform only.
-	Platforms []PlatformImage `json:"weld.platforms,omitempty"`
 	// Gates are the policy gates run on the step's image, in order (the
 	// first refusal ends them).
 	Gates []GateResult `json:"gates,omitempty"`
 	// Daemon is the BuildKit daemon the step ran on, as RedactAddr shows
 	// it; "" when the Solver does not say.
 	Daemon string `json:"daemon,omitempty"`
+	// Platforms are a multi-platform step's image manifests, one per
+	// platform (os/arch[/variant]) of its index, in the index's order; nil
+	// for a step built for the daemon's platform only.
+	Platforms []PlatformImage `json:"weld.platforms,omitempty"`
 
 	err    error
 	folded bool // the step ended in its host's session (fold.go)
