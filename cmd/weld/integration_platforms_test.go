@@ -150,7 +150,8 @@ const platformsYML = `build:
 // into its artifact for linux/amd64 and linux/arm64 (this one under
 // emulation, which the progress says); the runtime step's index has both
 // platforms, each holding its own platform's artifact (and its test ran in
-// each); the metadata lists both manifests; a no-op rebuild gives the same
+// each); --artifacts-dir gets a folder per platform; the metadata lists both
+// manifests; a no-op rebuild gives the same
 // index digest and a changed source file another.
 func TestPlatformsArtifactsFollowThePlatform(t *testing.T) {
 	e := multiEnv(t)
@@ -161,8 +162,13 @@ func TestPlatformsArtifactsFollowThePlatform(t *testing.T) {
 		"Dockerfile.runtime": "FROM busybox\nCOPY arch stamp /\nRUN test \"$(cat /arch)\" = \"$(uname -m)\"\n",
 		"src":                n,
 	})
-	w := e.multiCommand(dir, "-o", "oci:out", "--metadata-file", "m.json")
+	w := e.multiCommand(dir, "-o", "oci:out", "--metadata-file", "m.json", "--artifacts-dir", "arts")
 	w.expect(t, w.run(t, 5*time.Minute), 0, "linux/arm64 runs under emulation on "+e.host)
+	for p, want := range map[string]string{"linux_amd64": "x86_64", "linux_arm64": "aarch64"} {
+		if dt, err := os.ReadFile(filepath.Join(dir, "arts", p, "arch")); err != nil || strings.TrimSpace(string(dt)) != want {
+			t.Errorf("--artifacts-dir arts/%s/arch = %q, %v; want %s", p, dt, err, want)
+		}
+	}
 	got := platformFile(t, filepath.Join(dir, "out", "runtime"), "arch")
 	if got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
 		t.Errorf("the runtime index's /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", got)
