@@ -23,6 +23,9 @@ type StepError struct {
 	Tail []string
 	// Err is the cause.
 	Err error
+	// Platform is the os/arch whose build, command or test failed, for a
+	// step with platforms; "" otherwise.
+	Platform string
 }
 
 // Error implements error.
@@ -31,6 +34,9 @@ func (e *StepError) Error() string {
 	fmt.Fprintf(&b, "step %q", e.Step)
 	if e.Source != "" {
 		fmt.Fprintf(&b, " (%s)", e.Source)
+	}
+	if e.Platform != "" {
+		fmt.Fprintf(&b, " on %s", e.Platform)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
 	return b.String()

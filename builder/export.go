@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -58,12 +60,27 @@ func (l *dockerLoader) Close() error {
 
 // hostArtifacts writes the step's artifacts to --artifacts-dir, laid out as
 // in the work dir (DIR/<dest>/<basename(src)>), with a solve of their copies
-// and the local exporter. Everything is cached by then.
-func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
-	s := ss.step
-	if ss.o.artifactsDir == "" || len(s.Artifacts) == 0 {
+// and the local exporter. Everything is cached by then. A step with
+// platforms writes each platform's into DIR/<os>_<arch>[_<variant>]/, as
+// buildx's local output does.
+func (ss *stepSession) hostArtifacts(ctx context.Context, svs []*solved) error {
+	if ss.o.artifactsDir == "" || len(ss.step.Artifacts) == 0 {
 		return nil
 	}
+	for _, sv := range svs {
+		dir := ss.o.artifactsDir
+		if sv.platform != "" { // os/arch[/variant], checked by dag: no "." or ".." parts
+			dir = filepath.Join(dir, strings.ReplaceAll(sv.platform, "/", "_"))
+		}
+		if err := ss.hostArtifactsTo(ctx, sv, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ss *stepSession) hostArtifactsTo(ctx context.Context, sv *solved, dir string) error {
+	s := ss.step
 	placed, _ := artifacts.Place(s.Artifacts, ss.workDir(), ss.workDir())
 	def, err := artifacts.Layer(sv.state, placed, s.Label).Marshal(ctx)
 	if err != nil {
@@ -76,12 +93,12 @@ func (ss *stepSession) hostArtifacts(ctx context.Context, sv *solved) error {
 	if err != nil {
 		return err
 	}
-	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: ss.o.artifactsDir}}
+	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: dir}}
 	err = ss.tr.helperBuild(ctx, ss.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		return c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
 	})
 	if err != nil {
-		return &StepError{Step: s.Label, Err: fmt.Errorf("writing artifacts to %s: %w", ss.o.artifactsDir, err)}
+		return &StepError{Step: s.Label, Err: fmt.Errorf("writing artifacts to %s: %w", dir, err), Platform: sv.platform}
 	}
 	return nil
 }

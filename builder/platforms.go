@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -69,7 +70,12 @@ func platformErr(sv *solved, err error) error {
 	if sv.platform == "" {
 		return err
 	}
-	return fmt.Errorf("%s: %w", sv.platform, err)
+	var se *StepError
+	if errors.As(err, &se) && se.Platform == "" {
+		se.Platform = sv.platform
+		return err
+	}
+	return fmt.Errorf("on %s: %w", sv.platform, err)
 }
 
 // setResult puts the solved results into res, as the Dockerfile frontend

@@ -95,7 +95,7 @@ func (r *run) sbomCreated(s *dag.Step) time.Time {
 	return time.Now()
 }
 
-// attachSBOM makes the SBOM of the one image of the layout at dir (named
+// attachSBOM makes the SBOM of each image (one per platform) of the layout at dir (named
 // name) and adds it to the image's attestation manifest, made when there is
 // none; a root that is a single manifest becomes an index of the image and
 // its attestations. It returns the new root.

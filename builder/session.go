@@ -146,8 +146,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 			return nil, platformErr(sv, err)
 		}
 	}
-	// --artifacts-dir gets the first platform's artifacts.
-	if err := ss.hostArtifacts(ctx, svs[0]); err != nil {
+	if err := ss.hostArtifacts(ctx, svs); err != nil { // a folder per platform
 		return nil, err
 	}
 	if err := ss.prepublish(ctx, svs); err != nil {

@@ -116,6 +116,9 @@ func newStep(s *dag.Step, sr *builder.StepResult) Step {
 	if st.Outputs == nil {
 		st.Outputs = []string{}
 	}
+	for _, pi := range sr.Platforms {
+		st.Platforms = append(st.Platforms, PlatformImage{Platform: pi.Platform, Digest: pi.Digest})
+	}
 	if st.DependsOn == nil {
 		st.DependsOn = []string{}
 	}

@@ -76,6 +76,9 @@ type Step struct {
 	Tail []string `json:"tail,omitempty"`
 	// Digest is the published image's manifest digest.
 	Digest string `json:"digest,omitempty"`
+	// Platforms are a multi-platform step's manifests, one per platform
+	// of its index (Digest); absent for a step of the daemon's platform.
+	Platforms []PlatformImage `json:"platforms,omitempty"`
 	// Outputs are where the image was written or pushed.
 	Outputs []string `json:"outputs"`
 	// Daemon is the BuildKit daemon the step ran on, when known.
@@ -96,6 +99,14 @@ type Step struct {
 	Critical bool `json:"critical"`
 	// DependsOn are the labels of the steps it needs.
 	DependsOn []string `json:"depends_on"`
+}
+
+// PlatformImage is one platform's image manifest of a step's index.
+type PlatformImage struct {
+	// Platform is os/arch[/variant].
+	Platform string `json:"platform"`
+	// Digest is its image manifest's digest.
+	Digest string `json:"digest"`
 }
 
 // Phase is a span of a step's time spent on one thing: queued, frontend,

@@ -59,6 +59,9 @@ func (r *Report) redact(f func(string) string) {
 		s.Source, s.SourceLine, s.Digest, s.Daemon = f(s.Source), f(s.SourceLine), f(s.Digest), f(s.Daemon)
 		each(s.Tail)
 		each(s.Outputs)
+		for j := range s.Platforms {
+			s.Platforms[j].Platform, s.Platforms[j].Digest = f(s.Platforms[j].Platform), f(s.Platforms[j].Digest)
+		}
 		each(s.DependsOn)
 	}
 	for i := range r.Edges {

@@ -9,7 +9,7 @@
 #      tests against them:
 #        go test -tags integration -count=1 -timeout 40m ./...
 #      with BUILDKIT_HOST (that buildkitd), WELD_TEST_IMAGES ($WELD_TOOLS/images,
-#      holding busybox/ and golang/), WELD_BIN (./bin/weld), WELD_TEST_REGISTRY
+#      holding busybox/, golang/ and busybox-multi/), WELD_BIN (./bin/weld), WELD_TEST_REGISTRY
 #      (127.0.0.1:PORT of the registry), WELD_TEST_REGISTRY2 (127.0.0.1:PORT, free,
 #      allowed in the buildkitd config) and WELD_TEST_DOCKER_HOST (unix://.../docker.sock
 #      of the test dockerd; DOCKER_HOST itself is left alone, so weld's default

@@ -37,6 +37,9 @@ type Job struct {
 	NoCache bool
 	// Revision is the source revision label of the images (revision=).
 	Revision string
+	// Platforms are the platforms of the steps without platforms: of their
+	// own (platform=a,b, as weld build's --platform).
+	Platforms []string
 	// Prepared is what Check keeps for Run.
 	Prepared any
 }

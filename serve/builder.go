@@ -67,7 +67,7 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 	// the tenant's server-side source, and a missing one is refused below.
 	b, err := dag.Load(file,
 		dag.WithLookupEnv(func(string) (string, bool) { return "", false }),
-		dag.WithOverriddenSecrets(secretIDs(file)...))
+		dag.WithOverriddenSecrets(secretIDs(file)...), dag.WithPlatforms(job.Platforms...))
 	if err != nil {
 		return badInput(job, err)
 	}

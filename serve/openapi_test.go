@@ -62,7 +62,7 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("$ref #/%s resolves to nothing", r[1])
 		}
 	}
-	for schema, v := range map[string]any{"LimitError": limitError{}, "GateResult": builder.GateResult{}} {
+	for schema, v := range map[string]any{"LimitError": limitError{}, "GateResult": builder.GateResult{}, "PlatformImage": builder.PlatformImage{}} {
 		props := doc.Components.Schemas[schema].Properties
 		for _, f := range jsonFields(reflect.TypeOf(v)) {
 			if _, ok := props[f]; !ok {
@@ -70,7 +70,17 @@ func TestOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"gates", "daemon"} {
+	var params []string
+	post, _ := raw["paths"].(map[string]any)["/v1/builds"].(map[string]any)["post"].(map[string]any)
+	for _, p := range post["parameters"].([]any) {
+		params = append(params, p.(map[string]any)["name"].(string))
+	}
+	for _, k := range queryKeys {
+		if !slices.Contains(params, k) {
+			t.Errorf("POST /v1/builds documents the parameters %v, not %q", params, k)
+		}
+	}
+	for _, f := range []string{"gates", "daemon", "weld.platforms"} {
 		if _, ok := doc.Components.Schemas["StepResult"].Properties[f]; !ok {
 			t.Errorf("schema StepResult lacks %q", f)
 		}

@@ -155,6 +155,7 @@ func TestBadUploadAndRefusal(t *testing.T) {
 		{"bad file", "?file=../build.yml", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "file="},
 		{"bad revision", "?revision=$(id)", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "revision="},
 		{"bad no_cache", "?no_cache=maybe", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "no_cache"},
+		{"bad platform", "?platform=linux/amd64,plan9/arm64", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "platform="},
 		{"runner refuses", "", makeTar(t, entry{name: "build.yml", body: "x"}), fmt.Errorf("%w: secret token: no server-side source", ErrBadUpload), "secret token"},
 		{"docker config", "?DOCKER_CONFIG=/home/other/.docker", makeTar(t, entry{name: "build.yml", body: "x"}), nil, `unknown query parameter \"DOCKER_CONFIG\"`},
 		{"registry auth", "?registry_auth=dXNlcjpwYXNz", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "registry credentials"},

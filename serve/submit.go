@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/weld-build/weld/dag"
 )
 
 // submit accepts a build: POST /v1/builds with a tar(.gz) body.
@@ -88,13 +90,14 @@ var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 // queryKeys are the query parameters a submission may have: nothing else
 // of a build (credentials, DOCKER_CONFIG, outputs, secrets) is the
 // request's to choose.
-var queryKeys = []string{"file", "steps", "no_cache", "revision"}
+var queryKeys = []string{"file", "steps", "no_cache", "revision", "platform"}
 
 // credentialHeaders are Docker's ways for a request to carry registry
 // credentials; a build pushes with the server's only.
 var credentialHeaders = []string{"X-Registry-Auth", "X-Registry-Config"}
 
-// parseQuery reads file=, steps= (comma-separated or repeated), revision= and no_cache=.
+// parseQuery reads file=, steps= (comma-separated or repeated), revision=,
+// no_cache= and platform= (weld build's --platform).
 func parseQuery(r *http.Request) (*Job, error) {
 	q := r.URL.Query()
 	for k := range q {
@@ -127,6 +130,13 @@ func parseQuery(r *http.Request) (*Job, error) {
 			return nil, fmt.Errorf("%w: revision=%q: give a commit id, 7 to 64 hex digits", ErrBadUpload, v)
 		}
 		job.Revision = v
+	}
+	if v := q.Get("platform"); v != "" {
+		ps, err := dag.ParsePlatforms(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: platform=%q: %v", ErrBadUpload, v, err)
+		}
+		job.Platforms = ps
 	}
 	if v := q.Get("no_cache"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -48,6 +48,7 @@ func (e cliEnv) multiCommand(dir string, args ...string) *weld {
 // platformMeta is a step's entry in --metadata-file.
 type platformMeta struct {
 	Digest    string `json:"containerimage.digest"`
+	Unchanged bool   `json:"unchanged"`
 	Platforms []struct {
 		Platform, Digest string
 	} `json:"weld.platforms"`
@@ -149,7 +150,8 @@ const platformsYML = `build:
 // into its artifact for linux/amd64 and linux/arm64 (this one under
 // emulation, which the progress says); the runtime step's index has both
 // platforms, each holding its own platform's artifact (and its test ran in
-// each); the metadata lists both manifests; a no-op rebuild gives the same
+// each); --artifacts-dir gets a folder per platform; the metadata lists both
+// manifests; a no-op rebuild gives the same
 // index digest and a changed source file another.
 func TestPlatformsArtifactsFollowThePlatform(t *testing.T) {
 	e := multiEnv(t)
@@ -160,12 +162,18 @@ func TestPlatformsArtifactsFollowThePlatform(t *testing.T) {
 		"Dockerfile.runtime": "FROM busybox\nCOPY arch stamp /\nRUN test \"$(cat /arch)\" = \"$(uname -m)\"\n",
 		"src":                n,
 	})
-	w := e.multiCommand(dir, "-o", "oci:out", "--metadata-file", "m.json")
+	w := e.multiCommand(dir, "-o", "oci:out", "--metadata-file", "m.json", "--artifacts-dir", "arts")
 	w.expect(t, w.run(t, 5*time.Minute), 0, "linux/arm64 runs under emulation on "+e.host)
+	for p, want := range map[string]string{"linux_amd64": "x86_64", "linux_arm64": "aarch64"} {
+		if dt, err := os.ReadFile(filepath.Join(dir, "arts", p, "arch")); err != nil || strings.TrimSpace(string(dt)) != want {
+			t.Errorf("--artifacts-dir arts/%s/arch = %q, %v; want %s", p, dt, err, want)
+		}
+	}
 	got := platformFile(t, filepath.Join(dir, "out", "runtime"), "arch")
 	if got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
 		t.Errorf("the runtime index's /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", got)
 	}
+	checkEveryPlatform(t, filepath.Join(dir, "out", "runtime"), "runtime")
 	md := readPlatformMeta(t, filepath.Join(dir, "m.json"))["runtime"]
 	if len(md.Platforms) != 2 || md.Platforms[0].Platform != "linux/amd64" || md.Platforms[1].Platform != "linux/arm64" ||
 		!strings.HasPrefix(md.Platforms[0].Digest, "sha256:") || md.Platforms[0].Digest == md.Platforms[1].Digest {
@@ -263,7 +271,7 @@ func summaryHas(stderr string, parts ...string) bool {
 
 // TestPlatformsPushAndLoad: --push sends the step's one index (the
 // registry serves its digest for the tag) and --load loads this machine's
-// platform of it, saying which.
+// platform of it, saying which; pushed again, the index is unchanged.
 func TestPlatformsPushAndLoad(t *testing.T) {
 	pe := publishEnv(t)
 	e := multiEnv(t)
@@ -285,12 +293,24 @@ func TestPlatformsPushAndLoad(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != "amd64" {
 		t.Errorf("docker image inspect %s: architecture %q, %v; want amd64", name, out, err)
 	}
+	w = e.multiCommand(dir, "--push", "--load", "--metadata-file", "m.json").withDockerHost(pe.dockerHost)
+	w.expect(t, w.run(t, 5*time.Minute), 0)
+	if again := readPlatformMeta(t, filepath.Join(dir, "m.json"))["app"]; again.Digest != md.Digest || !again.Unchanged {
+		t.Errorf("the second push: index %s, unchanged %v; want %s, unchanged", again.Digest, again.Unchanged, md.Digest)
+	}
 }
 
 // TestPlatformsLeakInOnePlatform: a RUN that writes the mounted secret into
 // the arm64 image only (the amd64 one is clean) is caught: the leak scan
 // reads every platform's layers, the build exits 1 and nothing is pushed.
 func TestPlatformsLeakInOnePlatform(t *testing.T) {
+	t.Run("staged", func(t *testing.T) { leakInOnePlatform(t) })
+	// With --cache-to the session scans before its cache goes out
+	// (prepublish), on an export of every platform.
+	t.Run("in the session, before --cache-to", func(t *testing.T) { leakInOnePlatform(t, "--cache-to", "type=local,dest=cache") })
+}
+
+func leakInOnePlatform(t *testing.T, args ...string) {
 	pe := publishEnv(t)
 	e := multiEnv(t)
 	n := nonce(t)
@@ -302,12 +322,101 @@ func TestPlatformsLeakInOnePlatform(t *testing.T) {
 		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    leaky:\n      name: " + pe.registry + "/" + repo + ":v1" +
 			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n      secrets:\n        tok: {type: file, value: tok}\n",
 	})
-	w := e.multiCommand(dir, "--push")
+	w := e.multiCommand(dir, append([]string{"--push"}, args...)...)
 	w.expect(t, w.run(t, 5*time.Minute), 1, `secret "tok" in layer sha256:`, "file /leak (base64)", "not published")
 	if strings.Contains(w.stderr.String(), token) {
 		t.Errorf("weld's output holds the secret")
 	}
 	if got := manifestDigest(t, pe.registry, repo, "v1"); got != "" {
 		t.Errorf("the registry serves %s:v1 (%s): the image was pushed", repo, got)
+	}
+}
+
+// checkEveryPlatform fails unless each platform's image of the layout's
+// index carries weld's labels, and has an attestation manifest of its own
+// with a provenance and an SPDX SBOM statement.
+func checkEveryPlatform(t *testing.T, layout, step string) {
+	t.Helper()
+	idx := readIndex(t, layout)
+	var root ocispecs.Index
+	readBlobJSON(t, layout, idx.Manifests[0], &root)
+	preds := map[string][]string{} // image digest → predicate types
+	var images []ocispecs.Descriptor
+	for _, m := range root.Manifests {
+		if ref := m.Annotations["vnd.docker.reference.digest"]; ref != "" {
+			var att ocispecs.Manifest
+			readBlobJSON(t, layout, m, &att)
+			for _, l := range att.Layers {
+				preds[ref] = append(preds[ref], l.Annotations["in-toto.io/predicate-type"])
+			}
+			continue
+		}
+		images = append(images, m)
+	}
+	if len(images) != 2 {
+		t.Fatalf("the index has %d images, want 2: %+v", len(images), root.Manifests)
+	}
+	for _, m := range images {
+		var man ocispecs.Manifest
+		readBlobJSON(t, layout, m, &man)
+		var cfg ocispecs.Image
+		readBlobJSON(t, layout, man.Config, &cfg)
+		if cfg.Config.Labels["dev.weld.step"] != step || cfg.Architecture != m.Platform.Architecture {
+			t.Errorf("%s: config labels %v, architecture %s; want dev.weld.step=%s and %s", m.Platform.Architecture, cfg.Config.Labels, cfg.Architecture, step, m.Platform.Architecture)
+		}
+		got := strings.Join(preds[m.Digest.String()], " ")
+		if !strings.Contains(got, "https://slsa.dev/provenance/") || !strings.Contains(got, "https://spdx.dev/Document") {
+			t.Errorf("%s: attestations %q, want a provenance and an SPDX SBOM", m.Platform.Architecture, got)
+		}
+	}
+}
+
+// TestPlatformsTestFailsOnOnePlatform: tests run in each platform's image;
+// one that passes on amd64 and fails on arm64 fails the build (exit 1),
+// naming the platform, and publishes nothing.
+func TestPlatformsTestFailsOnOnePlatform(t *testing.T) {
+	e := multiEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-it/plat-test\n      dockerfile: Dockerfile\n" +
+			"      platforms: [linux/amd64, linux/arm64]\n      tests: [test \"$(uname -m)\" = x86_64]\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + n + " > /n\n",
+	})
+	w := e.multiCommand(dir, "-o", "oci:out")
+	w.expect(t, w.run(t, 5*time.Minute), 1, `step "app" (build.yml:8:15) on linux/arm64: test: test "$(uname -m)" = x86_64: exit code 1`)
+	if strings.Contains(w.stderr.String(), "on linux/amd64") {
+		t.Errorf("the amd64 test is reported as failed; stderr:\n%s", w.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "app")); !os.IsNotExist(err) {
+		t.Errorf("out/app exists (%v): a failed build published", err)
+	}
+}
+
+// TestPlatformsFromStep: FROM <step> follows the platform: each platform
+// of the child builds on the same platform's image of its parent (and sees
+// its ENV), which is not published.
+func TestPlatformsFromStep(t *testing.T) {
+	e := multiEnv(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    base:
+      name: weld-it/plat-base
+      dockerfile: Dockerfile.base
+      publish: false
+    child:
+      name: weld-it/plat-child
+      dockerfile: Dockerfile.child
+`,
+		"Dockerfile.base":  "FROM busybox\nENV WELD_N=" + n + "\nRUN uname -m > /base-arch\n",
+		"Dockerfile.child": "FROM weld-it/plat-base\nRUN test \"$(cat /base-arch)\" = \"$(uname -m)\" && echo \"$WELD_N $(cat /base-arch)\" > /child\n",
+	})
+	w := e.multiCommand(dir, "-o", "oci:out", "--platform", "linux/arm64,linux/amd64")
+	w.expect(t, w.run(t, 5*time.Minute), 0)
+	got := platformFile(t, filepath.Join(dir, "out", "child"), "child")
+	if got["linux/amd64"] != n+" x86_64" || got["linux/arm64"] != n+" aarch64" || len(got) != 2 {
+		t.Errorf("the child's /child per platform = %v, want each platform's own base (%s x86_64, %s aarch64)", got, n, n)
 	}
 }
