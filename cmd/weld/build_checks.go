@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strings"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/poolfile"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -58,17 +58,4 @@ func (bo *buildOptions) checkConnectFlags() error {
 
 // validAddr checks that a BuildKit address has a scheme weld knows and
 // something after it (a socket path, a host:port, a container name).
-func validAddr(a string) bool {
-	scheme, rest, ok := strings.Cut(a, "://")
-	if !ok || rest == "" {
-		return false
-	}
-	switch scheme {
-	case "unix", "docker-container", "kube-pod", "podman-container", "ssh", "npipe":
-		return true
-	case "tcp":
-		_, port, err := net.SplitHostPort(rest)
-		return err == nil && port != ""
-	}
-	return false
-}
+func validAddr(a string) bool { return poolfile.ValidAddr(a) }
