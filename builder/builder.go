@@ -188,7 +188,13 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 	_ = g.Wait()
 	r.redacting.close()
-	return r.result(ctx)
+	res, err := r.result(ctx)
+	if r.fleet != nil { // the durations placement ranks by next time (fleet.go)
+		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
+			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
+		}
+	}
+	return res, err
 }
 
 // finish records how a step ended, from its outcome (the one place that

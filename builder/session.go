@@ -18,23 +18,45 @@ import (
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/sched"
 )
 
 // runStep runs one step as its own BuildKit session and returns what it
-// produced.
+// produced: on the one daemon, or on the pool's daemon placed for it
+// (fleet.go).
 func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
-	clk := newClock()
+	if r.fleet != nil {
+		return r.fleet.runStep(ctx, r, s)
+	}
+	on := daemonSlot{solver: r.solver, limit: r.limit}
 	if r.limit != nil { // --jobs: hold a slot only while working
-		if err := r.waitDeps(ctx, s); err != nil {
+		on.wait = func(ctx context.Context) error { return r.waitDeps(ctx, s) }
+	}
+	return r.runOn(ctx, s, on)
+}
+
+// daemonSlot is where a step runs: its daemon, the limiter of the slots
+// it takes there, and what it waits for before it takes one.
+type daemonSlot struct {
+	solver Solver
+	limit  *sched.Limiter
+	wait   func(context.Context) error
+}
+
+// runOn runs one step's session on a daemon.
+func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
+	clk := newClock()
+	if on.wait != nil {
+		if err := on.wait(ctx); err != nil {
 			return failed(clk, err)
 		}
 	}
-	release, err := r.limit.Acquire(ctx)
+	release, err := on.limit.Acquire(ctx)
 	if err != nil {
 		return failed(clk, fmt.Errorf("step %q: %w", s.Label, context.Canceled))
 	}
 	defer release()
-	if r.limit != nil {
+	if on.limit != nil {
 		clk.phase(PhaseQueued)
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
@@ -52,8 +74,8 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
-	resp, err := r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
+	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
 		res, err := ss.build(ctx, release)
 		fnErr = err
 		return res, err
@@ -67,7 +89,9 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 	case err != nil:
 		o.err = r.explain(ctx, s, tr, err)
 	case !r.publish[s.Label]:
-		r.stepBuilt(s, clk)
+		if o.err = r.handOverBuilt(ctx, s, tr); o.err == nil { // handover.go
+			r.stepBuilt(s, clk)
+		}
 	default:
 		r.publishStep(ctx, s, tr, resp, release, &o)
 	}
@@ -93,6 +117,7 @@ func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
 // stepSession is the client side of one step's session.
 type stepSession struct {
 	*run
+	solver Solver // the daemon it runs on (a pool's member in a fleet)
 	c      gateway.Client
 	step   *dag.Step
 	solved map[string]*solved
@@ -149,6 +174,9 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	ss.clk.phase(PhaseChecks)
 	res := gateway.NewResult()
 	res.SetRef(sv.ref)
+	if ss.fleet.handsOver(s.Label) { // handover.go: its image goes to the staging registry
+		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
+	}
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;
 		// the step counts as built when its session has ended well
@@ -192,6 +220,12 @@ var ErrMissingArtifact = errors.New("missing artifact")
 func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) {
 	if sv, ok := ss.solved[s.Label]; ok {
 		return sv, nil
+	}
+	if s != ss.step {
+		if sv, ok, err := ss.handedOver(ctx, s); ok || err != nil { // handover.go
+			ss.solved[s.Label] = sv
+			return sv, err
+		}
 	}
 	req, err := ss.request(ctx, s)
 	if err != nil {

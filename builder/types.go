@@ -129,6 +129,9 @@ type StepResult struct {
 	// Bases are the step's bases and the digests they were built from,
 	// with a policy (WithPolicy); nil without one.
 	Bases []BasePin `json:"weld.bases,omitempty"`
+	// Daemon is the address (redacted: RedactAddr) of the daemon the step
+	// ran on, in a pool of daemons (fleet.go).
+	Daemon string `json:"daemon,omitempty"`
 
 	err    error
 	folded bool // the step ended in its host's session (fold.go)
