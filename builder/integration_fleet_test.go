@@ -172,11 +172,11 @@ func fanoutProject(t *testing.T, n string) string {
     mid2: {name: fleet-mid2, dockerfile: Dockerfile.mid, args: {N: "2"}}
     top: {name: fleet-top, dockerfile: Dockerfile.top}
 `,
-		"Dockerfile.compile": "FROM busybox\nRUN mkdir /out && echo " + n + " > /out/bin\n",
-		"Dockerfile.app":     "FROM busybox\nARG N\nCOPY bin /app/bin\nRUN sleep 1 && echo app$N >> /app/bin\n",
-		"Dockerfile.base":    "FROM busybox\nENV FLEET=" + n + "\nWORKDIR /w\nUSER 1000\nRUN echo base > /tmp/base\n",
-		"Dockerfile.mid":     "FROM fleet-base\nARG N\nRUN sleep 1 && echo mid$N $FLEET $(pwd) $(id -u) > /tmp/mid\n",
-		"Dockerfile.top":     "FROM fleet-mid2\nRUN cat /tmp/base /tmp/mid > /tmp/top\n",
+		"Dockerfile.compile":   "FROM busybox\nRUN mkdir /out && echo " + n + " > /out/bin\n",
+		"Dockerfile.app":       "FROM busybox\nARG N\nCOPY bin /app/bin\nRUN sleep 1 && echo app$N >> /app/bin\n",
+		"Dockerfile.base":      "FROM busybox\nENV FLEET=" + n + "\nWORKDIR /w\nUSER 1000\nRUN echo base > /tmp/base\n",
+		"Dockerfile.mid":       "FROM fleet-base\nARG N\nRUN sleep 1 && echo mid$N $FLEET $(pwd) $(id -u) > /tmp/mid\n",
+		"Dockerfile.top":       "FROM fleet-mid2\nRUN cat /tmp/base /tmp/mid > /tmp/top\n",
 		".weld/durations.json": `{"compile": 1, "app1": 3, "app2": 3, "app3": 3, "base": 1, "mid1": 3, "mid2": 3, "top": 1}`,
 	}
 	return writeProject(t, files)
