@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/leakscan"
@@ -87,6 +88,7 @@ func (c *gateCheck) Check(ctx context.Context, img *stagedImage) error {
 		name = g.Source + " (" + g.Run + ")"
 	}
 	var out string
+	start := time.Now()
 	err := img.tr.wrap(ctx, "gate "+name, func(v *vertex) error {
 		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", strings.ReplaceAll(g.Run, "{{oci_dir}}", dir))
 		cmd.Dir = c.workDir
@@ -104,8 +106,21 @@ func (c *gateCheck) Check(ctx context.Context, img *stagedImage) error {
 		}
 		return err
 	})
+	img.gates = append(img.gates, gateResult(g, err, out, time.Since(start)))
 	if err != nil {
 		return &StepError{Step: s.Label, Err: err, Tail: lastLines(out, tailLines)}
 	}
 	return nil
+}
+
+// gateResult is how gate g ended: err from its run, out its output.
+func gateResult(g Gate, err error, out string, d time.Duration) GateResult {
+	r := GateResult{Name: g.Run, Source: g.Source, Passed: err == nil, Duration: Duration(d)}
+	if err != nil {
+		r.Message = err.Error()
+		if last := lastLines(out, 1); len(last) > 0 && last[0] != "" {
+			r.Message += ": " + last[0]
+		}
+	}
+	return r
 }

@@ -31,6 +31,8 @@ type stagedImage struct {
 	// sig is the image's signature image, written into dir (signing.go);
 	// nil when the run does not sign.
 	sig *sign.Image
+	// gates are the results of the gates run on it so far (checks.go).
+	gates []GateResult
 }
 
 // root is the descriptor of the image in the layout's index: an image

@@ -139,8 +139,7 @@ func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
 			o.err = fmt.Errorf("step %q: %w: every daemon of the pool was lost", s.Label, ErrDaemonLost)
 			break
 		}
-		r.setDaemon(s, f.daemons[d].addr)
-		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, limit: f.limits[d],
+		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, limit: f.limits[d],
 			wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }})
 		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
 			break
@@ -151,7 +150,7 @@ func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
 		}
 		next, _ := f.pick(s)
 		r.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: daemon %s was lost; running the step again on %s (retry %d of %d)",
-			s.Label, RedactAddr(f.daemons[d].addr), RedactAddr(f.daemons[next].addr), attempt+1, f.retries)})
+			s.Label, f.daemons[d].name, f.daemons[next].name, attempt+1, f.retries)})
 	}
 	if h := f.handovers[s.Label]; h != nil && o.err != nil {
 		h.done.Resolve(o.err)
@@ -176,13 +175,6 @@ func (f *fleet) lost(ctx context.Context, d int, err error) bool {
 	return true
 }
 
-// setDaemon records the daemon a step runs on, as the Result shows it.
-func (r *run) setDaemon(s *dag.Step, addr string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.results[s.Label].Daemon = RedactAddr(addr)
-}
-
 // Placement is where a run on a pool of daemons would put each step, as
 // weld plan --builders shows it.
 type Placement struct {
@@ -201,7 +193,9 @@ func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
 	out := Placement{}
 	for _, m := range daemons {
 		pd = append(pd, placement.Daemon{Name: m.Connect.Addr, Capacity: max(m.Capacity, 1)})
-		out.Daemons = append(out.Daemons, RedactAddr(m.Connect.Addr))
+	}
+	if p, err := NewPool(daemons...); err == nil {
+		out.Daemons = p.Names()
 	}
 	ts := tasks(steps, LoadDurations(workDir))
 	out.Plan = placement.Place(ts, pd, handoverCost)

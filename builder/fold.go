@@ -156,7 +156,7 @@ func (ss *stepSession) foldedDone(ctx context.Context, u *dag.Step, clk *clock, 
 	} else {
 		err = ss.explain(ctx, u, ss.tr, err)
 	}
-	ss.finish(ctx, u, outcome{err: err, clock: clk, folded: true})
+	ss.finish(ctx, u, outcome{err: err, clock: clk, folded: true, daemon: addrOf(ss.solver)})
 }
 
 // unfinishedHosted are the steps host was to fold that never ended (the

@@ -21,8 +21,9 @@ import (
 	"github.com/weld-build/weld/builder"
 )
 
-// fleetDaemon is one buildkitd a fleet test started for itself.
-type fleetDaemon struct{ dir, addr string }
+// fleetDaemon is one buildkitd a fleet test started for itself: its
+// folder, address and name as results show it (builder.Pool.Names).
+type fleetDaemon struct{ dir, addr, name string }
 
 // startFleet starts n buildkitds with scripts/buildkitd.sh, each limited to
 // one step at a time (max-parallelism = 1, standing for one machine each)
@@ -59,6 +60,10 @@ func startFleet(t *testing.T, n int) (daemons []fleetDaemon, staging string) {
 		t.Cleanup(func() { _ = exec.Command(script, "stop", dir).Run() })
 		wg.Go(func() {
 			out, err := exec.Command(script, "start", dir, "--config", conf).Output()
+			if err != nil { // once more: a start-up under a loaded machine can fail
+				_ = exec.Command(script, "stop", dir).Run()
+				out, err = exec.Command(script, "start", dir, "--config", conf).Output()
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -75,6 +80,17 @@ func startFleet(t *testing.T, n int) (daemons []fleetDaemon, staging string) {
 	t.Cleanup(func() { os.RemoveAll(root) })
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("starting the fleet's buildkitds with %s (needs root, buildkitd and runc: scripts/setup.sh): %v", script, err)
+	}
+	var members []builder.PoolMember
+	for _, d := range daemons {
+		members = append(members, builder.PoolMember{Connect: builder.ConnectOptions{Addr: d.addr}})
+	}
+	pool, err := builder.NewPool(members...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range pool.Names() {
+		daemons[i].name = name
 	}
 	return daemons, reg + "/weld-staging-" + strings.ToLower(nonce(t)[:8])
 }
@@ -139,7 +155,7 @@ func TestFleetSpreadsIndependentSteps(t *testing.T) {
 	b.mustPass(t)
 	per := perDaemon(t, b.res)
 	for _, d := range daemons {
-		if got := per[d.addr]; len(got) != 2 {
+		if got := per[d.name]; len(got) != 2 {
 			t.Errorf("daemon %s ran %v, want two steps on each of the three daemons (all: %v)", d.addr, got, per)
 		}
 	}
@@ -284,7 +300,7 @@ func TestFleetSurvivesALostDaemon(t *testing.T) {
 	b := <-done
 	b.mustPass(t)
 	for _, s := range b.res.Steps {
-		if s.Daemon == victim.addr {
+		if s.Daemon == victim.name {
 			t.Errorf("step %s: the result names the killed daemon %s", s.Label, victim.addr)
 		}
 	}

@@ -138,6 +138,7 @@ func TestGateBlocksPublish(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
 		b := e.runBuild(t, ctxTimeout(t, 3*time.Minute), dir,
 			builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}), builder.WithGates(builder.Gate{Run: tc.gate, Source: "test.yml:1:1"}))
+		checkGateResult(t, b, tc.gate, tc.pass, e.host)
 		if tc.pass {
 			b.mustPass(t)
 			if dt, _ := os.ReadFile(seen); strings.TrimSpace(string(dt)) != "app" {
@@ -154,5 +155,25 @@ func TestGateBlocksPublish(t *testing.T) {
 			t.Errorf("the error does not carry the gate's output: %v", b.err)
 		}
 		checkNoLayout(t, filepath.Join(out, "app"))
+	}
+}
+
+// checkGateResult: the step's result names the gate, whether it passed,
+// why not, how long it ran, and the daemon (redacted) it ran on.
+func checkGateResult(t *testing.T, b build, gate string, pass bool, host string) {
+	t.Helper()
+	app := b.res.Step("app")
+	if app == nil || len(app.Gates) != 1 {
+		t.Fatalf("the result's gates = %+v, want one", app)
+	}
+	g := app.Gates[0]
+	if g.Name != gate || g.Source != "test.yml:1:1" || g.Passed != pass || g.Duration <= 0 {
+		t.Errorf("gate result %+v, want name %q, source test.yml:1:1, passed %v, a duration", g, gate, pass)
+	}
+	if !pass && (!strings.Contains(g.Message, "exit status 3") || !strings.Contains(g.Message, "refusing")) {
+		t.Errorf("a refusing gate's message %q, want its exit and last line", g.Message)
+	}
+	if want := builder.RedactAddr(host); app.Daemon != want || want == "" {
+		t.Errorf("step daemon %q, want %q", app.Daemon, want)
 	}
 }

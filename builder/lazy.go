@@ -61,3 +61,13 @@ func (l *LazyClient) Close() error {
 	l.c = nil
 	return err
 }
+
+// Addr is the address of the daemon it is connected to, "" before it is.
+func (l *LazyClient) Addr() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c == nil {
+		return ""
+	}
+	return l.c.addr
+}

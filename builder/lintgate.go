@@ -50,7 +50,7 @@ func lintVerdict(fs policy.Findings) ([]Event, error) {
 	var events []Event
 	for _, f := range fs {
 		if f.Severity != policy.SeverityError {
-			events = append(events, Event{Step: f.Step, Type: EventWarning, Message: f.String()})
+			events = append(events, Event{Step: f.Step, Type: EventWarning, Message: f.String(), Rule: f.Rule, Source: f.Pos.String()})
 		}
 	}
 	if fs.Errors() > 0 {

@@ -31,6 +31,11 @@ func TestLintVerdict(t *testing.T) {
 			if diff := cmp.Diff(tc.events, eventLines(events)); diff != "" {
 				t.Errorf("lintVerdict events (-want +got):\n%s", diff)
 			}
+			for _, e := range events {
+				if e.Rule != warn.Rule || e.Source != warn.Pos.String() || e.Source == "" {
+					t.Errorf("warning event rule %q source %q, want %q %q", e.Rule, e.Source, warn.Rule, warn.Pos)
+				}
+			}
 			var le *LintError
 			if got := errors.As(err, &le); got != tc.stops {
 				t.Fatalf("lintVerdict error = %v, want a LintError: %v", err, tc.stops)

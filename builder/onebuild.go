@@ -27,6 +27,9 @@ var ErrInvalid = errors.New("bad input")
 //     by the allowlists; a refusal stops the run (a policy.Refusals error),
 //     with no daemon contacted;
 //   - the policy's replacements join WithImages' (the policy wins);
+//   - every base a require_signed_bases rule matches must carry a
+//     signature one of its keys verifies (a SignedBaseError among the
+//     policy.Refusals, with no daemon contacted);
 //   - with pin_digests, every base is resolved to a digest through the
 //     daemon and built from exactly that digest;
 //   - the daemon enforces the policy on every source (WithSourcePolicy) and
@@ -94,6 +97,9 @@ func (b *Builder) resolveImages(ctx context.Context, o *options, p *dag.Plan, us
 		return nil, err
 	}
 	emitAll(o, unusedImages(p, o.images))
+	if err := checkSignedBases(ctx, o, uses); err != nil { // signedbases.go
+		return nil, err
+	}
 	if err := connect(ctx, b.solver); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,10 @@ type outcome struct {
 	outputs  []string
 	// unchanged: every output already held the published digest.
 	unchanged bool
+	// gates are the results of the gates run on its image.
+	gates []GateResult
+	// daemon is the redacted address of the daemon it ran on.
+	daemon string
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -58,4 +62,8 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 		res.Outputs = o.outputs
 	}
 	res.Unchanged = o.unchanged
+	res.Gates = o.gates
+	if o.daemon != "" {
+		res.Daemon = o.daemon
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 
 	"github.com/moby/buildkit/client"
@@ -41,6 +40,7 @@ type Pool struct {
 // poolDaemon is a daemon of the pool that answered.
 type poolDaemon struct {
 	*Client
+	name     string // as results and messages show it (Pool.Names)
 	capacity int
 	lost     bool // it stopped answering mid-build (guarded by the pool's mu)
 }
@@ -94,11 +94,29 @@ func (p *Pool) connectAll(ctx context.Context) {
 	wg.Wait()
 	for i, m := range p.members {
 		if errs[i] != nil {
-			p.left = append(p.left, fmt.Errorf("%s: %w", RedactAddr(m.Connect.Addr), errs[i]))
+			p.left = append(p.left, errs[i])
 			continue
 		}
-		p.live = append(p.live, &poolDaemon{Client: clients[i], capacity: max(m.Capacity, 1)})
+		p.live = append(p.live, &poolDaemon{Client: clients[i], name: p.Names()[i], capacity: max(m.Capacity, 1)})
 	}
+}
+
+// Names are the members' addresses as results and messages show them
+// (RedactAddr), in the order of NewPool; where two would show alike (two
+// unix sockets of one name), each is followed by #N, its place in the pool.
+func (p *Pool) Names() []string {
+	shown := make([]string, len(p.members))
+	count := map[string]int{}
+	for i, m := range p.members {
+		shown[i] = RedactAddr(m.Connect.Addr)
+		count[shown[i]]++
+	}
+	for i := range shown {
+		if count[shown[i]] > 1 {
+			shown[i] += fmt.Sprintf("#%d", i+1)
+		}
+	}
+	return shown
 }
 
 // Left returns why each daemon that did not answer at Connect was left out.
@@ -137,18 +155,4 @@ func (p *Pool) Close() error {
 	}
 	p.live, p.tried = nil, false
 	return errors.Join(errs...)
-}
-
-// RedactAddr is a daemon's address as weld shows it: without the password
-// of a user in it.
-func RedactAddr(addr string) string {
-	u, err := url.Parse(addr)
-	if err != nil || u.User == nil {
-		return addr
-	}
-	if _, has := u.User.Password(); !has {
-		return addr
-	}
-	u.User = url.User(u.User.Username())
-	return u.String()
 }

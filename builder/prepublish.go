@@ -52,7 +52,10 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 			return err
 		}
 	}
-	return runChecks(ctx, checks, &stagedImage{step: s, dir: dir, tr: ss.tr})
+	img := &stagedImage{step: s, dir: dir, tr: ss.tr}
+	err = runChecks(ctx, checks, img)
+	ss.gates = img.gates
+	return err
 }
 
 // checksInSession says whether step s's image is checked inside its

@@ -30,13 +30,15 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 	}
 	img := &stagedImage{step: s, dir: dir, tr: tr}
 	if !r.checksInSession(s) { // else prepublish checked it
-		if err := runChecks(ctx, r.checks(s, false), img); err != nil {
+		err := runChecks(ctx, r.checks(s, false), img)
+		o.gates = append(o.gates, img.gates...)
+		if err != nil {
 			o.err = r.explain(ctx, s, tr, err)
 			return
 		}
 		o.clock.phase(PhaseChecks)
 	}
-	if err := r.signStaged(img); err != nil { // signing.go
+	if err := r.signStaged(ctx, img); err != nil { // signing.go
 		o.err = &StepError{Step: s.Label, Err: err}
 		return
 	}

@@ -198,6 +198,9 @@ func redactResult(red *redact.Redactor, res *Result) {
 		for k, v := range s.ExporterResponse {
 			s.ExporterResponse[k] = red.String(v)
 		}
+		for i, g := range s.Gates {
+			s.Gates[i].Name, s.Gates[i].Source, s.Gates[i].Message = red.String(g.Name), red.String(g.Source), red.String(g.Message)
+		}
 		for i, b := range s.Bases {
 			s.Bases[i] = BasePin{Ref: red.String(b.Ref), From: red.String(b.From), Source: red.String(b.Source), Digest: b.Digest}
 		}

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,7 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 // it takes there, and what it waits for before it takes one.
 type daemonSlot struct {
 	solver Solver
+	name   string // as the result shows it; "" for addrOf(solver)
 	limit  *sched.Limiter
 	wait   func(context.Context) error
 }
@@ -74,17 +76,18 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
+	var gates []GateResult
 	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
 		res, err := ss.build(ctx, release)
-		fnErr = err
+		fnErr, gates = err, ss.gates
 		return res, err
 	}, ch)
 	if err != nil && fnErr != nil && !errors.Is(err, ErrDaemonLost) {
 		err = fnErr
 	}
 	<-drained
-	o := r.counted(s, tr, outcome{clock: clk})
+	o := r.counted(s, tr, outcome{clock: clk, gates: gates, daemon: cmp.Or(on.name, addrOf(on.solver))})
 	switch {
 	case err != nil:
 		o.err = r.explain(ctx, s, tr, err)
@@ -123,6 +126,8 @@ type stepSession struct {
 	solved map[string]*solved
 	tr     *tracker
 	clk    *clock // the step's phases (phases.go)
+	// gates are the results of the gates its checks ran (prepublish).
+	gates []GateResult
 }
 
 // solved is one step's result inside a session.

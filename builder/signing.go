@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,15 +75,36 @@ func loadSigners(o *options) error {
 		}
 		o.signers = append(o.signers, s)
 	}
+	warnUnsignedOutputs(o)
 	return nil
+}
+
+// warnUnsignedOutputs warns when the run signs but some output keeps no
+// signature (the store, a docker engine).
+func warnUnsignedOutputs(o *options) {
+	if len(o.signers) == 0 {
+		return
+	}
+	var events []Event
+	for _, out := range o.outputs {
+		if out.Type == OutputStore || out.Type == OutputDocker {
+			events = append(events, Event{Type: EventWarning, Message: fmt.Sprintf(
+				"output %s keeps no signature: the images are signed in the OCI and registry outputs only", out)})
+		}
+	}
+	emitAll(o, events)
 }
 
 // signStaged signs img with every signer of the run and writes the
 // signature image into its staged layout; img.sig is then set.
-func (r *run) signStaged(img *stagedImage) error {
+func (r *run) signStaged(ctx context.Context, img *stagedImage) error {
 	if len(r.o.signers) == 0 {
 		return nil
 	}
+	return img.tr.wrap(ctx, "signing "+img.step.Label, func(*vertex) error { return r.sign(img) })
+}
+
+func (r *run) sign(img *stagedImage) error {
 	root, err := img.root()
 	if err != nil {
 		return err

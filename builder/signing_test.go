@@ -134,3 +134,19 @@ func TestSignWritesReferrer(t *testing.T) {
 		t.Errorf("the referrer's signature does not verify: %v", err)
 	}
 }
+
+// TestSignWarnsOfOutputsWithoutSignature: signing into the store or a
+// docker engine, which keep no signature, says so.
+func TestSignWarnsOfOutputsWithoutSignature(t *testing.T) {
+	var warned []string
+	o := &options{outputs: []Output{{Type: OutputOCI, Dest: "out"}, {Type: OutputDocker}}, signers: []imageSigner{failingSigner{}},
+		events: func(e Event) {
+			if e.Type == EventWarning {
+				warned = append(warned, e.Message)
+			}
+		}}
+	warnUnsignedOutputs(o)
+	if len(warned) != 1 || !strings.Contains(warned[0], "keeps no signature") {
+		t.Errorf("warnings = %q, want one about the docker output", warned)
+	}
+}

@@ -70,6 +70,9 @@ type Event struct {
 	Message string
 	// Err is the failure, for EventFailed.
 	Err error
+	// Rule and Source are a warning's check ID and position (a Dockerfile
+	// check's rule and Dockerfile FILE:LINE:COL), when it has them.
+	Rule, Source string
 }
 
 // Result is the outcome of a run, per step in build order.
@@ -129,8 +132,11 @@ type StepResult struct {
 	// Bases are the step's bases and the digests they were built from,
 	// with a policy (WithPolicy); nil without one.
 	Bases []BasePin `json:"weld.bases,omitempty"`
-	// Daemon is the address (redacted: RedactAddr) of the daemon the step
-	// ran on, in a pool of daemons (fleet.go).
+	// Gates are the policy gates run on the step's image, in order (the
+	// first refusal ends them).
+	Gates []GateResult `json:"gates,omitempty"`
+	// Daemon is the BuildKit daemon the step ran on, as RedactAddr shows
+	// it; "" when the Solver does not say.
 	Daemon string `json:"daemon,omitempty"`
 
 	err    error
@@ -139,6 +145,20 @@ type StepResult struct {
 
 // Err returns the step's error, or nil.
 func (s *StepResult) Err() error { return s.err }
+
+// GateResult is how one policy gate judged a step's image.
+type GateResult struct {
+	// Name is the gate's command.
+	Name string `json:"name"`
+	// Source is where the gate is defined (weld.policy.yml:4:5).
+	Source string `json:"source,omitempty"`
+	// Passed says the gate let the image through.
+	Passed bool `json:"passed"`
+	// Message is why it refused (its error and last output line).
+	Message string `json:"message,omitempty"`
+	// Duration is how long it ran.
+	Duration Duration `json:"duration"`
+}
 
 // Duration is a time.Duration that marshals to JSON as seconds.
 type Duration time.Duration

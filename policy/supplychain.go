@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/distribution/reference"
 	"gopkg.in/yaml.v3"
 
 	"github.com/weld-build/weld/dag"
@@ -35,7 +36,8 @@ type SignRule struct {
 // Pattern must carry a signature that one of Keys verifies.
 type SignedBaseRule struct {
 	// Pattern is the base pattern (as in allowed_bases; oci-layout://DIR
-	// patterns match OCI-layout bases by folder).
+	// patterns match OCI-layout bases by folder, relative to the policy
+	// file's folder; oci-layout://** matches every one).
 	Pattern Pattern
 	// Keys are the public key files, resolved against the policy's folder.
 	Keys []string
@@ -67,15 +69,24 @@ func (b BannedBase) Matches(name, dgst string) bool {
 }
 
 // SignedBaseRule returns the first require_signed_bases rule matching the
-// base named name (a ref or oci-layout://DIR).
+// base named name (a ref, or oci-layout://DIR with DIR absolute; layout
+// patterns are made absolute to match it).
 func (p *Policy) SignedBaseRule(name string) (SignedBaseRule, bool) {
 	for _, r := range p.SignedBases {
-		if r.Pattern.Match(Normalize(name)) || r.Pattern.Match(name) {
+		pat := r.Pattern
+		if dir, ok := strings.CutPrefix(pat.Norm, layoutScheme); ok && !filepath.IsAbs(dir) && !strings.HasPrefix(dir, "*") {
+			if abs, err := filepath.Abs(dir); err == nil {
+				pat.Norm = layoutScheme + abs
+			}
+		}
+		if pat.Match(Normalize(name)) || pat.Match(name) {
 			return r, true
 		}
 	}
 	return SignedBaseRule{}, false
 }
+
+const layoutScheme = "oci-layout://"
 
 // supplyChain decodes sign:, require_signed_bases: and banned_bases:.
 func (d *decoder) supplyChain(p *Policy, kv pair) {
@@ -144,8 +155,10 @@ func (d *decoder) basePattern(n *yaml.Node, what, s string) Pattern {
 			d.errorf(n, "%s.pattern %q names no folder", what, s)
 			return Pattern{}
 		}
-		full := "oci-layout://" + resolve(filepath.Dir(d.file), dirPart)
-		return Pattern{Text: s, Norm: full, Pos: d.pos(n)}
+		if !strings.HasPrefix(dirPart, "*") { // oci-layout://** is every layout
+			dirPart = resolve(filepath.Dir(d.file), dirPart)
+		}
+		return Pattern{Text: s, Norm: "oci-layout://" + dirPart, Pos: d.pos(n)}
 	}
 	norm, err := normalizePattern(s)
 	if err != nil {
@@ -171,7 +184,11 @@ func (d *decoder) bannedBases(n *yaml.Node) []BannedBase {
 			d.errorf(item, "%s %q is not a sha256 digest (sha256: and 64 hex digits)", what, s)
 			continue
 		default:
-			norm, err := normalizePattern(s)
+			pat := s
+			if untagged(s) {
+				pat += ":*" // a ref without a tag bans every tag
+			}
+			norm, err := normalizePattern(pat)
 			if err != nil {
 				d.errorf(item, "%s %q: %v; write an image ref or a sha256 digest", what, s, err)
 				continue
@@ -181,6 +198,17 @@ func (d *decoder) bannedBases(n *yaml.Node) []BannedBase {
 		out = append(out, b)
 	}
 	return out
+}
+
+// untagged says whether ref names neither a tag nor a digest.
+func untagged(ref string) bool {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	_, tagged := named.(reference.Tagged)
+	_, digested := named.(reference.Digested)
+	return !tagged && !digested
 }
 
 func resolve(dir, path string) string {

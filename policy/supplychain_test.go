@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,8 +16,10 @@ require_signed_bases:
   - {pattern: "registry.local/base:*", key: base.pub}
   - pattern: oci-layout://images/*
     keys: [a.pub, /etc/weld/b.pub]
+  - {pattern: "oci-layout://**", key: any.pub}
 banned_bases:
   - registry.local/base:1.0
+  - busybox
   - ` + dgst + `
 `
 	p, err := Parse("ops/weld.policy.yml", []byte(text))
@@ -26,20 +29,26 @@ banned_bases:
 	if p.Sign == nil || p.Sign.Key != "ops/keys/cosign.key" || p.Sign.Pos.Line != 1 {
 		t.Errorf("Sign = %+v, want ops/keys/cosign.key at line 1", p.Sign)
 	}
-	if len(p.SignedBases) != 2 {
+	if len(p.SignedBases) != 3 {
 		t.Fatalf("SignedBases = %+v, want 2", p.SignedBases)
 	}
 	if got := p.SignedBases[1].Keys; len(got) != 2 || got[0] != "ops/a.pub" || got[1] != "/etc/weld/b.pub" {
 		t.Errorf("SignedBases[1].Keys = %v", got)
 	}
+	abs, err := filepath.Abs("ops/images/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		base string
 		rule int
-	}{{"registry.local/base:2.0", 0}, {"oci-layout://ops/images/busybox", 1}, {"registry.local/other:1", -1}, {"alpine:3", -1}} {
+	}{{"registry.local/base:2.0", 0}, {"oci-layout://" + abs, 1}, {"oci-layout:///anywhere/x", 2}, {"registry.local/other:1", -1}, {"alpine:3", -1}} {
 		r, ok := p.SignedBaseRule(tc.base)
 		got := -1
-		if ok {
-			got = r.Pos.Line - 3
+		for i, sb := range p.SignedBases {
+			if ok && sb.Pos == r.Pos {
+				got = i
+			}
 		}
 		if got != tc.rule {
 			t.Errorf("SignedBaseRule(%q) = rule %d (%v), want %d", tc.base, got, ok, tc.rule)
@@ -62,6 +71,9 @@ banned_bases:
 		{"registry.local/base:1.1", "", false},
 		{"registry.local/other:1", dgst, true},
 		{"registry.local/other:1", "sha256:" + strings.Repeat("c", 64), false},
+		{"busybox", "", true},
+		{"docker.io/library/busybox:1.36", "", true},
+		{"busyboxy:1", "", false},
 	} {
 		if got := banned(tc.name, tc.digest); got != tc.want {
 			t.Errorf("banned(%q, %q) = %v, want %v", tc.name, tc.digest, got, tc.want)

@@ -82,7 +82,7 @@ func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	r.Edges = edges(p, r.Steps, in)
 	r.Status, r.Error = status(r.Steps, o.err)
 	r.Findings = append(slices.Clone(o.findings), stopFindings(o.err)...)
-	r.Gates = slices.Clone(o.gates)
+	r.Gates = append(stepGates(res), o.gates...)
 	r.times()
 	r.critical(p)
 	r.redact(o.redact)
@@ -111,7 +111,7 @@ func newStep(s *dag.Step, sr *builder.StepResult) Step {
 		Label: s.Label, Image: s.Name, Status: string(sr.Status), Error: sr.Error, Source: sr.Source,
 		Digest: sr.Digest, Outputs: slices.Clone(sr.Outputs), Seconds: time.Duration(sr.Duration).Seconds(),
 		Vertices: sr.Vertices, CachedVertices: sr.CachedVertices, Phases: []Phase{},
-		DependsOn: slices.Clone(s.DependsOn),
+		DependsOn: slices.Clone(s.DependsOn), Daemon: sr.Daemon,
 	}
 	if st.Outputs == nil {
 		st.Outputs = []string{}
@@ -133,6 +133,21 @@ func newStep(s *dag.Step, sr *builder.StepResult) Step {
 		st.SourceLine = dockerfileLine(s.Dockerfile, st.Source)
 	}
 	return st
+}
+
+// stepGates are the gates' results of res's steps, in build order.
+func stepGates(res *builder.Result) []GateResult {
+	if res == nil {
+		return nil
+	}
+	var out []GateResult
+	for _, s := range res.Steps {
+		for _, g := range s.Gates {
+			out = append(out, GateResult{Step: s.Label, Gate: g.Name, Source: g.Source, Passed: g.Passed,
+				Message: g.Message, Seconds: time.Duration(g.Duration).Seconds()})
+		}
+	}
+	return out
 }
 
 // edges are the dependencies among the steps in the report, in build

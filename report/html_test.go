@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/weld-build/weld/builder"
 )
@@ -48,7 +51,7 @@ func TestHTMLEscapesInput(t *testing.T) {
 			t.Errorf("the page holds %q unescaped: …%s…", bad, out[max(0, i-80):min(len(out), i+80)])
 		}
 	}
-	if !strings.Contains(out, `<tr class="gate">`) || !strings.Contains(out, `<tr class="finding">`) {
+	if !strings.Contains(out, `<tr class="gate"`) || !strings.Contains(out, `<tr class="finding">`) {
 		t.Error("the page lacks the gate's or the finding's row")
 	}
 	if n := strings.Count(out, "&lt;script&gt;"); n < 10 {
@@ -77,6 +80,40 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	for _, want := range []string{`id="critical-figure"`, `class="cp-mark"`, `data-step="b"`, `class="cp-link"`, `class="edge critical"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the page lacks %s", want)
+		}
+	}
+}
+
+// TestGatesAndDaemonFromResult: the steps' gate results and daemons in the
+// Result reach the JSON and the page: a gate row per gate, the daemon in
+// the step's row.
+func TestGatesAndDaemonFromResult(t *testing.T) {
+	p, res := chain(t)
+	res.Steps[0].Daemon = "unix://buildkitd.sock"
+	res.Steps[0].Gates = []builder.GateResult{
+		{Name: "trivy image {{oci_dir}}", Source: "weld.policy.yml:3:5", Passed: true, Duration: builder.Duration(1500 * time.Millisecond)},
+	}
+	res.Steps[1].Gates = []builder.GateResult{{Name: "grype", Passed: false, Message: "gate grype refused image img-b (exit status 1): CVE-1"}}
+	r := Build(p, res)
+	want := []GateResult{
+		{Step: "a", Gate: "trivy image {{oci_dir}}", Source: "weld.policy.yml:3:5", Passed: true, Seconds: 1.5},
+		{Step: "b", Gate: "grype", Message: "gate grype refused image img-b (exit status 1): CVE-1"},
+	}
+	if diff := cmp.Diff(want, r.Gates); diff != "" {
+		t.Errorf("Build().Gates (-want +got):\n%s", diff)
+	}
+	if r.Steps[0].Daemon != "unix://buildkitd.sock" || r.Steps[1].Daemon != "" {
+		t.Errorf("daemons %q %q, want unix://buildkitd.sock and none", r.Steps[0].Daemon, r.Steps[1].Daemon)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, w := range []string{`<tr class="gate" data-step="a" data-passed="true">`, `<tr class="gate" data-step="b" data-passed="false">`,
+		`<td class="mono daemon">unix://buildkitd.sock</td>`, "1.50 s", "CVE-1"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the page lacks %s", w)
 		}
 	}
 }

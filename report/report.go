@@ -153,6 +153,8 @@ type GateResult struct {
 	Passed bool `json:"passed"`
 	// Message is what the gate said when it refused.
 	Message string `json:"message,omitempty"`
+	// Seconds is how long it ran.
+	Seconds float64 `json:"seconds"`
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -28,6 +28,7 @@ start=$SECONDS
 
 need go
 need buildkitd "scripts/install-buildkit.sh builds it"
+need cosign "scripts/install-cosign.sh builds it (the signing tests verify with the real cosign)"
 need runc "apt-get install runc"
 need docker-registry "apt-get install docker-registry"
 need dockerd "apt-get install docker.io"

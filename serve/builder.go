@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,6 +37,9 @@ type BuilderConfig struct {
 	Secrets SecretMap
 	// Options are added to every build (after the ones above).
 	Options []builder.Option
+	// StateDir is the server's state folder: like every server path
+	// above, no record, event or report names it (scrub.go).
+	StateDir string
 }
 
 // builderRunner runs builds with builder.New(...).Run, as weld build does.
@@ -97,6 +101,10 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 				ErrBadUpload, relPos(job, rp.Pos.String()), rp.From)
 		}
 	}
+	if project.Sign != nil || len(project.SignedBases) > 0 { // key files on this server
+		return fmt.Errorf("%w: %s: a project's policy may not name key files (sign, require_signed_bases): they would be read on the server; ask the operator to set them in the server's policy",
+			ErrBadUpload, relPos(job, project.File))
+	}
 	// Always under an operator's policy, if only the empty one: alone, a
 	// project's file could add gates, shell commands run on this host.
 	op := r.cfg.Policy
@@ -117,27 +125,54 @@ func relPos(job *Job, s string) string {
 	return strings.ReplaceAll(s, job.Dir+string(filepath.Separator), "")
 }
 
+// scrubber hides the server's paths from what job's tenant sees: the
+// build's own folder shows as the upload's root, the others as
+// placeholders.
+func (r *builderRunner) scrubber(job *Job) *scrubber {
+	paths := []pathName{{job.Dir, ""}, {r.cfg.StateDir, "[state]"}}
+	for _, o := range r.cfg.Outputs {
+		paths = append(paths, pathName{o.Dest, "[output]"})
+	}
+	for _, img := range r.cfg.Images {
+		paths = append(paths, pathName{img.Layout, "[image]"})
+	}
+	for _, m := range r.cfg.Secrets {
+		for _, s := range m {
+			paths = append(paths, pathName{s.Src, "[secret]"})
+		}
+	}
+	if r.cfg.Policy != nil {
+		paths = append(paths, pathName{r.cfg.Policy.File, "[policy]"})
+	}
+	return newScrubber(paths...)
+}
+
 // Run builds the job and returns its metadata and report.
 func (r *builderRunner) Run(ctx context.Context, job *Job, emit Emitter) Outcome {
 	pr, ok := job.Prepared.(*prepared)
 	if !ok {
 		return Outcome{Err: fmt.Errorf("build %s was not checked", job.ID)}
 	}
-	opts, err := r.options(job, pr, emit)
+	sc := r.scrubber(job)
+	pe := newProgressEmitter(func(typ string, data any) { emit(typ, sc.json(data)) })
+	opts, err := r.options(job, pr, pe)
 	if err != nil {
-		return Outcome{Err: err}
+		return Outcome{Err: sc.err(err)}
 	}
 	c := builder.ConnectLazily(r.cfg.Connect)
 	defer c.Close()
 	bld, err := builder.New(c, opts...)
 	if err != nil {
-		return Outcome{Err: err}
+		return Outcome{Err: sc.err(err)}
 	}
 	res, runErr := bld.Run(ctx, pr.plan, job.Steps...)
-	out := Outcome{Err: runErr}
-	out.Metadata = metadata(res)
+	out := Outcome{Err: sc.err(runErr)}
+	if meta := metadata(res); meta != nil {
+		out.Metadata = json.RawMessage(sc.String(string(meta)))
+	}
 	var buf bytes.Buffer
-	rep := report.Build(pr.plan, res, report.WithError(runErr), report.WithSelection(job.Steps...))
+	rep := report.Build(pr.plan, res, report.WithError(runErr), report.WithSelection(job.Steps...),
+		report.WithFindings(pe.findings()...), report.WithRedactor(sc.String))
 	if err := rep.WriteHTML(&buf); err == nil {
 		out.Report = buf.Bytes()
 	}
@@ -145,7 +180,7 @@ func (r *builderRunner) Run(ctx context.Context, job *Job, emit Emitter) Outcome
 }
 
 // options are the server's options for this job's build.
-func (r *builderRunner) options(job *Job, pr *prepared, emit Emitter) ([]builder.Option, error) {
+func (r *builderRunner) options(job *Job, pr *prepared, pe *progressEmitter) ([]builder.Option, error) {
 	outs := slices.Clone(r.cfg.Outputs)
 	for i, o := range outs {
 		if o.Type != builder.OutputOCI {
@@ -157,7 +192,6 @@ func (r *builderRunner) options(job *Job, pr *prepared, emit Emitter) ([]builder
 		}
 		outs[i].Dest = filepath.Join(dir, job.ID)
 	}
-	pe := newProgressEmitter(emit)
 	return append([]builder.Option{
 		builder.WithPolicy(pr.pol),
 		builder.WithImages(r.cfg.Images),

@@ -128,3 +128,17 @@ func writeTestFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestProjectPolicyCannotNameServerKeys(t *testing.T) {
+	for _, pol := range []string{"sign: {key: /etc/weld/operator.key}\n", "require_signed_bases:\n  - {pattern: '**', key: /etc/weld/x.pub}\n"} {
+		dir := t.TempDir()
+		writeTestFile(t, filepath.Join(dir, "build.yml"), "build:\n  version: 2016-03-14\n  steps:\n    a:\n      dockerfile: Dockerfile\n")
+		writeTestFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox\n")
+		writeTestFile(t, filepath.Join(dir, "weld.policy.yml"), pol)
+		job := &Job{ID: "x", Tenant: "a", Dir: dir, File: "build.yml"}
+		err := NewBuilderRunner(BuilderConfig{}).Check(context.Background(), job)
+		if !errors.Is(err, ErrBadUpload) || !strings.Contains(err.Error(), "may not name key files") || strings.Contains(err.Error(), dir) {
+			t.Errorf("Check(%q) = %v, want a refusal of the key files, without the server's folder", pol, err)
+		}
+	}
+}

@@ -1,19 +1,26 @@
 package serve
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/report"
 )
 
 // progressEmitter turns the library's events and BuildKit status updates
 // (already redacted by the library) into the stream's events. The library
 // calls the progress sink one call at a time.
 type progressEmitter struct {
-	emit    Emitter
+	emit Emitter
+	// mu guards warnings: the run's warnings, for the report.
+	mu       sync.Mutex
+	warnings []report.Finding
+
 	names   map[digest.Digest]string
 	started map[digest.Digest]bool
 	ended   map[digest.Digest]bool
@@ -31,14 +38,29 @@ type stepEvent struct {
 	Type    string    `json:"type"`
 	Message string    `json:"message,omitempty"`
 	Error   string    `json:"error,omitempty"`
+	// Rule and Source are a warning's check and Dockerfile FILE:LINE.
+	Rule   string `json:"rule,omitempty"`
+	Source string `json:"source,omitempty"`
 }
 
 func (p *progressEmitter) event(e builder.Event) {
-	se := stepEvent{Time: e.Time, Step: e.Step, Type: string(e.Type), Message: e.Message}
+	se := stepEvent{Time: e.Time, Step: e.Step, Type: string(e.Type), Message: e.Message, Rule: e.Rule, Source: e.Source}
 	if e.Err != nil {
 		se.Error = e.Err.Error()
 	}
+	if e.Type == builder.EventWarning {
+		p.mu.Lock()
+		p.warnings = append(p.warnings, report.Finding{Severity: "warning", Rule: e.Rule, Step: e.Step, Source: e.Source, Message: e.Message})
+		p.mu.Unlock()
+	}
 	p.emit(EventStep, se)
+}
+
+// findings are the run's warnings so far.
+func (p *progressEmitter) findings() []report.Finding {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.warnings)
 }
 
 // vertexEvent is a vertex that started or completed.

@@ -54,7 +54,7 @@ func (s *Server) finish(b *build, out Outcome, st Status) {
 	rec := b.update(func(r *Record) {
 		r.Status, r.Finished, r.Result = st, now(), out.Metadata
 		if out.Err != nil {
-			r.Error = out.Err.Error()
+			r.Error = s.scrub.String(out.Err.Error())
 		}
 	})
 	s.save(b, rec)

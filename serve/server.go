@@ -42,6 +42,7 @@ type Config struct {
 // Server is weld's build service; see Handler for its API.
 type Server struct {
 	cfg   Config
+	scrub *scrubber // the state folder, in what the server says itself
 	st    store
 	slots chan struct{}
 	base  context.Context
@@ -80,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.UploadTimeout <= 0 {
 		cfg.UploadTimeout = 5 * time.Minute
 	}
-	s := &Server{cfg: cfg, st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
+	s := &Server{cfg: cfg, scrub: newScrubber(pathName{cfg.StateDir, "[state]"}), st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the state folder: %w", err)
 	}
@@ -156,7 +157,7 @@ func (s *Server) start(job *Job, rec Record) error {
 
 // emit adds an event to b and its log on disk.
 func (s *Server) emit(b *build, typ string, data any) {
-	b.add(typ, data, func(e Event) { _ = s.st.appendEvent(b.rec.ID, e) })
+	b.add(typ, s.scrub.json(data), func(e Event) { _ = s.st.appendEvent(b.rec.ID, e) })
 }
 
 // writeRecord saves b's record; a failure is logged in the stream.

@@ -232,3 +232,19 @@ func TestImageRoundTrip(t *testing.T) {
 		t.Errorf("Tag = %s", Tag(imageDigest))
 	}
 }
+
+func TestReadBlobBounds(t *testing.T) {
+	big := ocispecs.Descriptor{Digest: digest.FromString("x"), Size: 2 << 20}
+	called := false
+	fetch := func(ocispecs.Descriptor) ([]byte, error) { called = true; return nil, nil }
+	if _, err := ReadBlob(big, fetch); err == nil || called {
+		t.Errorf("ReadBlob(2 MiB) = %v (fetched: %v), want a refusal before fetching", err, called)
+	}
+	if _, err := ReadBlob(ocispecs.Descriptor{Digest: "sha256:zz", Size: 1}, fetch); err == nil || called {
+		t.Errorf("ReadBlob(bad digest) = %v, want a refusal before fetching", err)
+	}
+	short := ocispecs.Descriptor{Digest: digest.FromString("abc"), Size: 3}
+	if _, err := ReadBlob(short, func(ocispecs.Descriptor) ([]byte, error) { return []byte("abcd"), nil }); err == nil {
+		t.Error("ReadBlob accepted a blob longer than its descriptor")
+	}
+}

@@ -78,7 +78,13 @@ func (ro *reportOptions) event(e builder.Event) {
 	}
 	ro.mu.Lock()
 	defer ro.mu.Unlock()
-	ro.warnings = append(ro.warnings, report.Finding{Severity: string(policy.SeverityWarning), Step: e.Step, Message: e.Message})
+	ro.warnings = append(ro.warnings, warningFinding(e))
+}
+
+// warningFinding is a warning event as a finding of the report, its rule
+// and Dockerfile position as fields of their own.
+func warningFinding(e builder.Event) report.Finding {
+	return report.Finding{Severity: string(policy.SeverityWarning), Rule: e.Rule, Step: e.Step, Source: e.Source, Message: e.Message}
 }
 
 // write writes --report for the run that ended with res and runErr (res

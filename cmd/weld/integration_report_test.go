@@ -145,6 +145,20 @@ func TestReportOfAFailure(t *testing.T) {
 	if strings.Contains(dom, "<script") {
 		t.Error("the DOM holds a script element from the build's output")
 	}
+	// The JSON report: each warning's rule and Dockerfile position are
+	// fields of their own.
+	w = e.command(dir, e.host, "--secret", "id=tok,src=tok.txt", "--keep-going", "--report", "report.json")
+	w.expect(t, w.run(t, 3*time.Minute), 1)
+	r := readReport(t, filepath.Join(dir, "report.json"))
+	found := false
+	for _, f := range r.Findings {
+		if f.Rule == "UnpinnedBase" && f.Severity == "warning" && regexp.MustCompile(`^Dockerfile\.(fine|breaks):1(:\d+)?$`).MatchString(f.Source) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the JSON report's findings %+v lack the UnpinnedBase warning with its rule and Dockerfile:1 as fields", r.Findings)
+	}
 }
 
 // TestReportOfAnInterruptedBuild: SIGINT during a long RUN: weld exits 130

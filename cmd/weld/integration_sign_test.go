@@ -14,6 +14,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -223,5 +224,173 @@ func TestSignOCIOutputReferrer(t *testing.T) {
 	}
 	if code, out := cosign(t, dir, "", "verify", "--key", "plain.pub", "--insecure-ignore-tlog=true", "--local-image", filepath.Join(dir, "out", "app")); code != 0 {
 		t.Errorf("cosign verify --local-image exited %d, want 0:\n%s", code, out)
+	}
+}
+
+// weldVerify runs weld verify ARGS… in dir and returns its exit code,
+// stdout and stderr.
+func (e cliEnv) weldVerify(t *testing.T, dir string, extraEnv []string, args ...string) (int, string, string) {
+	t.Helper()
+	w := &weld{cmd: exec.Command(e.bin, append([]string{"verify"}, args...)...)}
+	w.cmd.Dir = dir
+	w.cmd.Env = append(append(os.Environ(), extraEnv...), "HOME="+dir)
+	var out bytes.Buffer
+	w.cmd.Stdout, w.cmd.Stderr = &out, &w.stderr
+	code := w.run(t, time.Minute)
+	return code, out.String(), w.stderr.String()
+}
+
+// TestVerifyImages: weld verify says a signed weld image is safe (exit 0)
+// in a registry and in an OCI layout; an unsigned one, one signed by
+// another key, one whose base is banned, one not built by weld and a
+// loaded image whose signature cannot be found are not (exit 1, with the
+// reason); bad usage exits 2.
+func TestVerifyImages(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	repo := e.registry + "/weld-it/verify-" + n[:12]
+	dir := signProject(t, repo+":signed", n)
+	cosignKeyPair(t, dir, "cosign", "pw")
+	cosignKeyPair(t, dir, "other", "pw")
+	w := e.command(dir, e.host, "--push", "-o", "oci:out", "--sign-key", "cosign.key")
+	w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	unsigned := signProject(t, repo+":unsigned", n+"-u")
+	w = e.command(unsigned, e.host, "--push")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	writeFile(t, filepath.Join(dir, "banned.yml"), "banned_bases:\n  - busybox\n")
+	writeFile(t, filepath.Join(dir, "other-ban.yml"), "banned_bases:\n  - registry.example/base:1\n")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"signed in the registry", []string{"--key", "cosign.pub", "--policy", "other-ban.yml", repo + ":signed"}, 0, "signed with cosign.pub"},
+		{"signed in the OCI layout", []string{"--key", "cosign.pub", "oci-layout://out/app"}, 0, "built by weld"},
+		{"either key", []string{"--key", "other.pub", "--key", "cosign.pub", repo + ":signed"}, 0, "safe"},
+		{"unsigned", []string{"--key", "cosign.pub", repo + ":unsigned"}, 1, "NOT SAFE: signature: not signed"},
+		{"wrong key", []string{"--key", "other.pub", repo + ":signed"}, 1, "NOT SAFE: signature"},
+		{"banned base", []string{"--key", "cosign.pub", "--policy", "banned.yml", repo + ":signed"}, 1, "banned by banned.yml:2:5"},
+		{"one bad of two", []string{"--key", "cosign.pub", repo + ":signed", repo + ":unsigned"}, 1, repo + ":unsigned: NOT SAFE"},
+		{"not weld's", []string{oci("busybox", e)}, 1, "not built by weld: no label dev.weld.step"},
+		{"missing", []string{repo + ":nope"}, 1, "NOT SAFE: read"},
+		{"bad format", []string{"--format", "xml", repo + ":signed"}, 2, ""},
+		{"bad scheme", []string{"http://" + repo}, 2, ""},
+		{"no image", nil, 2, ""},
+		{"bad key file", []string{"--key", "cosign.key", repo + ":signed"}, 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := e.weldVerify(t, dir, nil, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("weld verify %s exited %d, want %d with %q; stdout:\n%s\nstderr:\n%s", strings.Join(tc.args, " "), code, tc.code, tc.want, out, stderr)
+			}
+		})
+	}
+	// An image in the docker engine: its labels are read there; an image
+	// the engine only loaded has no registry digest to find a signature by.
+	loaded := "weld-it/verify-" + n[:12] + ":loaded"
+	ld := signProject(t, loaded, n+"-l")
+	w = e.command(ld, e.host, "--load").withDockerHost(e.dockerHost)
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	env := []string{"DOCKER_HOST=" + e.dockerHost}
+	if code, out, stderr := e.weldVerify(t, dir, env, "--policy", "other-ban.yml", "docker-daemon:"+loaded); code != 0 || !strings.Contains(out, "docker engine") {
+		t.Errorf("weld verify docker-daemon:%s exited %d, want 0 (labels read from the engine):\n%s%s", loaded, code, out, stderr)
+	}
+	if code, out, _ := e.weldVerify(t, dir, env, "--key", "cosign.pub", "docker-daemon:"+loaded); code != 1 || !strings.Contains(out, "no registry digest") {
+		t.Errorf("weld verify --key docker-daemon:%s exited %d, want 1 (no signature to find):\n%s", loaded, code, out)
+	}
+
+	code, out, _ := e.weldVerify(t, dir, nil, "--format", "json", "--key", "cosign.pub", "--policy", "banned.yml", repo+":signed")
+	var got struct {
+		Images []struct {
+			Safe   bool   `json:"safe"`
+			Digest string `json:"digest"`
+			Checks []struct {
+				Name string `json:"name"`
+				OK   bool   `json:"ok"`
+			} `json:"checks"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 1 || len(got.Images) != 1 || got.Images[0].Safe {
+		t.Fatalf("weld verify --format json = %d, %v, %s; want exit 1 and one unsafe image", code, err, out)
+	}
+	if c := got.Images[0].Checks; len(c) != 4 || !c[1].OK || c[3].Name != "base" || c[3].OK {
+		t.Errorf("checks = %+v, want read, signature ok, labels, base failed", c)
+	}
+}
+
+// oci is the oci-layout:// form of a test base image.
+func oci(name string, e pubEnv) string { return "oci-layout://" + filepath.Join(e.images, name) }
+
+// TestSignedBases: require_signed_bases refuses an unsigned base and one
+// signed with another key, before any daemon is contacted (exit 1, naming
+// the Dockerfile line, the base and the rule); a base signed with the
+// rule's key builds, from an OCI layout (its referrer) and from the
+// registry (cosign's .sig tag), the latter from exactly the digest that
+// was verified.
+func TestSignedBases(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	baseRef := e.registry + "/weld-it/signedbase-" + n[:12] + ":v1"
+	unsignedRef := e.registry + "/weld-it/unsignedbase-" + n[:12] + ":v1"
+	basedir := signProject(t, baseRef, n)
+	ed25519KeyPair(t, basedir, "base")
+	ed25519KeyPair(t, basedir, "other")
+	w := e.command(basedir, e.host, "--push", "-o", "oci:out", "--sign-key", "base.key", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	baseDigest := readMetadata(t, filepath.Join(basedir, "m.json"))["app"].Digest
+	w = e.command(signProject(t, unsignedRef, n+"-u"), e.host, "--push")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	layout := filepath.Join(basedir, "out", "app")
+
+	project := func(from, rules string, extra ...string) (*weld, string) {
+		dir := writeProject(t, map[string]string{
+			"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    app:
+      name: weld-it/onsigned:` + n[:8] + `
+      dockerfile: Dockerfile
+`,
+			"Dockerfile":      "FROM " + from + "\nRUN echo " + n + " > /child\n",
+			"weld.policy.yml": "require_signed_bases:\n" + rules,
+		})
+		for _, k := range []string{"base.pub", "other.pub"} {
+			data, err := os.ReadFile(filepath.Join(basedir, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, k), string(data))
+		}
+		return e.command(dir, e.host, append([]string{"-o", "oci:out", "--metadata-file", "m.json"}, extra...)...), dir
+	}
+	refused := func(name string, w *weld, want ...string) {
+		t.Helper()
+		w.cmd.Env = append(w.cmd.Env, "BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock")
+		w.expect(t, w.run(t, time.Minute), 1, want...)
+		if strings.Contains(w.stderr.String(), "nonexistent") || strings.Contains(w.stderr.String(), "RUN echo") {
+			t.Errorf("%s: weld contacted the daemon or ran a step before refusing the base:\n%s", name, w.stderr.String())
+		}
+	}
+
+	// Unsigned: the offline busybox layout, and an unsigned registry image.
+	w, _ = project("busybox", "  - {pattern: busybox, key: base.pub}\n")
+	refused("unsigned layout", w, "Dockerfile:1: step app: base busybox (built from oci-layout://"+filepath.Join(e.images, "busybox")+") is refused by weld.policy.yml:2:5 (require_signed_bases: busybox): ", "the image has no signature")
+	w, _ = project(unsignedRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	refused("unsigned registry base", w, "Dockerfile:1: step app: base "+unsignedRef+" is refused by weld.policy.yml:2:5", "no signature")
+	// Signed, with another key.
+	w, _ = project("mybase", "  - {pattern: \"oci-layout://**\", key: other.pub}\n", "--image", "mybase=oci-layout://"+layout)
+	refused("wrong key", w, "base mybase (built from oci-layout://"+layout+")", "for key other.pub")
+
+	// Signed with the rule's key (one of two): it builds.
+	w, dir := project("mybase", "  - {pattern: \"oci-layout://**\", keys: [other.pub, base.pub]}\n", "--image", "mybase=oci-layout://"+layout)
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	w, dir = project(baseRef, "  - {pattern: \""+e.registry+"/**\", key: base.pub}\n")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	code, out, _ := e.weldVerify(t, dir, nil, "oci-layout://out/app")
+	if code != 0 || !strings.Contains(out, "base "+baseRef+"@"+baseDigest) {
+		t.Errorf("the child of the registry base does not record the verified digest %s as its base (exit %d):\n%s", baseDigest, code, out)
 	}
 }

@@ -134,7 +134,7 @@ func (so *serveOptions) config() (serve.Config, error) {
 
 // builderConfig maps the build flags to what every build gets.
 func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
-	bc := serve.BuilderConfig{Connect: so.connect}
+	bc := serve.BuilderConfig{Connect: so.connect, StateDir: so.state}
 	bo := &buildOptions{images: so.images}
 	var err error
 	if bc.Images, err = bo.imageFlags(); err != nil {
