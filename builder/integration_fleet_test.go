@@ -4,10 +4,8 @@ package builder_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,71 +17,29 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/internal/itest"
 )
 
-// fleetDaemon is one buildkitd a fleet test started for itself: its
-// folder, address and name as results show it (builder.Pool.Names).
-type fleetDaemon struct{ dir, addr, name string }
+// fleetDaemon is one buildkitd a fleet test started for itself, with its
+// name as results show it (builder.Pool.Names).
+type fleetDaemon struct {
+	itest.Buildkitd
+	name string
+}
 
-// startFleet starts n buildkitds with scripts/buildkitd.sh, each limited to
-// one step at a time (max-parallelism = 1, standing for one machine each)
-// and allowed plain HTTP to the test registry ($WELD_TEST_REGISTRY), the
-// staging registry of the pool; they stop when the test ends.
+// startFleet starts n buildkitds of one step at a time each
+// (itest.StartBuildkitds), allowed plain HTTP to the test registry
+// ($WELD_TEST_REGISTRY), which is the pool's staging registry.
 func startFleet(t *testing.T, n int) (daemons []fleetDaemon, staging string) {
 	t.Helper()
 	reg := os.Getenv("WELD_TEST_REGISTRY")
 	if reg == "" {
 		t.Fatal("the fleet tests need WELD_TEST_REGISTRY (a loopback registry for staging: scripts/registry.sh start DIR); run scripts/test.sh")
 	}
-	script, err := filepath.Abs("../scripts/buildkitd.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.MkdirTemp("", "wf") // short: a unix socket path has 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	daemons = make([]fleetDaemon, n)
-	for i := range n {
-		dir := filepath.Join(root, "bk"+strconv.Itoa(i+1))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		conf := filepath.Join(dir, "buildkitd.toml")
-		toml := fmt.Sprintf("[worker.oci]\n  max-parallelism = 1\n[registry.%q]\n  http = true\n", reg)
-		if err := os.WriteFile(conf, []byte(toml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = exec.Command(script, "stop", dir).Run() })
-		wg.Go(func() {
-			out, err := exec.Command(script, "start", dir, "--config", conf).Output()
-			if err != nil { // once more: a start-up under a loaded machine can fail
-				_ = exec.Command(script, "stop", dir).Run()
-				out, err = exec.Command(script, "start", dir, "--config", conf).Output()
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					err = fmt.Errorf("%w: %s", err, ee.Stderr)
-				}
-				errs[i] = err
-			}
-			daemons[i] = fleetDaemon{dir: dir, addr: strings.TrimSpace(string(out))}
-		})
-	}
-	wg.Wait()
-	t.Cleanup(func() { os.RemoveAll(root) })
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("starting the fleet's buildkitds with %s (needs root, buildkitd and runc: scripts/setup.sh): %v", script, err)
-	}
 	var members []builder.PoolMember
-	for _, d := range daemons {
-		members = append(members, builder.PoolMember{Connect: builder.ConnectOptions{Addr: d.addr}})
+	for _, d := range itest.StartBuildkitds(t, "..", n, reg) {
+		daemons = append(daemons, fleetDaemon{Buildkitd: d})
+		members = append(members, builder.PoolMember{Connect: builder.ConnectOptions{Addr: d.Addr}})
 	}
 	pool, err := builder.NewPool(members...)
 	if err != nil {
@@ -101,7 +57,7 @@ func (e itEnv) runPool(t *testing.T, ctx context.Context, dir string, daemons []
 	t.Helper()
 	var members []builder.PoolMember
 	for _, d := range daemons {
-		members = append(members, builder.PoolMember{Connect: builder.ConnectOptions{Addr: d.addr}, Capacity: 1})
+		members = append(members, builder.PoolMember{Connect: builder.ConnectOptions{Addr: d.Addr}, Capacity: 1})
 	}
 	pool, err := builder.NewPool(members...)
 	if err != nil {
@@ -156,7 +112,7 @@ func TestFleetSpreadsIndependentSteps(t *testing.T) {
 	per := perDaemon(t, b.res)
 	for _, d := range daemons {
 		if got := per[d.name]; len(got) != 2 {
-			t.Errorf("daemon %s ran %v, want two steps on each of the three daemons (all: %v)", d.addr, got, per)
+			t.Errorf("daemon %s ran %v, want two steps on each of the three daemons (all: %v)", d.Addr, got, per)
 		}
 	}
 	for i := range 6 {
@@ -301,7 +257,7 @@ func TestFleetSurvivesALostDaemon(t *testing.T) {
 	b.mustPass(t)
 	for _, s := range b.res.Steps {
 		if s.Daemon == victim.name {
-			t.Errorf("step %s: the result names the killed daemon %s", s.Label, victim.addr)
+			t.Errorf("step %s: the result names the killed daemon %s", s.Label, victim.Addr)
 		}
 	}
 	for i := range 6 {
@@ -323,12 +279,7 @@ func killDaemonRunning(t *testing.T, daemons []fleetDaemon, marker string) fleet
 	t.Helper()
 	pids := map[int]fleetDaemon{}
 	for _, d := range daemons {
-		dt, err := os.ReadFile(filepath.Join(d.dir, "buildkitd.pid"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(dt)))
-		pids[pid] = d
+		pids[d.Pid(t)] = d
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -339,7 +290,7 @@ func killDaemonRunning(t *testing.T, daemons []fleetDaemon, marker string) fleet
 					if err := syscall.Kill(anc, syscall.SIGKILL); err != nil {
 						t.Fatal(err)
 					}
-					t.Logf("killed buildkitd %d at %s", anc, d.addr)
+					t.Logf("killed buildkitd %d at %s", anc, d.Addr)
 					return d
 				}
 			}
