@@ -2,6 +2,7 @@ package poolfile
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -62,5 +63,21 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse(%q) = %v, want it to wrap ErrInvalid", tc.data, err)
 			}
 		})
+	}
+}
+
+// TestDeployExample: the builders file deploy/kubernetes/ shows parses.
+func TestDeployExample(t *testing.T) {
+	name := "../../deploy/kubernetes/builders.yml"
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].TLS == nil || got[0].Capacity != 4 {
+		t.Errorf("Parse(%s) = %+v, want three daemons of capacity 4 with TLS", name, got)
 	}
 }
