@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/util/attestation"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/dag"
 )
 
 // dockerExporter loads the staged image into a Docker engine: a
@@ -27,7 +31,11 @@ var _ Exporter = (*dockerExporter)(nil)
 // Publish implements Exporter.
 func (e *dockerExporter) Publish(ctx context.Context, img *stagedImage) ([]string, error) {
 	name := img.step.Name
-	err := img.tr.wrap(ctx, "loading "+name+" into docker", func(*vertex) error { return e.load(ctx, img) })
+	what := "loading " + name + " into docker"
+	if len(img.step.Platforms) > 0 { // docker load takes one image: the host's platform
+		what = fmt.Sprintf("loading %s into docker: %s, this machine's platform, of %s", name, dag.HostPlatform(), strings.Join(img.step.Platforms, ", "))
+	}
+	err := img.tr.wrap(ctx, what, func(*vertex) error { return e.load(ctx, img) })
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +120,32 @@ func imageManifest(img *stagedImage) (ocispecs.Manifest, error) {
 				images = append(images, m)
 			}
 		}
-		if len(images) != 1 {
-			return ocispecs.Manifest{}, fmt.Errorf("the staged image of step %q has %d image manifests, want 1", img.step.Label, len(images))
+		if d, err = hostImage(img.step, images); err != nil {
+			return ocispecs.Manifest{}, err
 		}
-		d = images[0]
 	}
 	var m ocispecs.Manifest
 	err = readBlob(img.dir, d, &m)
 	return m, err
+}
+
+// hostImage is the one image of images, or of a multi-platform step the
+// one for this machine's platform.
+func hostImage(s *dag.Step, images []ocispecs.Descriptor) (ocispecs.Descriptor, error) {
+	if len(images) == 1 {
+		return images[0], nil
+	}
+	if len(s.Platforms) > 0 {
+		host := platforms.Only(platforms.DefaultSpec())
+		for _, m := range images {
+			if m.Platform != nil && host.Match(*m.Platform) {
+				return m, nil
+			}
+		}
+		return ocispecs.Descriptor{}, fmt.Errorf("step %q builds no image for %s, this machine's platform, to load into docker (it builds %s)",
+			s.Label, dag.HostPlatform(), strings.Join(s.Platforms, ", "))
+	}
+	return ocispecs.Descriptor{}, fmt.Errorf("the staged image of step %q has %d image manifests, want 1", s.Label, len(images))
 }
 
 func isIndex(mediaType string) bool {

@@ -63,13 +63,15 @@ func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
 	for _, d := range live {
 		f.limits = append(f.limits, sched.NewLimiter(d.capacity))
 	}
-	selected := map[string]bool{}
+	selected := map[string]*dag.Step{}
 	for _, s := range steps {
-		selected[s.Label] = true
+		selected[s.Label] = s
 	}
 	for _, s := range steps {
 		for _, d := range s.DependsOn {
-			if selected[d] && f.staging != "" && f.placed(d) != f.placed(s.Label) {
+			// A multi-platform result is not handed over (yet): its dependent
+			// solves it on its own daemon.
+			if dep := selected[d]; dep != nil && f.staging != "" && f.placed(d) != f.placed(s.Label) && len(dep.Platforms) == 0 {
 				f.handing[d] = true
 			}
 		}

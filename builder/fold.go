@@ -67,6 +67,8 @@ func (r *runConfig) foldable(s *dag.Step) bool {
 		return false
 	case len(r.opts.cacheTo) > 0:
 		return false
+	case len(s.Platforms) > 0: // its host would evaluate one platform of it
+		return false
 	}
 	return len(r.dependents(s.Label)) > 0
 }

@@ -183,8 +183,8 @@ func TestFleetHandoverMatchesOneDaemon(t *testing.T) {
 	if !crossed("compile", "app1", "app2", "app3") {
 		t.Errorf("every app ran on compile's daemon (%v): no artifact was handed over", on)
 	}
-	if !crossed("base", "mid1", "mid2") {
-		t.Errorf("every mid ran on base's daemon (%v): no FROM <step> was handed over", on)
+	if !crossed("base", "mid1", "mid2") && !crossed("mid2", "top") {
+		t.Errorf("every FROM <step> ran on its parent's daemon (%v): none was handed over", on)
 	}
 	if !strings.Contains(pool.progress.text(), "handing over to the staging registry "+staging+"@sha256:") {
 		t.Errorf("the progress shows no handover to %s", staging)

@@ -147,7 +147,8 @@ func TestSBOMOSPackages(t *testing.T) {
 
 // TestSBOMLeakScanned: a secret that lands in the SBOM (as a file name in
 // a layer) is caught in the attestation too, so the SBOM is scanned like
-// every attestation; without the SBOM only the layer is named.
+// every attestation, also when the image is checked inside its session
+// (--cache-to); without the SBOM only the layer is named.
 func TestSBOMLeakScanned(t *testing.T) {
 	e := testEnv(t)
 	token := "sbomleak" + nonce(t)[:12]
@@ -156,15 +157,25 @@ func TestSBOMLeakScanned(t *testing.T) {
 		"Dockerfile": "FROM busybox\nRUN --mount=type=secret,id=tok touch \"/f-$(cat /run/secrets/tok)\"\n",
 		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-it/sbomleak\n      dockerfile: Dockerfile\n      secrets:\n        tok: {type: file, value: tok}\n",
 	})
-	for _, on := range []bool{true, false} {
+	for _, tc := range []struct {
+		on, cacheTo bool
+	}{{true, false}, {false, false}, {true, true}} {
+		on := tc.on
 		out := filepath.Join(t.TempDir(), "out")
-		b := e.runBuild(t, ctxTimeout(t, 3*time.Minute), dir, builder.WithSBOM(on),
-			builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}))
+		opts := []builder.Option{builder.WithSBOM(on), builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out})}
+		if tc.cacheTo { // the image is then checked inside its session, before its cache goes out
+			to, err := builder.ParseCache("type=local,dest=" + filepath.Join(t.TempDir(), "cache"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts = append(opts, builder.WithCacheTo(to))
+		}
+		b := e.runBuild(t, ctxTimeout(t, 3*time.Minute), dir, opts...)
 		if b.err == nil || !strings.Contains(b.err.Error(), "layer sha256:") {
-			t.Fatalf("WithSBOM(%v): Run = %v, want the leak in the layer refused", on, b.err)
+			t.Fatalf("WithSBOM(%v), cache-to %v: Run = %v, want the leak in the layer refused", on, tc.cacheTo, b.err)
 		}
 		if got := strings.Contains(b.err.Error(), "attestation sha256:"); got != on {
-			t.Errorf("WithSBOM(%v): the error names an attestation: %v, want %v: %v", on, got, on, b.err)
+			t.Errorf("WithSBOM(%v), cache-to %v: the error names an attestation: %v, want %v: %v", on, tc.cacheTo, got, on, b.err)
 		}
 		if strings.Contains(b.err.Error(), token) {
 			t.Errorf("the error holds the secret: %v", b.err)

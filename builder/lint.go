@@ -106,7 +106,7 @@ func (r *run) lintStep(ctx context.Context, s *dag.Step) (*lint.LintResults, err
 	var out lint.LintResults
 	err = tr.helperBuild(ctx, r.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr}
-		req, err := ss.request(ctx, s)
+		req, err := ss.request(ctx, s, "")
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,8 @@ type outcome struct {
 	gates []GateResult
 	// daemon is the redacted address of the daemon it ran on.
 	daemon string
+	// platforms are the manifests of a multi-platform step's index.
+	platforms []PlatformImage
 }
 
 // failed is the outcome of a step that stopped with err.
@@ -66,4 +68,5 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 	if o.daemon != "" {
 		res.Daemon = o.daemon
 	}
+	res.Platforms = o.platforms
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/weld-build/weld/dag"
@@ -30,7 +29,7 @@ var ErrGateFailed = errors.New("not published")
 // layout through a helper session, and checked there (checks.go). Every
 // other published image is exported once by its own session and checked
 // in staging instead (publish.go).
-func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
+func (ss *stepSession) prepublish(ctx context.Context, svs []*solved) error {
 	s := ss.step
 	if !ss.checksInSession(s) {
 		return nil
@@ -44,7 +43,7 @@ func (ss *stepSession) prepublish(ctx context.Context, sv *solved) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := ss.exportTo(ctx, sv, dir); err != nil {
+	if err := ss.exportTo(ctx, svs, dir); err != nil {
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the image for its checks: %w", err)}
 	}
 	if ss.publish[s.Label] { // the checks read the SBOM it will ship with
@@ -71,9 +70,8 @@ func (r *run) checksInSession(s *dag.Step) bool {
 
 // exportTo writes the step's image, as it will be published, to an OCI
 // layout folder, through a helper session (everything is cached by then).
-func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) error {
+func (ss *stepSession) exportTo(ctx context.Context, svs []*solved, dir string) error {
 	s := ss.step
-	def := sv.def
 	opt, err := ss.solveOpt(ctx, s, false)
 	if err != nil {
 		return err
@@ -88,12 +86,21 @@ func (ss *stepSession) exportTo(ctx context.Context, sv *solved, dir string) err
 		opt.FrontendAttrs["attest:provenance"] = "mode=" + mode
 	}
 	return ss.tr.helperBuild(ctx, ss.solver, opt, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
-		if err != nil {
-			return nil, err
+		var refs []*solved
+		for _, sv := range svs {
+			r, err := c.Solve(ctx, gateway.SolveRequest{Definition: sv.def.ToPB()})
+			if err != nil {
+				return nil, err
+			}
+			ref, err := r.SingleRef()
+			if err != nil {
+				return nil, err
+			}
+			own := *sv
+			own.ref = ref
+			refs = append(refs, &own)
 		}
-		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
-		sv.addBaseConfig(res) // reproducible.go
-		return res, nil
+		res := gateway.NewResult()
+		return res, setResult(res, refs, true) // platforms.go
 	})
 }

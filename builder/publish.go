@@ -29,6 +29,12 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		return
 	}
 	img := &stagedImage{step: s, dir: dir, tr: tr}
+	if len(s.Platforms) > 0 {
+		if o.platforms, err = platformImages(img); err != nil { // platforms.go
+			o.err = &StepError{Step: s.Label, Err: err}
+			return
+		}
+	}
 	if !r.checksInSession(s) { // else prepublish checked it
 		err := runChecks(ctx, r.checks(s, false), img)
 		o.gates = append(o.gates, img.gates...)

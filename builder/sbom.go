@@ -51,7 +51,7 @@ func (r *run) attachStagedSBOM(ctx context.Context, s *dag.Step, tr *tracker, di
 	var root ocispecs.Descriptor
 	err := tr.wrap(ctx, "make the SBOM", func(*vertex) error {
 		var err error
-		root, err = attachSBOM(ctx, dir, s.Name, r.sbomCreated(s))
+		root, err = attachSBOM(ctx, dir, s.Name, r.sbomCreated(s), r.sbomCache(s))
 		return err
 	})
 	if err != nil {
@@ -59,6 +59,32 @@ func (r *run) attachStagedSBOM(ctx context.Context, s *dag.Step, tr *tracker, di
 	}
 	return setExportedRoot(resp, root)
 }
+
+// sbomCacheMax is how many layers' scans the SBOM cache keeps.
+const sbomCacheMax = 256
+
+// sbomCache keeps the scans of layers (package sbom) under the user's
+// cache dir ($XDG_CACHE_HOME/weld/sbom, else ~/.cache/weld/sbom), so a
+// rebuild or a shared base is not read again. A step whose session serves
+// secrets only reads it: a scan of its layers, made before the leak scan,
+// could hold a secret (in a file name) and is never written.
+func (r *run) sbomCache(s *dag.Step) sbom.Cache {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	c := &sbom.DirCache{Dir: filepath.Join(dir, "weld", "sbom"), Max: sbomCacheMax}
+	if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
+		return readOnlyCache{c}
+	}
+	return c
+}
+
+// readOnlyCache is a Cache that keeps nothing new.
+type readOnlyCache struct{ sbom.Cache }
+
+// Put implements sbom.Cache: it does nothing.
+func (readOnlyCache) Put(digest.Digest, []byte) {}
 
 // sbomCreated is the SBOM's creation time: the step's SOURCE_DATE_EPOCH,
 // else now.
@@ -73,7 +99,7 @@ func (r *run) sbomCreated(s *dag.Step) time.Time {
 // name) and adds it to the image's attestation manifest, made when there is
 // none; a root that is a single manifest becomes an index of the image and
 // its attestations. It returns the new root.
-func attachSBOM(ctx context.Context, dir, name string, created time.Time) (ocispecs.Descriptor, error) {
+func attachSBOM(ctx context.Context, dir, name string, created time.Time, cache sbom.Cache) (ocispecs.Descriptor, error) {
 	var layout ocispecs.Index
 	if err := readJSON(filepath.Join(dir, ocispecs.ImageIndexFile), &layout); err != nil {
 		return ocispecs.Descriptor{}, err
@@ -82,16 +108,18 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time) (ocisp
 		return ocispecs.Descriptor{}, fmt.Errorf("the staged layout has %d manifests in its index, want 1", len(layout.Manifests))
 	}
 	root := layout.Manifests[0]
-	idx, image, err := imageOf(dir, root)
+	idx, images, err := imagesOf(dir, root)
 	if err != nil {
 		return root, err
 	}
-	layer, err := writeSBOM(ctx, dir, name, image, created)
-	if err != nil {
-		return root, err
-	}
-	if err := addAttestation(dir, &idx, image, layer); err != nil {
-		return root, err
+	for _, image := range images { // one per platform
+		layer, err := writeSBOM(ctx, dir, name, image, created, cache)
+		if err != nil {
+			return root, err
+		}
+		if err := addAttestation(dir, &idx, image, layer); err != nil {
+			return root, err
+		}
 	}
 	nroot := root
 	if isIndex(root.MediaType) {
@@ -107,41 +135,36 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time) (ocisp
 	return nroot, writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
 }
 
-// imageOf is the root index (made for a root that is a manifest) and its
-// one image manifest, with its platform.
-func imageOf(dir string, root ocispecs.Descriptor) (ocispecs.Index, ocispecs.Descriptor, error) {
+// imagesOf is the root index (made for a root that is a manifest) and its
+// image manifests (one per platform), with their platforms.
+func imagesOf(dir string, root ocispecs.Descriptor) (ocispecs.Index, []ocispecs.Descriptor, error) {
 	if isIndex(root.MediaType) {
 		var idx ocispecs.Index
 		if err := readBlobJSON(dir, root, &idx); err != nil {
-			return idx, root, err
+			return idx, nil, err
 		}
-		var images []ocispecs.Descriptor
-		for _, m := range idx.Manifests {
-			if m.Annotations[annotationRefType] != attestationRefType {
-				images = append(images, m)
-			}
+		images := imageManifests(idx) // platforms.go
+		if len(images) == 0 {
+			return idx, nil, fmt.Errorf("the staged index has no image manifest")
 		}
-		if len(images) != 1 {
-			return idx, root, fmt.Errorf("the staged index has %d image manifests, want 1", len(images))
-		}
-		return idx, images[0], nil
+		return idx, images, nil
 	}
 	var man ocispecs.Manifest
 	if err := readBlobJSON(dir, root, &man); err != nil {
-		return ocispecs.Index{}, root, err
+		return ocispecs.Index{}, nil, err
 	}
 	var cfg ocispecs.Image
 	if err := readBlobJSON(dir, man.Config, &cfg); err != nil {
-		return ocispecs.Index{}, root, err
+		return ocispecs.Index{}, nil, err
 	}
 	image := ocispecs.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size, Platform: &cfg.Platform}
 	idx := ocispecs.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{image}}
-	return idx, image, nil
+	return idx, []ocispecs.Descriptor{image}, nil
 }
 
 // writeSBOM makes the SBOM statement of the image manifest image and
 // writes it as a blob; it returns its layer descriptor.
-func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor, created time.Time) (ocispecs.Descriptor, error) {
+func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor, created time.Time, cache sbom.Cache) (ocispecs.Descriptor, error) {
 	var man ocispecs.Manifest
 	if err := readBlobJSON(dir, image, &man); err != nil {
 		return ocispecs.Descriptor{}, err
@@ -154,7 +177,11 @@ func writeSBOM(ctx context.Context, dir, name string, image ocispecs.Descriptor,
 		}
 		img.Layers = append(img.Layers, sbom.Layer{Digest: l.Digest, Open: func() (io.ReadCloser, error) { return os.Open(path) }})
 	}
-	doc, err := sbom.Generate(ctx, img, created)
+	var opts []sbom.Option
+	if cache != nil {
+		opts = append(opts, sbom.WithCache(cache))
+	}
+	doc, err := sbom.Generate(ctx, img, created, opts...)
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}

@@ -80,7 +80,7 @@ func sbomOf(t *testing.T, dir string) (stmt struct {
 
 func TestAttachSBOMToIndex(t *testing.T) {
 	f := newFixture(t, tarLayer(t, "etc/hello", "hi"))
-	root, err := attachSBOM(context.Background(), f.dir, "127.0.0.1:5000/app:v1", time.Unix(0, 0))
+	root, err := attachSBOM(context.Background(), f.dir, "127.0.0.1:5000/app:v1", time.Unix(0, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestAttachSBOMToIndex(t *testing.T) {
 		t.Errorf("the docker export's image manifest = %v, %v", m.Config, err)
 	}
 	g := newFixture(t, tarLayer(t, "etc/hello", "hi"))
-	if again, err := attachSBOM(context.Background(), g.dir, "127.0.0.1:5000/app:v1", time.Unix(0, 0)); err != nil || again.Digest != root.Digest {
+	if again, err := attachSBOM(context.Background(), g.dir, "127.0.0.1:5000/app:v1", time.Unix(0, 0), nil); err != nil || again.Digest != root.Digest {
 		t.Errorf("the same image again gives root %s (%v), want %s", again.Digest, err, root.Digest)
 	}
 }
@@ -121,7 +121,7 @@ func TestAttachSBOMToManifest(t *testing.T) {
 	if err := writeJSON(filepath.Join(f.dir, ocispecs.ImageIndexFile), ocispecs.Index{Versioned: versioned(), Manifests: []ocispecs.Descriptor{img}}); err != nil {
 		t.Fatal(err)
 	}
-	root, err := attachSBOM(context.Background(), f.dir, "", time.Unix(0, 0))
+	root, err := attachSBOM(context.Background(), f.dir, "", time.Unix(0, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,6 +140,8 @@ type solved struct {
 	// baseConfig is the frontend's base image config: the exporter keeps
 	// the base's layers as they are when it rewrites timestamps.
 	baseConfig []byte
+	// platform is the os/arch it was built for; "" for the daemon's own.
+	platform string
 }
 
 // build solves the step, checks it, runs its command and tests, and returns
@@ -149,28 +151,33 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	s := ss.step
 	fold := ss.startFolded(ctx) // fold.go
 	defer fold.stop()
-	sv, err := ss.solve(ctx, s)
+	svs, err := ss.solveStep(ctx, s) // platforms.go: one result per platform
 	if err != nil {
 		return nil, err
 	}
 	ss.clk.phase(PhaseFrontend)
-	if err := sv.ref.Evaluate(ctx); err != nil {
+	if err := evaluateAll(ctx, svs); err != nil {
 		return nil, err
 	}
-	if err := ss.checkArtifacts(ctx, s, sv); err != nil {
-		return nil, err
+	for _, sv := range svs {
+		if err := ss.checkArtifacts(ctx, s, sv); err != nil {
+			return nil, err
+		}
 	}
 	if err := fold.wait(s); err != nil {
 		return nil, err
 	}
 	ss.clk.phase(PhaseSolve)
-	if err := ss.verify(ctx, sv); err != nil {
+	for _, sv := range svs {
+		if err := ss.verify(ctx, sv); err != nil {
+			return nil, platformErr(sv, err)
+		}
+	}
+	// --artifacts-dir gets the first platform's artifacts.
+	if err := ss.hostArtifacts(ctx, svs[0]); err != nil {
 		return nil, err
 	}
-	if err := ss.hostArtifacts(ctx, sv); err != nil {
-		return nil, err
-	}
-	if err := ss.prepublish(ctx, sv); err != nil {
+	if err := ss.prepublish(ctx, svs); err != nil {
 		return nil, err
 	}
 	if err := ss.afterBuild(ctx); err != nil {
@@ -178,23 +185,18 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	}
 	ss.clk.phase(PhaseChecks)
 	res := gateway.NewResult()
-	res.SetRef(sv.ref)
-	if ss.fleet.handsOver(s.Label) { // handover.go: its image goes to the staging registry
-		res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
-	}
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;
 		// the step counts as built when its session has ended well
 		// (runStep), cache export included, so that nothing is published
 		// before that is known.
 		release()
-		return res, nil
+		// A step that hands over exports its image with its config (handover.go).
+		return res, setResult(res, svs, ss.fleet.handsOver(s.Label))
 	}
 	// The session exports the image once, into staging; it is checked
 	// and published from there (publish.go), the slot held until checked.
-	res.AddMeta(exptypes.ExporterImageConfigKey, sv.config)
-	sv.addBaseConfig(res) // reproducible.go
-	return res, nil
+	return res, setResult(res, svs, true) // platforms.go
 }
 
 // stepBuilt records that a step has built and passed its checks: it may
@@ -223,16 +225,22 @@ var ErrMissingArtifact = errors.New("missing artifact")
 // solving the steps it needs first (also lazily: nothing runs until the
 // result is evaluated, so a dependent's own work overlaps its dependencies).
 func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) {
-	if sv, ok := ss.solved[s.Label]; ok {
+	return ss.solveFor(ctx, s, "")
+}
+
+// solveFor is solve for platform plat ("" for the daemon's own).
+func (ss *stepSession) solveFor(ctx context.Context, s *dag.Step, plat string) (*solved, error) {
+	key := solvedKey(s.Label, plat)
+	if sv, ok := ss.solved[key]; ok {
 		return sv, nil
 	}
-	if s != ss.step {
+	if s != ss.step && plat == "" {
 		if sv, ok, err := ss.handedOver(ctx, s); ok || err != nil { // handover.go
-			ss.solved[s.Label] = sv
+			ss.solved[key] = sv
 			return sv, err
 		}
 	}
-	req, err := ss.request(ctx, s)
+	req, err := ss.request(ctx, s, plat)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +256,7 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	if err != nil {
 		return nil, err
 	}
-	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey], baseConfig: res.Metadata[exptypes.ExporterImageBaseConfigKey]}
+	sv := &solved{config: res.Metadata[exptypes.ExporterImageConfigKey], baseConfig: res.Metadata[exptypes.ExporterImageBaseConfigKey], platform: plat}
 	// Everything below uses the result with its secrets keyed (secretkey.go).
 	if sv.ref, sv.state, err = ss.keySecrets(ctx, req, ref); err != nil {
 		return nil, err
@@ -266,7 +274,7 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 	} else {
 		ss.recordOwnDef(sv.def)
 	}
-	ss.solved[s.Label] = sv
+	ss.solved[key] = sv
 	return sv, nil
 }
 
@@ -274,10 +282,13 @@ func (ss *stepSession) solve(ctx context.Context, s *dag.Step) (*solved, error) 
 // its context (with the artifacts of the steps it needs merged in), its
 // Dockerfile, and the named contexts of the steps it builds FROM, which it
 // solves first (lazily).
-func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveRequest, error) {
+func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (gateway.SolveRequest, error) {
 	attrs, err := ss.frontendAttrs(s)
 	if err != nil {
 		return gateway.SolveRequest{}, err
+	}
+	if plat != "" {
+		attrs["platform"] = plat
 	}
 	inputs := map[string]*pb.Definition{}
 	// A fixed unique ID makes the step's ops the same bytes in every
@@ -293,7 +304,7 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step) (gateway.SolveR
 	var layers []llb.State
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
-		dv, err := ss.solve(ctx, dep)
+		dv, err := ss.solveFor(ctx, dep, plat) // the dependency for the same platform
 		if err != nil {
 			return gateway.SolveRequest{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
@@ -49,6 +50,9 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		Session:     attach,
 		// Never nil: BuildKit's client adds its cache-imports to it.
 		FrontendAttrs: map[string]string{},
+	}
+	if len(s.Platforms) > 0 { // the exporter checks its result against them
+		opt.FrontendAttrs["platform"] = strings.Join(s.Platforms, ",")
 	}
 	opt.CacheImports = r.cacheImports(closure)
 	r.applySourcePolicy(&opt, closure)

@@ -138,6 +138,10 @@ type StepResult struct {
 	// Daemon is the BuildKit daemon the step ran on, as RedactAddr shows
 	// it; "" when the Solver does not say.
 	Daemon string `json:"daemon,omitempty"`
+	// Platforms are a multi-platform step's image manifests, one per
+	// platform (os/arch[/variant]) of its index, in the index's order; nil
+	// for a step built for the daemon's platform only.
+	Platforms []PlatformImage `json:"weld.platforms,omitempty"`
 
 	err    error
 	folded bool // the step ended in its host's session (fold.go)

@@ -13,7 +13,7 @@ import (
 var (
 	topKeys     = []string{"build"}
 	buildKeys   = []string{"version", "work_dir", "steps"}
-	stepKeys    = []string{"name", "dockerfile", "context", "args", "target", "artifacts", "cleanup", "depends_on", "command", "after_build_command", "no_cache", "secrets", "tests", "publish"}
+	stepKeys    = []string{"name", "dockerfile", "context", "args", "target", "artifacts", "cleanup", "depends_on", "command", "after_build_command", "no_cache", "secrets", "tests", "publish", "platforms"}
 	cleanupKeys = []string{"commands"}
 	secretKeys  = []string{"type", "value"}
 )
@@ -220,6 +220,8 @@ func (d *decoder) decodeStepKey(rs *rawStep, k string, at Pos, v *yaml.Node, w w
 		}
 	case "secrets":
 		s.Secrets = d.decodeSecrets(s, v, w)
+	case "platforms":
+		s.Platforms = d.decodePlatforms(s, v, v, w)
 	}
 }
 

@@ -138,6 +138,7 @@ func (l *loader) load(doc *yaml.Node) *Build {
 	r := newResolver(l, rb.steps)
 	r.resolve()
 	l.checkCycles(b, r.deps) // DependsOn holds only resolved labels, so this is sound even after errors
+	l.applyPlatforms(b)
 	l.warns = append(l.warns, l.d.warns...)
 	sortErrors(l.warns)
 	b.Warnings = l.warns

@@ -11,6 +11,7 @@ type options struct {
 	workDir      string
 	allowedReads []string
 	overridden   map[string]bool
+	platforms    []string
 }
 
 func makeOptions(opts []Option) *options {
@@ -74,4 +75,10 @@ func (o *options) lookup(name string) (string, bool) {
 		return "", false
 	}
 	return o.lookupEnv(name)
+}
+
+// WithPlatforms sets the platforms of every step that has no platforms: of
+// its own (--platform a,b), each normalized as ParsePlatforms returns them.
+func WithPlatforms(ps ...string) Option {
+	return func(o *options) { o.platforms = ps }
 }

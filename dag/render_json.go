@@ -36,7 +36,8 @@ type PlanJSON struct {
 //	  "publish": true,
 //	  "no_cache": false,
 //	  "longest_path": true,              // on the critical path
-//	  "context_size": {"files": 3, "bytes": 4096, "more": false}
+//	  "context_size": {"files": 3, "bytes": 4096, "more": false},
+//	  "platforms": ["linux/amd64", "linux/arm64"]  // absent: the daemon's
 //	}
 //
 // context_size is there only when the caller measured the contexts (weld
@@ -58,6 +59,9 @@ type StepJSON struct {
 	NoCache     bool           `json:"no_cache"`
 	LongestPath bool           `json:"longest_path"`
 	ContextSize *ContextSize   `json:"context_size,omitempty"`
+	// Platforms are the step's platforms; absent when it builds for the
+	// daemon's own.
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 // ArtifactJSON is an artifact in PlanJSON: path is where it lands,
@@ -92,7 +96,7 @@ func (v *view) stepJSON(s *Step) StepJSON {
 		Dockerfile: v.rel(s.Dockerfile), Context: v.rel(s.Context), Target: s.Target,
 		Artifacts: make([]ArtifactJSON, len(s.Artifacts)), Bases: make([]BaseJSON, len(s.Bases)),
 		FinalBase: s.FinalBase, Secrets: orEmpty(s.Secrets), Tests: orEmpty(s.Tests),
-		Publish: s.Publish, NoCache: s.NoCache, LongestPath: v.critical[s],
+		Publish: s.Publish, NoCache: s.NoCache, LongestPath: v.critical[s], Platforms: s.Platforms,
 	}
 	if size, ok := v.sizes[s.Label]; ok {
 		sj.ContextSize = &size

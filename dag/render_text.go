@@ -57,6 +57,7 @@ func (v *view) details(tw *errWriter, s *Step) {
 	}
 	line("bases", basesText(s))
 	line("from", finalBaseText(s))
+	line("platforms", strings.Join(s.Platforms, ", "))
 	for i, a := range s.Artifacts {
 		key := ""
 		if i == 0 {

@@ -100,6 +100,9 @@ type Step struct {
 	// followed through stage aliases to an external ref, a step label, or
 	// "scratch". It is what cleanup squashes onto.
 	FinalBase FinalBase
+	// Platforms are the os/arch[/variant] the step builds for (platforms:,
+	// else the build's WithPlatforms), normalized; empty for the daemon's own.
+	Platforms []string
 
 	// Keys records where each key of the step is written ("dockerfile",
 	// "context", "artifacts[0]", "secrets.id", ...), for later error messages.

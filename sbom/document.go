@@ -27,12 +27,21 @@ const Creator = "Tool: weld"
 
 // Generate reads every layer of img and returns its SPDX document, created
 // at created (truncated to seconds, in UTC).
-func Generate(ctx context.Context, img Image, created time.Time) (*Document, error) {
+func Generate(ctx context.Context, img Image, created time.Time, opts ...Option) (*Document, error) {
+	if err := img.Digest.Validate(); err != nil {
+		return nil, fmt.Errorf("the image's manifest digest %q: %w", img.Digest, err)
+	}
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	scans, err := o.readLayers(ctx, img.Layers)
+	if err != nil {
+		return nil, err
+	}
 	sc := &scanner{final: map[string]found{}}
-	for i, l := range img.Layers {
-		if err := sc.scanLayer(ctx, i, l); err != nil {
-			return nil, err
-		}
+	for _, ls := range scans {
+		sc.add(ls)
 	}
 	name := img.Name
 	if name == "" {
@@ -72,7 +81,7 @@ func digestChecksum(dg digest.Digest) []Checksum {
 }
 
 // addLayers adds a package per layer and the files it holds.
-func (d *Document) addLayers(root string, layers []layerScan) {
+func (d *Document) addLayers(root string, layers []*layerScan) {
 	for i, l := range layers {
 		id := fmt.Sprintf("SPDXRef-Layer-%d", i)
 		d.Packages = append(d.Packages, Package{
@@ -82,8 +91,8 @@ func (d *Document) addLayers(root string, layers []layerScan) {
 		d.relate(root, "CONTAINS", id)
 		for j, f := range l.files {
 			fid := fmt.Sprintf("SPDXRef-File-%d-%d", i, j)
-			d.Files = append(d.Files, File{SPDXID: fid, FileName: "/" + f.path, Checksums: []Checksum{
-				{Algorithm: "SHA1", Value: f.sha1}, {Algorithm: "SHA256", Value: f.sha256},
+			d.Files = append(d.Files, File{SPDXID: fid, FileName: "/" + f.Path, Checksums: []Checksum{
+				{Algorithm: "SHA1", Value: f.SHA1}, {Algorithm: "SHA256", Value: f.SHA256},
 			}})
 			d.relate(id, "CONTAINS", fid)
 		}

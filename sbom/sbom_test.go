@@ -281,8 +281,11 @@ func TestBadLayer(t *testing.T) {
 	bad := Layer{Digest: digest.FromString("x"), Open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader([]byte{0x1f, 0x8b, 1, 2, 3})), nil
 	}}
-	_, err := Generate(context.Background(), Image{Layers: []Layer{bad}}, time.Unix(0, 0))
+	_, err := Generate(context.Background(), Image{Digest: digest.FromString("m"), Layers: []Layer{bad}}, time.Unix(0, 0))
 	if err == nil || !strings.Contains(err.Error(), digest.FromString("x").String()) {
 		t.Errorf("Generate(corrupt gzip) = %v, want an error naming the layer", err)
+	}
+	if _, err := Generate(context.Background(), Image{}, time.Unix(0, 0)); err == nil {
+		t.Errorf("Generate(no manifest digest) = nil error, want one")
 	}
 }

@@ -59,95 +59,117 @@ type found struct {
 
 // fileEntry is one regular file of a layer.
 type fileEntry struct {
-	path         string
-	sha1, sha256 string
+	Path   string `json:"p"`
+	SHA1   string `json:"s1"`
+	SHA256 string `json:"s256"`
 }
 
-// layerScan is what one layer holds.
+// layerScan is what one layer holds: its files, what among them names
+// packages, and what it hides of the layers below. It is a function of
+// the layer's bytes alone, so a Cache keeps it by the layer's digest.
 type layerScan struct {
-	digest digest.Digest
-	files  []fileEntry
+	digest    digest.Digest
+	files     []fileEntry
+	found     map[string]found
+	written   []string // every path but folders: each replaces what was below
+	whiteouts []string
+	opaque    []string
 }
 
 // scanner walks the layers in order; final is the view of the merged
 // filesystem, whiteouts applied.
 type scanner struct {
 	final  map[string]found
-	layers []layerScan
+	layers []*layerScan
 }
 
-// scanLayer reads layer i and merges what it found into the final view.
-func (sc *scanner) scanLayer(ctx context.Context, i int, l Layer) error {
+// readLayer reads one layer.
+func readLayer(ctx context.Context, l Layer) (*layerScan, error) {
 	rc, err := l.Open()
 	if err != nil {
-		return fmt.Errorf("opening layer %s: %w", l.Digest, err)
+		return nil, fmt.Errorf("opening layer %s: %w", l.Digest, err)
 	}
 	defer rc.Close()
 	r, closeR, err := decompress(rc)
 	if err != nil {
-		return fmt.Errorf("reading layer %s: %w", l.Digest, err)
+		return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
 	}
 	defer closeR()
-	ls := layerScan{digest: l.Digest}
-	mine := map[string]found{}
-	var written, whiteouts, opaque []string
+	ls := &layerScan{digest: l.Digest, found: map[string]found{}}
+	byPath := map[string]int{} // index in ls.files
 	tr := tar.NewReader(r)
 	for {
 		if err := context.Cause(ctx); ctx.Err() != nil {
-			return err
+			return nil, err
 		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return ls, nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading layer %s: %w", l.Digest, err)
+			return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
 		}
-		name := cleanPath(hdr.Name)
-		if name == "" {
-			continue
-		}
-		dir, base := path.Split(name)
-		switch {
-		case base == ".wh..wh..opq":
-			opaque = append(opaque, strings.TrimSuffix(dir, "/"))
-			continue
-		case strings.HasPrefix(base, ".wh."):
-			whiteouts = append(whiteouts, dir+strings.TrimPrefix(base, ".wh."))
-			continue
-		}
-		if hdr.Typeflag != tar.TypeDir { // a folder merges with the one below
-			written = append(written, name)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old tars write TypeRegA
-			fe, f, err := inspect(tr, name, hdr.Size)
-			if err != nil {
-				return fmt.Errorf("reading %s in layer %s: %w", name, l.Digest, err)
-			}
-			ls.files = append(ls.files, fe)
-			if f != nil {
-				f.layer = i
-				mine[name] = *f
-			}
-		case tar.TypeLink:
-			target := cleanPath(hdr.Linkname)
-			for _, fe := range ls.files {
-				if fe.path == target {
-					fe.path = name
-					ls.files = append(ls.files, fe)
-					break
-				}
-			}
-			if f, ok := mine[target]; ok {
-				f.path = name
-				mine[name] = f
-			}
+		if err := ls.entry(tr, hdr, byPath); err != nil {
+			return nil, fmt.Errorf("reading %s in layer %s: %w", hdr.Name, l.Digest, err)
 		}
 	}
-	sc.merge(mine, written, whiteouts, opaque)
-	sc.layers = append(sc.layers, ls)
+}
+
+// entry records one tar entry.
+func (ls *layerScan) entry(r io.Reader, hdr *tar.Header, byPath map[string]int) error {
+	name := cleanPath(hdr.Name)
+	if name == "" {
+		return nil
+	}
+	dir, base := path.Split(name)
+	switch {
+	case base == ".wh..wh..opq":
+		ls.opaque = append(ls.opaque, strings.TrimSuffix(dir, "/"))
+		return nil
+	case strings.HasPrefix(base, ".wh."):
+		ls.whiteouts = append(ls.whiteouts, dir+strings.TrimPrefix(base, ".wh."))
+		return nil
+	}
+	if hdr.Typeflag != tar.TypeDir { // a folder merges with the one below
+		ls.written = append(ls.written, name)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old tars write TypeRegA
+		fe, f, err := inspect(r, name, hdr.Size)
+		if err != nil {
+			return err
+		}
+		byPath[name] = len(ls.files)
+		ls.files = append(ls.files, fe)
+		if f != nil {
+			ls.found[name] = *f
+		}
+	case tar.TypeLink: // to a file of this layer
+		target := cleanPath(hdr.Linkname)
+		if i, ok := byPath[target]; ok {
+			fe := ls.files[i]
+			fe.Path = name
+			byPath[name] = len(ls.files)
+			ls.files = append(ls.files, fe)
+		}
+		if f, ok := ls.found[target]; ok {
+			f.path = name
+			ls.found[name] = f
+		}
+	}
 	return nil
+}
+
+// add merges layer ls, the next one up, into the final view.
+func (sc *scanner) add(ls *layerScan) {
+	i := len(sc.layers)
+	mine := make(map[string]found, len(ls.found))
+	for p, f := range ls.found {
+		f.layer = i
+		mine[p] = f
+	}
+	sc.merge(mine, ls.written, ls.whiteouts, ls.opaque)
+	sc.layers = append(sc.layers, ls)
 }
 
 // merge applies one layer over the final view: its whiteouts and opaque
@@ -198,7 +220,7 @@ func inspect(r io.Reader, name string, size int64) (fileEntry, *found, error) {
 	isELF := bytes.Equal(head, []byte("\x7fELF")) && size <= MaxBinary
 	var f *found
 	if isDB || isELF {
-		buf := bytes.NewBuffer(make([]byte, 0, size))
+		buf := bytes.NewBuffer(make([]byte, 0, min(size, 64<<20))) // a header may lie
 		buf.Write(head)
 		if _, err := io.Copy(buf, r); err != nil {
 			return fileEntry{}, nil, err
@@ -222,7 +244,7 @@ func inspect(r io.Reader, name string, size int64) (fileEntry, *found, error) {
 }
 
 func newFileEntry(name string, h1, h256 hash.Hash) fileEntry {
-	return fileEntry{path: name, sha1: hex.EncodeToString(h1.Sum(nil)), sha256: hex.EncodeToString(h256.Sum(nil))}
+	return fileEntry{Path: name, SHA1: hex.EncodeToString(h1.Sum(nil)), SHA256: hex.EncodeToString(h256.Sum(nil))}
 }
 
 func isDatabase(name string) bool {

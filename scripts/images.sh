@@ -6,6 +6,10 @@
 #       /etc/group with root, daemon (uid 1) and nobody. It stands in for alpine.
 #   $WELD_TOOLS/images/golang    docker.io/library/golang:1.26
 #       FROM busybox + this machine's Go toolchain (go env GOROOT) at /usr/local/go.
+#   $WELD_TOOLS/images/busybox-multi   docker.io/library/busybox:latest
+#       One image index for linux/amd64 (the busybox above's rootfs) and
+#       linux/arm64 (Debian's busybox-static:arm64, apt-get download + dpkg-deb -x),
+#       for the platform tests. Needs arm64 emulation (scripts/binfmt.sh) on amd64.
 #
 # Usage: scripts/images.sh [--force] [--verify]
 #   --force   rebuild even when a valid layout exists
@@ -48,6 +52,9 @@ gover=$(go env GOVERSION)
 source_busybox() {
   printf 'recipe %s\nbusybox %s\n' "$recipe" "$(sha256sum "$busybox_bin" | cut -d' ' -f1)"
 }
+source_busybox-multi() {
+  printf 'recipe %s\nbusybox %s\narm64 %s\n' "$recipe" "$(sha256sum "$busybox_bin" | cut -d' ' -f1)" "$(arm64_version)"
+}
 source_golang() {
   printf 'recipe %s\ngo %s %s\nbusybox %s\n' "$recipe" "$gover" "$goroot" "$(digest "$images/busybox")"
 }
@@ -67,6 +74,30 @@ valid() {
     [ -f "$dir/blobs/${blob/://}" ] || return 1
   done
   [ "$(cat "$images/$1.source" 2>/dev/null)" = "$("source_$1")" ]
+}
+
+# valid_index NAME succeeds when the layout holds one image index whose every
+# platform's manifest, config and layers are there, made from the same sources.
+valid_index() {
+  local dir="$images/$1" idx m blob
+  [ -f "$dir/oci-layout" ] && [ -f "$dir/index.json" ] || return 1
+  [ "$(jq '.manifests | length' "$dir/index.json")" = 1 ] || return 1
+  idx=$(digest "$dir")
+  [ -f "$dir/blobs/${idx/://}" ] || return 1
+  [ "$(jq -r '[.manifests[].platform | select(.) | .os + "/" + .architecture] | sort | join(",")' "$dir/blobs/${idx/://}")" = linux/amd64,linux/arm64 ] || return 1
+  for m in $(jq -r '.manifests[] | select(.platform) | .digest' "$dir/blobs/${idx/://}"); do
+    [ -f "$dir/blobs/${m/://}" ] || return 1
+    for blob in $(jq -r '.config.digest, .layers[].digest' "$dir/blobs/${m/://}"); do
+      [ -f "$dir/blobs/${blob/://}" ] || return 1
+    done
+  done
+  [ "$(cat "$images/$1.source" 2>/dev/null)" = "$("source_$1")" ]
+}
+
+# arm64_version prints the busybox-static:arm64 version apt would download.
+arm64_version() {
+  dpkg --print-foreign-architectures | grep -qx arm64 || { echo none; return 0; }
+  apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/weld-images.XXXXXX")
@@ -110,14 +141,12 @@ build() {
   "source_$name" >"$images/$name.source"
 }
 
-make_busybox() {
-  [ -x "$busybox_bin" ] || die "$busybox_bin missing: apt-get install busybox-static"
-  [[ "$(ldd "$busybox_bin" 2>&1 || true)" == *"not a dynamic executable"* ]] ||
-    die "$busybox_bin is not static (is Debian's busybox installed instead of busybox-static?)"
-  local ctx="$work/busybox" root="$work/busybox/rootfs" app
+# rootfs ROOT BUSYBOX writes a busybox root file system into ROOT.
+rootfs() {
+  local root=$1 bin=$2 app
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,root,tmp,var/tmp,home,proc,sys,dev,run}
-  cp "$busybox_bin" "$root/bin/busybox"
-  for app in $("$busybox_bin" --list-full); do
+  cp "$bin" "$root/bin/busybox"
+  for app in $("$bin" --list-full); do
     [ -e "$root/$app" ] || ln -s /bin/busybox "$root/$app"
   done
   [ -e "$root/bin/sh" ] || ln -s busybox "$root/bin/sh"
@@ -138,6 +167,14 @@ PRETTY_NAME="weld offline busybox (Debian busybox-static, standing in for alpine
 EOF
   chmod 0700 "$root/root"
   chmod 1777 "$root/tmp" "$root/var/tmp"
+}
+
+make_busybox() {
+  [ -x "$busybox_bin" ] || die "$busybox_bin missing: apt-get install busybox-static"
+  [[ "$(ldd "$busybox_bin" 2>&1 || true)" == *"not a dynamic executable"* ]] ||
+    die "$busybox_bin is not static (is Debian's busybox installed instead of busybox-static?)"
+  local ctx="$work/busybox"
+  rootfs "$ctx/rootfs" "$busybox_bin"
   cat >"$ctx/Dockerfile" <<'EOF'
 FROM scratch
 COPY rootfs /
@@ -145,6 +182,37 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["/bin/sh"]
 EOF
   build busybox docker.io/library/busybox:latest "$ctx"
+}
+
+# make_busybox_multi builds busybox-multi: the amd64 rootfs from this machine's
+# busybox-static, the arm64 one from Debian's busybox-static:arm64, one index.
+make_busybox_multi() {
+  "$WELD_ROOT/scripts/binfmt.sh" --check || die "arm64 emulation is missing: run scripts/binfmt.sh as root"
+  local ctx="$work/busybox-multi" deb
+  mkdir -p "$ctx/deb"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    log "adding the arm64 architecture to dpkg (for busybox-static:arm64)"
+    dpkg --add-architecture arm64
+    apt-get update -qq || die "apt-get update after adding arm64 failed"
+  fi
+  (cd "$ctx/deb" && apt-get download -qq busybox-static:arm64) || {
+    apt-get update -qq
+    (cd "$ctx/deb" && apt-get download -qq busybox-static:arm64) || die "apt-get download busybox-static:arm64 failed"
+  }
+  deb=$(ls "$ctx"/deb/busybox-static_*_arm64.deb)
+  dpkg-deb -x "$deb" "$ctx/arm64"
+  [ -x "$ctx/arm64/bin/busybox" ] || die "$deb holds no bin/busybox"
+  rootfs "$ctx/rootfs-amd64" "$busybox_bin"
+  rootfs "$ctx/rootfs-arm64" "$ctx/arm64/bin/busybox"
+  rm -rf "$ctx/deb" "$ctx/arm64"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+ARG TARGETARCH
+COPY rootfs-${TARGETARCH} /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["/bin/sh"]
+EOF
+  build busybox-multi docker.io/library/busybox:latest "$ctx" --opt platform=linux/amd64,linux/arm64
 }
 
 make_golang() {
@@ -223,7 +291,11 @@ if $built || $verify; then
   daemon
   check
 fi
+if $force || ! valid_index busybox-multi; then
+  daemon
+  make_busybox_multi
+fi
 
-for name in busybox golang; do
-  printf '%-8s %s  %s  (%s)\n' "$name" "$(digest "$images/$name")" "$images/$name" "$(du -sh "$images/$name" | cut -f1)"
+for name in busybox golang busybox-multi; do
+  printf '%-13s %s  %s  (%s)\n' "$name" "$(digest "$images/$name")" "$images/$name" "$(du -sh "$images/$name" | cut -f1)"
 done

@@ -17,7 +17,9 @@
 #      inspect`, and scripts/bench.sh runs `buildx bake` beside weld.
 #   2c. cosign (scripts/install-cosign.sh), built from the Go module proxy into
 #      $WELD_TOOLS/bin: the signing tests verify weld's signatures with it.
-#   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang}
+#   2d. arm64 emulation (scripts/binfmt.sh, as root): qemu-user-static and its
+#      qemu-aarch64 binfmt_misc handler with the F flag, for the platform tests.
+#   3. The offline base images, OCI layouts in $WELD_TOOLS/images/{busybox,golang,busybox-multi}
 #      (scripts/images.sh).
 #   4. weld itself: ./bin/weld.
 #
@@ -103,6 +105,13 @@ log "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 
 # --- 2b. docker buildx -----------------------------------------------------
 "$WELD_ROOT/scripts/install-buildx.sh"
+
+# --- 2d. arm64 emulation ----------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+  "$WELD_ROOT/scripts/binfmt.sh"
+else
+  sudo "$WELD_ROOT/scripts/binfmt.sh"
+fi
 
 # --- 3. offline base images ---------------------------------------------------
 "$WELD_ROOT/scripts/images.sh"

@@ -55,12 +55,20 @@ type harness struct {
 
 func newHarness(t *testing.T, dir string, maxBuilds, queue int) *harness {
 	t.Helper()
+	return newHarnessWith(t, Config{StateDir: dir, MaxBuilds: maxBuilds, Queue: queue})
+}
+
+// newHarnessWith serves cfg with tenants a and b, the fake runner and
+// Retry-After 7s.
+func newHarnessWith(t *testing.T, cfg Config) *harness {
+	t.Helper()
 	toks, err := ParseTokens("tokens", []byte(tokenA+" a\n"+tokenB+" b\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fr := &fakeRunner{release: make(chan struct{}), started: make(chan string, 100)}
-	srv, err := New(Config{StateDir: dir, Tokens: toks, Runner: fr, MaxBuilds: maxBuilds, Queue: queue, RetryAfter: 7 * time.Second})
+	cfg.Tokens, cfg.Runner, cfg.RetryAfter = toks, fr, 7*time.Second
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,27 +22,44 @@ var openapi []byte
 //	GET  /v1/builds/{id}/report     its HTML report
 //	GET  /v1/openapi.json           the API as OpenAPI 3
 //	GET  /healthz, GET /metrics     liveness, Prometheus metrics
+//	GET  /                          the web page (web.go)
 //
 // Every /v1 call but the OpenAPI document needs Authorization: Bearer
 // TOKEN (401 without); another tenant's build is answered 404.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/builds", s.authed(s.submit))
-	mux.HandleFunc("GET /v1/builds", s.authed(s.list))
-	mux.HandleFunc("GET /v1/builds/{id}", s.authed(s.withBuild(s.get)))
-	mux.HandleFunc("GET /v1/builds/{id}/events", s.authed(s.withBuild(s.events)))
-	mux.HandleFunc("POST /v1/builds/{id}/cancel", s.authed(s.withBuild(s.cancelBuild)))
-	mux.HandleFunc("GET /v1/builds/{id}/report", s.authed(s.withBuild(s.report)))
-	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi)
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /metrics", s.metrics)
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.method+" "+rt.pattern, rt.h)
+	}
 	mux.HandleFunc("/v1/", s.authed(func(w http.ResponseWriter, _ *http.Request, _ string) {
 		httpError(w, http.StatusNotFound, "no such endpoint; see /v1/openapi.json")
 	}))
 	return mux
+}
+
+// route is one call of the API; openapi.json documents each (a test
+// holds them to it).
+type route struct {
+	method, pattern string
+	h               http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"POST", "/v1/builds", s.authed(s.submit)},
+		{"GET", "/v1/builds", s.authed(s.list)},
+		{"GET", "/v1/builds/{id}", s.authed(s.withBuild(s.get))},
+		{"GET", "/v1/builds/{id}/events", s.authed(s.withBuild(s.events))},
+		{"POST", "/v1/builds/{id}/cancel", s.authed(s.withBuild(s.cancelBuild))},
+		{"GET", "/v1/builds/{id}/report", s.authed(s.withBuild(s.report))},
+		{"GET", "/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openapi)
+		}},
+		{"GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }},
+		{"GET", "/metrics", s.metrics},
+		{"GET", "/{$}", s.web},
+	}
 }
 
 type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant string)

@@ -17,18 +17,16 @@ func (s *Server) run(ctx context.Context, b *build, job *Job) {
 	defer s.wg.Done()
 	out, st := s.runSlot(ctx, b, job)
 	_ = os.RemoveAll(job.Dir)
-	s.release()
+	s.release(job.Tenant)
 	s.finish(b, out, st)
 }
 
 // runSlot runs the job once a slot is free, unless canceled first.
 func (s *Server) runSlot(ctx context.Context, b *build, job *Job) (Outcome, Status) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return Outcome{Err: context.Cause(ctx)}, StatusCanceled
+	if err := s.slots.acquire(ctx, job.Tenant); err != nil {
+		return Outcome{Err: err}, StatusCanceled
 	}
-	defer func() { <-s.slots }()
+	defer s.slots.release()
 	if ctx.Err() != nil { // canceled while the slot came free
 		return Outcome{Err: context.Cause(ctx)}, StatusCanceled
 	}

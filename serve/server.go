@@ -30,6 +30,10 @@ type Config struct {
 	// MaxBuilds builds run at once (default 2); Queue more may wait
 	// (default 16); past that, submissions get 429.
 	MaxBuilds, Queue int
+	// TenantMaxBuilds caps one tenant's builds running and queued
+	// (0: no cap but the server's); past it, that tenant gets 429. Slots
+	// go round-robin across tenants either way (fair.go).
+	TenantMaxBuilds int
 	// Limits bound each upload (default DefaultLimits).
 	Limits Limits
 	// RetryAfter is the Retry-After of a 429 (default 10s).
@@ -44,7 +48,7 @@ type Server struct {
 	cfg   Config
 	scrub *scrubber // the state folder, in what the server says itself
 	st    store
-	slots chan struct{}
+	slots *fairSlots
 	base  context.Context
 	stop  context.CancelCauseFunc
 	wg    sync.WaitGroup
@@ -53,6 +57,7 @@ type Server struct {
 	builds   map[string]*build
 	order    []string          // ids, oldest first
 	admitted int               // builds accepted and not yet ended
+	byTenant map[string]int    // the same, per tenant
 	keys     map[string]string // tenant+Idempotency-Key → build id (idempotency.go)
 	draining bool
 	// stepSeconds and stepCount sum the ended builds' step durations.
@@ -72,6 +77,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Queue < 0 {
 		return nil, fmt.Errorf("serve: a queue of %d: give 0 or more", cfg.Queue)
 	}
+	if cfg.TenantMaxBuilds < 0 {
+		return nil, fmt.Errorf("serve: a tenant limit of %d: give 0 (none) or more", cfg.TenantMaxBuilds)
+	}
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
@@ -81,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.UploadTimeout <= 0 {
 		cfg.UploadTimeout = 5 * time.Minute
 	}
-	s := &Server{cfg: cfg, scrub: newScrubber(pathName{cfg.StateDir, "[state]"}), st: store{dir: cfg.StateDir}, slots: make(chan struct{}, cfg.MaxBuilds), builds: map[string]*build{}, keys: map[string]string{}}
+	s := &Server{cfg: cfg, scrub: newScrubber(pathName{cfg.StateDir, "[state]"}), st: store{dir: cfg.StateDir}, slots: newFairSlots(cfg.MaxBuilds), byTenant: map[string]int{}, builds: map[string]*build{}, keys: map[string]string{}}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the state folder: %w", err)
 	}
@@ -105,25 +113,53 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// admit reserves a place for one more build, or says why not: draining
-// (503) or full (429).
-func (s *Server) admit() (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.draining:
-		return http.StatusServiceUnavailable, errors.New("the server is stopping; submit again later")
-	case s.admitted >= s.cfg.MaxBuilds+s.cfg.Queue:
-		return http.StatusTooManyRequests, fmt.Errorf("%d builds are running or queued, the most this server takes; retry later", s.admitted)
-	}
-	s.admitted++
-	return 0, nil
+// limitError is a submission refused by a limit: the JSON body of a 429
+// (or 503) names it.
+type limitError struct {
+	code int
+	// Msg says what is wrong and what to do.
+	Msg string `json:"error"`
+	// Limit names the limit: "queue" (--max-builds + --queue),
+	// "tenant-max-builds" or "draining".
+	Limit string `json:"limit"`
+	// Max is the limit's value; Current is how many the tenant or the
+	// server has running and queued.
+	Max     int `json:"max,omitempty"`
+	Current int `json:"current,omitempty"`
 }
 
-func (s *Server) release() {
+func (e *limitError) Error() string { return e.Msg }
+
+// admit reserves a place for one more build of tenant, or says which
+// limit refuses it: draining (503), the tenant's quota or the server's
+// queue (429).
+func (s *Server) admit(tenant string) *limitError {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	total, mine := s.cfg.MaxBuilds+s.cfg.Queue, s.byTenant[tenant]
+	switch {
+	case s.draining:
+		return &limitError{code: http.StatusServiceUnavailable, Msg: "the server is stopping; submit again later", Limit: "draining"}
+	case s.cfg.TenantMaxBuilds > 0 && mine >= s.cfg.TenantMaxBuilds:
+		return &limitError{code: http.StatusTooManyRequests, Limit: "tenant-max-builds", Max: s.cfg.TenantMaxBuilds, Current: mine,
+			Msg: fmt.Sprintf("this tenant has %d builds running or queued, its most (--tenant-max-builds %d); retry when one has ended", mine, s.cfg.TenantMaxBuilds)}
+	case s.admitted >= total:
+		return &limitError{code: http.StatusTooManyRequests, Limit: "queue", Max: total, Current: s.admitted,
+			Msg: fmt.Sprintf("%d builds are running or queued, the most this server takes (--max-builds + --queue); retry later", s.admitted)}
+	}
+	s.admitted++
+	s.byTenant[tenant]++
+	return nil
+}
+
+// release frees the place admit reserved for tenant.
+func (s *Server) release(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.admitted--
-	s.mu.Unlock()
+	if s.byTenant[tenant]--; s.byTenant[tenant] <= 0 {
+		delete(s.byTenant, tenant)
+	}
 }
 
 // lookup returns the tenant's build id, or nil: another tenant's build is

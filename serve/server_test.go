@@ -156,6 +156,9 @@ func TestBadUploadAndRefusal(t *testing.T) {
 		{"bad revision", "?revision=$(id)", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "revision="},
 		{"bad no_cache", "?no_cache=maybe", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "no_cache"},
 		{"runner refuses", "", makeTar(t, entry{name: "build.yml", body: "x"}), fmt.Errorf("%w: secret token: no server-side source", ErrBadUpload), "secret token"},
+		{"docker config", "?DOCKER_CONFIG=/home/other/.docker", makeTar(t, entry{name: "build.yml", body: "x"}), nil, `unknown query parameter \"DOCKER_CONFIG\"`},
+		{"registry auth", "?registry_auth=dXNlcjpwYXNz", makeTar(t, entry{name: "build.yml", body: "x"}), nil, "registry credentials"},
+		{"output", "?output=oci:/etc", makeTar(t, entry{name: "build.yml", body: "x"}), nil, `\"output\"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +170,12 @@ func TestBadUploadAndRefusal(t *testing.T) {
 		})
 	}
 	h.fr.refuse = nil
+	for _, hdr := range credentialHeaders {
+		resp, dt := h.do("POST", "/v1/builds", tokenA, makeTar(t, entry{name: "build.yml", body: "x"}), hdr, "eyJ1c2VybmFtZSI6InUifQ==")
+		if resp.StatusCode != 400 || !strings.Contains(string(dt), hdr) {
+			t.Errorf("POST with %s = %d %s, want 400 naming it", hdr, resp.StatusCode, dt)
+		}
+	}
 	if ents, _ := os.ReadDir(filepath.Join(h.srv.cfg.StateDir, "work")); len(ents) != 0 {
 		t.Errorf("work folder holds %d entries after refusals, want none", len(ents))
 	}

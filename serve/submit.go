@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,17 +23,15 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	if claimed {
 		defer func() { s.settleKey(tenant, key, made) }()
 	}
-	if code, err := s.admit(); err != nil {
-		if code == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Seconds())))
-		}
-		httpError(w, code, err.Error())
+	if le := s.admit(tenant); le != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Seconds())))
+		writeJSON(w, le.code, le)
 		return
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
 	job, err := s.accept(r, tenant)
 	if err != nil {
-		s.release()
+		s.release(tenant)
 		code := http.StatusInternalServerError
 		if errors.Is(err, ErrBadUpload) {
 			code = http.StatusBadRequest
@@ -42,7 +41,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, tenant string) {
 	}
 	rec := Record{ID: job.ID, Tenant: tenant, IdempotencyKey: key, Status: StatusQueued, File: job.File, Steps: job.Steps, NoCache: job.NoCache, Created: time.Now().UTC()}
 	if err := s.start(job, rec); err != nil {
-		s.release()
+		s.release(tenant)
 		_ = os.RemoveAll(job.Dir)
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -86,9 +85,28 @@ func (s *Server) accept(r *http.Request, tenant string) (*Job, error) {
 
 var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
+// queryKeys are the query parameters a submission may have: nothing else
+// of a build (credentials, DOCKER_CONFIG, outputs, secrets) is the
+// request's to choose.
+var queryKeys = []string{"file", "steps", "no_cache", "revision"}
+
+// credentialHeaders are Docker's ways for a request to carry registry
+// credentials; a build pushes with the server's only.
+var credentialHeaders = []string{"X-Registry-Auth", "X-Registry-Config"}
+
 // parseQuery reads file=, steps= (comma-separated or repeated), revision= and no_cache=.
 func parseQuery(r *http.Request) (*Job, error) {
 	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(queryKeys, k) {
+			return nil, fmt.Errorf("%w: unknown query parameter %q: a submission takes %s; registry credentials, DOCKER_CONFIG, outputs and secrets are the server's", ErrBadUpload, k, strings.Join(queryKeys, ", "))
+		}
+	}
+	for _, h := range credentialHeaders {
+		if r.Header.Get(h) != "" {
+			return nil, fmt.Errorf("%w: header %s: credentials never come with a request; builds push with the server's", ErrBadUpload, h)
+		}
+	}
 	job := &Job{File: "build.yml"}
 	if f := q.Get("file"); f != "" {
 		c, err := cleanName(f)

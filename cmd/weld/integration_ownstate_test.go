@@ -261,6 +261,31 @@ func transferred(stderr []byte) map[string]int64 {
 // the OCI layout dir (or of its only image).
 func imageEntries(t *testing.T, dir, name string) []string {
 	t.Helper()
+	var out []string
+	eachImageEntry(t, dir, name, func(h *tar.Header, _ io.Reader) {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/"))
+	})
+	return out
+}
+
+// imageFile is the content of the file at path (no leading /) in the
+// topmost layer of the image that has it; "" when none has.
+func imageFile(t *testing.T, dir, name, path string) string {
+	t.Helper()
+	var got string
+	eachImageEntry(t, dir, name, func(h *tar.Header, r io.Reader) {
+		if strings.TrimPrefix(h.Name, "./") == path {
+			dt, _ := io.ReadAll(r)
+			got = string(dt)
+		}
+	})
+	return got
+}
+
+// eachImageEntry calls f with every entry of every layer, bottom first, of
+// the image named name in the OCI layout dir (or of its only image).
+func eachImageEntry(t *testing.T, dir, name string, f func(*tar.Header, io.Reader)) {
+	t.Helper()
 	blob := func(d ocispecs.Descriptor) []byte {
 		t.Helper()
 		dt, err := os.ReadFile(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
@@ -297,7 +322,6 @@ func imageEntries(t *testing.T, dir, name string) []string {
 	if err := json.Unmarshal(blob(*desc), &m); err != nil {
 		t.Fatalf("parsing the manifest %s: %v", desc.Digest, err)
 	}
-	var out []string
 	for _, l := range m.Layers {
 		zr, err := gzip.NewReader(bytes.NewReader(blob(l)))
 		if err != nil {
@@ -312,8 +336,7 @@ func imageEntries(t *testing.T, dir, name string) []string {
 			if err != nil {
 				t.Fatalf("layer %s: %v", l.Digest, err)
 			}
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/"))
+			f(h, tr)
 		}
 	}
-	return out
 }

@@ -16,12 +16,14 @@ type fileOptions struct {
 	env       []string
 	allow     []string
 	secretIDs []string // the --secret ids, set by weld build
+	platform  string   // --platform a,b: the platforms of steps without platforms:
 }
 
 func addFileFlags(f *pflag.FlagSet, fo *fileOptions) {
 	f.StringVarP(&fo.file, "file", "f", "build.yml", "the build file")
 	f.StringVarP(&fo.dir, "dir", "d", "", "the work dir (default: build.work_dir, which stays in the build file's folder, else the build file's folder)")
 	f.StringArrayVar(&fo.env, "env", nil, "set K=V for _env(K) in the build file (repeatable)")
+	f.StringVar(&fo.platform, "platform", "", "build every step without platforms: for these os/arch[/variant], comma-separated (as buildx: linux/amd64,linux/arm64)")
 	f.StringSliceVar(&fo.allow, "allow", nil, "let the build file read a secret file outside the work dir: fs.read=PATH, a file or a folder (repeatable, as in buildx bake)")
 }
 
@@ -35,7 +37,13 @@ func (fo *fileOptions) loadPlan(o *rootOptions) (*dag.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := dag.Load(fo.file, dag.WithEnv(env), dag.WithWorkDir(fo.dir),
+	var plats []string
+	if fo.platform != "" {
+		if plats, err = dag.ParsePlatforms(fo.platform); err != nil {
+			return nil, fmt.Errorf("%w: --platform: %v", errBadInput, err)
+		}
+	}
+	b, err := dag.Load(fo.file, dag.WithEnv(env), dag.WithWorkDir(fo.dir), dag.WithPlatforms(plats...),
 		dag.WithAllowedReads(reads...), dag.WithOverriddenSecrets(fo.secretIDs...))
 	if err != nil {
 		return nil, err

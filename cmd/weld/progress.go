@@ -93,6 +93,9 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 			line += "  → " + o
 		}
 		fmt.Fprintln(w, line)
+		for _, p := range s.Platforms {
+			fmt.Fprintf(w, "  %-20s %-20s %s\n", "", p.Platform, p.Digest)
+		}
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "\nINTERRUPTED: every solve was canceled; nothing was published")

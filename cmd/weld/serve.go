@@ -27,7 +27,7 @@ type serveOptions struct {
 	connect                                    builder.ConnectOptions
 	images, outputs                            []string
 	push                                       bool
-	maxBuilds, queue                           int
+	maxBuilds, queue, tenantMax                int
 	drainTimeout                               time.Duration
 	limits                                     serve.Limits
 }
@@ -69,6 +69,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 	f.BoolVar(&so.push, "push", false, "push every build's published images to the registry in their names")
 	f.IntVar(&so.maxBuilds, "max-builds", 2, "builds running at once")
 	f.IntVar(&so.queue, "queue", 16, "builds waiting for a slot; past it, 429")
+	f.IntVar(&so.tenantMax, "tenant-max-builds", 0, "builds one tenant may have running and queued; past it, 429 (0: only the server's limits); slots go round-robin across tenants")
 	f.DurationVar(&so.drainTimeout, "drain-timeout", 5*time.Minute, "on SIGTERM, how long running builds may finish before they are canceled")
 	f.Int64Var(&so.limits.Bytes, "max-upload", serve.DefaultLimits.Bytes, "bytes an upload may unpack to")
 	f.IntVar(&so.limits.Entries, "max-entries", serve.DefaultLimits.Entries, "entries an upload may hold")
@@ -129,7 +130,7 @@ func (so *serveOptions) config() (serve.Config, error) {
 		return serve.Config{}, err
 	}
 	return serve.Config{StateDir: so.state, Tokens: toks, Runner: serve.NewBuilderRunner(bc),
-		MaxBuilds: so.maxBuilds, Queue: so.queue, Limits: so.limits}, nil
+		MaxBuilds: so.maxBuilds, Queue: so.queue, TenantMaxBuilds: so.tenantMax, Limits: so.limits}, nil
 }
 
 // builderConfig maps the build flags to what every build gets.

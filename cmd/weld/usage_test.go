@@ -23,6 +23,8 @@ func TestUsageErrorsAreBadInput(t *testing.T) {
 		"plan --format nosuch",   // a flag value the command refuses
 		"lint --format nosuch",   // the same
 		"affected --format json", // neither --base nor --changed
+		"plan --platform arm64",  // a platform without its os
+		"build --platform linux/amd64,linux/x86_64", // a platform twice
 	} {
 		t.Run(args, func(t *testing.T) {
 			cmd := newRootCmd()

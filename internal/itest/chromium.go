@@ -47,6 +47,22 @@ func Chromium(t testing.TB, page, png string, width, height int) (dom string, co
 	return out, append(console, logs...)
 }
 
+// ChromiumURL loads url (a page of a server on loopback) in a real
+// headless Chromium and returns the DOM once the page's scripts and
+// fetches have settled (a virtual-time budget of budget), and every
+// console message it logged. Loopback is reached directly; every other
+// fetch goes to the dead proxy. --timeout stops a page that never settles.
+func ChromiumURL(t testing.TB, url string, budget time.Duration) (dom string, console []string) {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("no chromium on PATH (%v): scripts/setup.sh installs Debian's chromium package (apt-get install chromium)", err)
+	}
+	ms := strconv.Itoa(int(budget.Milliseconds()))
+	return runChromium(t, bin, "--proxy-bypass-list=127.0.0.1;localhost", "--virtual-time-budget="+ms,
+		"--timeout="+strconv.Itoa(int(2*budget.Milliseconds())), "--dump-dom", url)
+}
+
 // runChromium runs chromium with flags and returns its standard output and
 // the console messages in its log.
 func runChromium(t testing.TB, bin string, flags ...string) (string, []string) {
