@@ -314,3 +314,51 @@ func parentOf(pid int) int {
 	ppid, _ := strconv.Atoi(fields[1])
 	return ppid
 }
+
+// TestFleetSecretsOnEveryDaemon: a step that mounts a secret, handed over
+// FROM <step> to dependents on other daemons, run twice on the same pool
+// with two values of the secret: the second run reuses nothing made with
+// the first (the keyed hash holds on every daemon), every image has its
+// own run's hash, and neither value is in any progress.
+func TestFleetSecretsOnEveryDaemon(t *testing.T) {
+	e := testEnv(t)
+	daemons, staging := startFleet(t, 3)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": `build:
+  version: 2016-03-14
+  steps:
+    sec: {name: fleet-sec, dockerfile: Dockerfile.sec}
+    use1: {name: fleet-use1, dockerfile: Dockerfile.use}
+    use2: {name: fleet-use2, dockerfile: Dockerfile.use}
+    use3: {name: fleet-use3, dockerfile: Dockerfile.use}
+`,
+		"Dockerfile.sec": "FROM busybox\nRUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && echo " + n + "\n",
+		"Dockerfile.use": "FROM fleet-sec\nRUN sleep 1 && cp /h /h2\n",
+		".weld/durations.json": `{"sec": 1, "use1": 3, "use2": 3, "use3": 3}`,
+	})
+	for _, value := range []string{"fleet-secret-one-" + n, "fleet-secret-two-" + n} {
+		src := filepath.Join(t.TempDir(), "tok")
+		if err := os.WriteFile(src, []byte(value), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		b := e.runPool(t, ctxTimeout(t, 5*time.Minute), dir, daemons, builder.WithStaging(staging),
+			builder.WithSecrets(builder.SecretSpec{ID: "tok", Src: src}),
+			builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}))
+		b.mustPass(t)
+		per := perDaemon(t, b.res)
+		if len(per) < 2 {
+			t.Errorf("every step ran on one daemon (%v): nothing was handed over", per)
+		}
+		want := sha(value)
+		for _, l := range []string{"use1", "use2", "use3"} {
+			if got := readLayout(t, filepath.Join(out, l)).mustFile(t, "/h2"); got != want {
+				t.Errorf("%s: /h2 = %s, want the hash of this run's secret %s (a cache record of the other value was reused)", l, got, want)
+			}
+		}
+		if raw := b.progress.raw.String(); strings.Contains(raw, value) {
+			t.Errorf("the progress holds the secret value %q", value)
+		}
+	}
+}
