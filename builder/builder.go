@@ -91,6 +91,7 @@ type run struct {
 	*runConfig
 	futures   map[string]*sched.Future // per step: resolved when it has built, or did not
 	limit     *sched.Limiter           // --jobs; nil: no cap
+	ranks     map[string]float64       // under --jobs: each step's longest path to the end (fleet.go)
 	gate      *sched.Barrier           // the publish gate: every step built and checked
 	mu        sync.Mutex
 	results   map[string]*StepResult
@@ -147,6 +148,9 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec ru
 		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
 		sink: dedupe(redacting.write), stage: newStaging(), redacting: redacting,
 		limit: sched.NewLimiter(b.o.jobs), gate: sched.NewBarrier(len(steps)),
+	}
+	if r.limit != nil {
+		r.ranks = rankSteps(p, steps)
 	}
 	for _, s := range steps {
 		r.futures[s.Label] = sched.NewFuture()

@@ -29,6 +29,7 @@ type fleet struct {
 	plan      placement.Plan
 	staging   string          // REGISTRY/PREFIX, "" without WithStaging
 	handing   map[string]bool // the steps that hand their image over
+	ranks     map[string]float64
 	retries   int
 	mu        sync.Mutex
 	handovers map[string]*handover
@@ -60,6 +61,7 @@ func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
 		h = 1e6 // without a staging registry a dependent re-solves what it needs
 	}
 	f.plan = placement.Place(tasks(steps, durations), f.pooled(), h)
+	f.ranks = placement.Ranks(tasks(steps, durations), h)
 	for _, d := range live {
 		f.limits = append(f.limits, sched.NewLimiter(d.capacity))
 	}
@@ -88,6 +90,13 @@ func (f *fleet) pooled() []placement.Daemon {
 		out = append(out, placement.Daemon{Name: d.addr, Capacity: d.capacity})
 	}
 	return out
+}
+
+// rankSteps are the steps' upward ranks (their longest path to the end in
+// the durations of earlier runs, 1 s each when unknown): the order in
+// which steps take --jobs slots, critical path first.
+func rankSteps(p *dag.Plan, steps []*dag.Step) map[string]float64 {
+	return placement.Ranks(tasks(steps, LoadDurations(p.Build().WorkDir)), 0)
 }
 
 // tasks are the steps as placement sees them: their dependencies, their
@@ -141,7 +150,7 @@ func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
 			o.err = fmt.Errorf("step %q: %w: every daemon of the pool was lost", s.Label, ErrDaemonLost)
 			break
 		}
-		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, limit: f.limits[d],
+		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, limit: f.limits[d], rank: f.ranks[s.Label],
 			wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }})
 		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
 			break

@@ -333,8 +333,8 @@ func TestFleetSecretsOnEveryDaemon(t *testing.T) {
     use2: {name: fleet-use2, dockerfile: Dockerfile.use}
     use3: {name: fleet-use3, dockerfile: Dockerfile.use}
 `,
-		"Dockerfile.sec": "FROM busybox\nRUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && echo " + n + "\n",
-		"Dockerfile.use": "FROM fleet-sec\nRUN sleep 1 && cp /h /h2\n",
+		"Dockerfile.sec":       "FROM busybox\nRUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /h && echo " + n + "\n",
+		"Dockerfile.use":       "FROM fleet-sec\nRUN sleep 1 && cp /h /h2\n",
 		".weld/durations.json": `{"sec": 1, "use1": 3, "use2": 3, "use3": 3}`,
 	})
 	for _, value := range []string{"fleet-secret-one-" + n, "fleet-secret-two-" + n} {

@@ -30,8 +30,9 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 		return r.fleet.runStep(ctx, r, s)
 	}
 	on := daemonSlot{solver: r.solver, limit: r.limit}
-	if r.limit != nil { // --jobs: hold a slot only while working
+	if r.limit != nil { // --jobs: hold a slot only while working, critical path first
 		on.wait = func(ctx context.Context) error { return r.waitDeps(ctx, s) }
+		on.rank = r.ranks[s.Label]
 	}
 	return r.runOn(ctx, s, on)
 }
@@ -40,7 +41,8 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 // it takes there, and what it waits for before it takes one.
 type daemonSlot struct {
 	solver Solver
-	name   string // as the result shows it; "" for addrOf(solver)
+	name   string  // as the result shows it; "" for addrOf(solver)
+	rank   float64 // its place in the queue for a slot: higher first (fleet.go's ranks)
 	limit  *sched.Limiter
 	wait   func(context.Context) error
 }
@@ -53,7 +55,7 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 			return failed(clk, err)
 		}
 	}
-	release, err := on.limit.Acquire(ctx)
+	release, err := on.limit.AcquireRanked(ctx, on.rank)
 	if err != nil {
 		return failed(clk, fmt.Errorf("step %q: %w", s.Label, context.Canceled))
 	}
