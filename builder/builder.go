@@ -91,6 +91,7 @@ type run struct {
 	*runConfig
 	futures   map[string]*sched.Future // per step: resolved when it has built, or did not
 	limit     *sched.Limiter           // --jobs; nil: no cap
+	ranks     map[string]float64       // under --jobs: each step's longest path to the end (fleet.go)
 	gate      *sched.Barrier           // the publish gate: every step built and checked
 	mu        sync.Mutex
 	results   map[string]*StepResult
@@ -148,6 +149,9 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec ru
 		sink: dedupe(redacting.write), stage: newStaging(), redacting: redacting,
 		limit: sched.NewLimiter(b.o.jobs), gate: sched.NewBarrier(len(steps)),
 	}
+	if r.limit != nil {
+		r.ranks = rankSteps(p, steps)
+	}
 	for _, s := range steps {
 		r.futures[s.Label] = sched.NewFuture()
 		r.results[s.Label] = &StepResult{Label: s.Label, ImageName: s.Name, Artifacts: artifactPaths(s), Outputs: []string{}}
@@ -188,7 +192,13 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 	_ = g.Wait()
 	r.redacting.close()
-	return r.result(ctx)
+	res, err := r.result(ctx)
+	if r.fleet != nil { // the durations placement ranks by next time (fleet.go)
+		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
+			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
+		}
+	}
+	return res, err
 }
 
 // finish records how a step ended, from its outcome (the one place that

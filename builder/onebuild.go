@@ -103,6 +103,11 @@ func (b *Builder) resolveImages(ctx context.Context, o *options, p *dag.Plan, us
 	if err := connect(ctx, b.solver); err != nil {
 		return nil, err
 	}
+	if p, ok := b.solver.(*Pool); ok { // pool.go: the daemons left out
+		for _, err := range p.Left() {
+			emitAll(o, []Event{{Type: EventWarning, Message: "leaving out a daemon of the pool that does not answer: " + err.Error()}})
+		}
+	}
 	if o.policy == nil {
 		return nil, nil
 	}

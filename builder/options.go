@@ -54,6 +54,8 @@ type options struct {
 	signKeys     []signKey
 	signPassword []byte
 	signers      []imageSigner
+	// staging: see handover.go.
+	staging string
 }
 
 // WithLogger sets the logger; the default discards everything.

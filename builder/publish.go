@@ -48,6 +48,10 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		o.err = &StepError{Step: s.Label, Err: err}
 		return
 	}
+	if err := r.handOver(ctx, s, tr, dir); err != nil { // handover.go
+		o.err = &StepError{Step: s.Label, Err: err}
+		return
+	}
 	release()
 	r.stepBuilt(s, o.clock)
 	if o.err = r.waitGate(ctx, s); o.err != nil {

@@ -24,6 +24,7 @@ type runConfig struct {
 	filters map[string]dag.ContextFilter // per step: what of its context is sent (ownstate.go)
 	host    map[string]string            // per folded step: the step whose session builds it (fold.go)
 	opts    *options                     // the run's options (the Builder's, with the policy's: onebuild.go)
+	fleet   *fleet                       // the pool's placement and handovers; nil on one daemon (fleet.go)
 }
 
 // newConfig makes the configuration of a run of the selected steps; labels
@@ -54,7 +55,12 @@ func (b *Builder) newConfig(p *dag.Plan, steps []*dag.Step, labels []string, sec
 			c.publish[s.Label] = true
 		}
 	}
-	c.host = c.foldHosts()
+	if c.fleet, err = b.newFleet(p, steps); err != nil {
+		return nil, err
+	}
+	if c.fleet == nil { // a fleet gives every step its own session, on its own daemon
+		c.host = c.foldHosts()
+	}
 	if err := c.filterContexts(); err != nil {
 		return nil, err
 	}

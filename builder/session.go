@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,23 +19,48 @@ import (
 
 	"github.com/weld-build/weld/artifacts"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/sched"
 )
 
 // runStep runs one step as its own BuildKit session and returns what it
-// produced.
+// produced: on the one daemon, or on the pool's daemon placed for it
+// (fleet.go).
 func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
+	if r.fleet != nil {
+		return r.fleet.runStep(ctx, r, s)
+	}
+	on := daemonSlot{solver: r.solver, limit: r.limit}
+	if r.limit != nil { // --jobs: hold a slot only while working, critical path first
+		on.wait = func(ctx context.Context) error { return r.waitDeps(ctx, s) }
+		on.rank = r.ranks[s.Label]
+	}
+	return r.runOn(ctx, s, on)
+}
+
+// daemonSlot is where a step runs: its daemon, the limiter of the slots
+// it takes there, and what it waits for before it takes one.
+type daemonSlot struct {
+	solver Solver
+	name   string  // as the result shows it; "" for addrOf(solver)
+	rank   float64 // its place in the queue for a slot: higher first (fleet.go's ranks)
+	limit  *sched.Limiter
+	wait   func(context.Context) error
+}
+
+// runOn runs one step's session on a daemon.
+func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	clk := newClock()
-	if r.limit != nil { // --jobs: hold a slot only while working
-		if err := r.waitDeps(ctx, s); err != nil {
+	if on.wait != nil {
+		if err := on.wait(ctx); err != nil {
 			return failed(clk, err)
 		}
 	}
-	release, err := r.limit.Acquire(ctx)
+	release, err := on.limit.AcquireRanked(ctx, on.rank)
 	if err != nil {
 		return failed(clk, fmt.Errorf("step %q: %w", s.Label, context.Canceled))
 	}
 	defer release()
-	if r.limit != nil {
+	if on.limit != nil {
 		clk.phase(PhaseQueued)
 	}
 	r.emit(Event{Step: s.Label, Type: EventStarted})
@@ -53,8 +79,8 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 	// keep the typed one to report.
 	var fnErr error
 	var gates []GateResult
-	resp, err := r.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
+	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
 		res, err := ss.build(ctx, release)
 		fnErr, gates = err, ss.gates
 		return res, err
@@ -63,12 +89,14 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 		err = fnErr
 	}
 	<-drained
-	o := r.counted(s, tr, outcome{clock: clk, gates: gates, daemon: addrOf(r.solver)})
+	o := r.counted(s, tr, outcome{clock: clk, gates: gates, daemon: cmp.Or(on.name, addrOf(on.solver))})
 	switch {
 	case err != nil:
 		o.err = r.explain(ctx, s, tr, err)
 	case !r.publish[s.Label]:
-		r.stepBuilt(s, clk)
+		if o.err = r.handOverBuilt(ctx, s, tr); o.err == nil { // handover.go
+			r.stepBuilt(s, clk)
+		}
 	default:
 		r.publishStep(ctx, s, tr, resp, release, &o)
 	}
@@ -94,6 +122,7 @@ func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
 // stepSession is the client side of one step's session.
 type stepSession struct {
 	*run
+	solver Solver // the daemon it runs on (a pool's member in a fleet)
 	c      gateway.Client
 	step   *dag.Step
 	solved map[string]*solved
@@ -163,7 +192,8 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		// (runStep), cache export included, so that nothing is published
 		// before that is known.
 		release()
-		return res, setResult(res, svs, false)
+		// A step that hands over exports its image with its config (handover.go).
+		return res, setResult(res, svs, ss.fleet.handsOver(s.Label))
 	}
 	// The session exports the image once, into staging; it is checked
 	// and published from there (publish.go), the slot held until checked.
@@ -204,6 +234,12 @@ func (ss *stepSession) solveFor(ctx context.Context, s *dag.Step, plat string) (
 	key := solvedKey(s.Label, plat)
 	if sv, ok := ss.solved[key]; ok {
 		return sv, nil
+	}
+	if s != ss.step && plat == "" {
+		if sv, ok, err := ss.handedOver(ctx, s); ok || err != nil { // handover.go
+			ss.solved[key] = sv
+			return sv, err
+		}
 	}
 	req, err := ss.request(ctx, s, plat)
 	if err != nil {

@@ -60,6 +60,13 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		return opt, nil
 	}
 	opt.CacheExports = r.cacheExports(s)
+	if r.fleet.handsOver(s.Label) && !r.publish[s.Label] {
+		exports, err := r.handoverExport(s) // handover.go
+		if err != nil {
+			return opt, err
+		}
+		opt.Exports = exports
+	}
 	if r.publish[s.Label] {
 		exports, err := r.exports(s)
 		if err != nil {

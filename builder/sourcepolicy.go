@@ -75,6 +75,10 @@ func (r *run) setFrontend(s *dag.Step, attrs map[string]string) {
 // local mounts are those of the given step labels.
 func (r *run) applySourcePolicy(opt *client.SolveOpt, labels []string) {
 	opt.SourcePolicy, opt.SourcePolicyProvider = sessionPolicy(r.o, r.bases, labels)
+	if opt.SourcePolicy != nil && r.fleet != nil && r.fleet.staging != "" { // handover.go: the pool's own handovers
+		opt.SourcePolicy.Rules = append(opt.SourcePolicy.Rules, rule(spb.PolicyAction_ALLOW, spb.MatchType_REGEX,
+			"^docker-image://"+regexp.QuoteMeta(r.fleet.staging)+"@sha256:[0-9a-f]{64}$"))
+	}
 }
 
 // sessionPolicy is the policy sent with a session, and the provider that

@@ -15,6 +15,7 @@
 #   fanout100  fanout with 100 leaves
 #
 #   scripts/bench.sh [-n REPS] [--no-bake] [--no-reproducible] [DAG...]   (default: all, 3 repetitions)
+#   scripts/bench.sh --fleet [-n REPS]   the fleet section: 1, 2, 3 daemons (scripts/bench-fleet.sh)
 #
 # For each DAG and each repetition, weld and bake in turn (weld first in odd
 # repetitions, bake first in even ones):
@@ -68,6 +69,7 @@ while [ $# -gt 0 ]; do
     -n*) reps=${1#-n}; shift ;;
     --no-bake) bake=0; shift ;;
     --no-reproducible) repro=0; shift ;;
+    --fleet) shift; exec "$WELD_ROOT/scripts/bench-fleet.sh" "$@" ;; # 1, 2, 3 daemons (bench-fleet.sh)
     -h | --help) usage ;;
     -*) usage ;;
     *)

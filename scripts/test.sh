@@ -14,6 +14,10 @@
 #      allowed in the buildkitd config) and WELD_TEST_DOCKER_HOST (unix://.../docker.sock
 #      of the test dockerd; DOCKER_HOST itself is left alone, so weld's default
 #      output in the other tests does not change).
+#      The fleet tests (TestFleet*) start three more buildkitds of their own with
+#      scripts/buildkitd.sh (max-parallelism = 1, plain HTTP to WELD_TEST_REGISTRY, their
+#      staging registry) and stop them; buildctl, on PATH from $WELD_TOOLS/bin, serves
+#      their stand-in kubectl.
 #   Everything started is stopped at the end, also on failure or Ctrl-C. If the
 #   registry, dockerd or buildkitd cannot start, the run fails with its log's tail.
 #

@@ -48,8 +48,11 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return redactErr(red, err)
 			}
-			c := builder.ConnectLazily(bo.connect) // no daemon before the checks pass
-			defer c.Close()
+			c, closeSolver, err := bo.solver() // build_pool.go: no daemon before the checks pass
+			if err != nil {
+				return redactErr(red, err)
+			}
+			defer closeSolver()
 			disp := newProgress(cmd.Context(), cmd.ErrOrStderr(), bo.progress)
 			b, err := builder.New(c, append(opts, builder.WithProgress(disp.write))...)
 			if err != nil {

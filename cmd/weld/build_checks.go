@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strings"
 
@@ -39,8 +38,8 @@ func (bo *buildOptions) checkConnectFlags() error {
 	if bo.jobs < 0 {
 		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
 	}
-	if a := bo.connect.Addr; a != "" && !validAddr(a) {
-		return fmt.Errorf("%w: --addr %q: use unix://PATH, tcp://HOST:PORT or docker-container://NAME", errBadInput, a)
+	if err := bo.pool.checkAddrs(); err != nil { // build_pool.go
+		return err
 	}
 	for _, spec := range bo.ssh {
 		id, paths, _ := strings.Cut(spec, "=")
@@ -54,21 +53,4 @@ func (bo *buildOptions) checkConnectFlags() error {
 		}
 	}
 	return nil
-}
-
-// validAddr checks that a BuildKit address has a scheme weld knows and
-// something after it (a socket path, a host:port, a container name).
-func validAddr(a string) bool {
-	scheme, rest, ok := strings.Cut(a, "://")
-	if !ok || rest == "" {
-		return false
-	}
-	switch scheme {
-	case "unix", "docker-container", "kube-pod", "podman-container", "ssh", "npipe":
-		return true
-	case "tcp":
-		_, port, err := net.SplitHostPort(rest)
-		return err == nil && port != ""
-	}
-	return false
 }

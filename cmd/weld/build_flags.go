@@ -41,6 +41,7 @@ type buildOptions struct {
 	secretCacheKey string
 	reportFile     reportOptions // --report (build_report.go)
 	sign           signOptions   // --sign-key (build_sign.go)
+	pool           poolOptions   // --addr, --builders, --staging (build_pool.go)
 }
 
 func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
@@ -49,7 +50,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	addPolicyFlags(f, &bo.policyOptions)
 	f.StringVar(&bo.provenance, "provenance", "min", "provenance attestation on published images: min, max or none")
 	f.StringVar(&bo.affectedByBase, "affected-by-base", "", "build exactly the steps weld affected --base REF lists (the steps built on REF and everything downstream)")
-	f.StringVar(&bo.connect.Addr, "addr", "", "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST, else weld's own local daemon)")
+	addPoolFlags(f, &bo.pool) // build_pool.go: --addr, --builders, --staging
 	f.StringVar(&bo.connect.TLSCACert, "tlscacert", "", "CA certificate for a tcp:// daemon")
 	f.StringVar(&bo.connect.TLSCert, "tlscert", "", "client certificate for a tcp:// daemon")
 	f.StringVar(&bo.connect.TLSKey, "tlskey", "", "client key for a tcp:// daemon")
@@ -114,6 +115,7 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	return append(outs,
 		builder.WithLogger(o.log),
 		builder.WithJobs(bo.jobs),
+		builder.WithStaging(bo.pool.staging),
 		builder.WithKeepGoing(bo.keepGoing),
 		builder.WithNoCache(bo.noCache),
 		builder.WithBuildArgs(args),

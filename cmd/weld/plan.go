@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 )
 
@@ -17,6 +18,7 @@ func init() { subcommands = append(subcommands, newPlanCmd) }
 type planOptions struct {
 	fileOptions
 	format string
+	pool   poolOptions // --builders (plan_pool.go)
 }
 
 func newPlanCmd(o *rootOptions) *cobra.Command {
@@ -41,13 +43,24 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 				opts = append(opts, dag.WithContextSizes(contextSizes(cmd.Context(), o, steps)))
 			}
 			// A base's name may hold a build arg's token (redact.go).
+			members, err := po.pool.members(builder.ConnectOptions{})
+			if err != nil {
+				return err
+			}
+			if members != nil && po.format != "text" {
+				return fmt.Errorf("%w: --builders shows the placement with --format text only", errBadInput)
+			}
 			return redactedTo(argRedactor(steps, nil), cmd.OutOrStdout(), func(w io.Writer) error {
-				return p.Render(w, po.format, steps, opts...)
+				if err := p.Render(w, po.format, steps, opts...); err != nil || members == nil {
+					return err
+				}
+				return printPlacement(w, p, steps, members)
 			})
 		},
 	}
 	addFileFlags(cmd.Flags(), &po.fileOptions)
 	cmd.Flags().StringVar(&po.format, "format", "text", "output format: "+strings.Join(dag.Formats, ", "))
+	cmd.Flags().StringVar(&po.pool.builders, "builders", "", "also show where a build on the pool of daemons in this YAML `FILE` would run each step")
 	return cmd
 }
 

@@ -77,8 +77,12 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 		return
 	}
 	fmt.Fprintln(w)
+	pooled := onSeveralDaemons(res)
 	for _, s := range res.Steps {
 		line := fmt.Sprintf("  %-20s %-20s %6.1fs  %d/%d cached", s.Label, s.Status, timeSeconds(s.Duration), s.CachedVertices, s.Vertices)
+		if pooled && s.Daemon != "" {
+			line += "  on " + s.Daemon
+		}
 		if s.Digest != "" {
 			line += "  " + s.Digest
 		}
@@ -113,6 +117,18 @@ func printSummary(w io.Writer, res *builder.Result, err error) {
 			fmt.Fprintln(w, "  "+strings.Join(se.Tail, "\n  "))
 		}
 	}
+}
+
+// onSeveralDaemons reports whether the steps ran on more than one daemon
+// (a pool): the summary then says where each ran.
+func onSeveralDaemons(res *builder.Result) bool {
+	seen := map[string]bool{}
+	for _, s := range res.Steps {
+		if s.Daemon != "" {
+			seen[s.Daemon] = true
+		}
+	}
+	return len(seen) > 1
 }
 
 func timeSeconds(d builder.Duration) float64 { return float64(d) / 1e9 }

@@ -3,6 +3,7 @@ package sched_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,4 +103,52 @@ func TestBarrier(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLimiterRanks: a freed slot goes to the highest-ranked waiter, then
+// the oldest of equal rank; a canceled waiter gives up its place.
+func TestLimiterRanks(t *testing.T) {
+	l := sched.NewLimiter(1)
+	hold, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	canceled, cancel := context.WithCancel(context.Background())
+	for i, w := range []struct {
+		name string
+		rank float64
+		ctx  context.Context
+	}{{"low", 1, context.Background()}, {"gone", 9, canceled}, {"high", 5, context.Background()}, {"high2", 5, context.Background()}} {
+		wg.Go(func() {
+			release, err := l.AcquireRanked(w.ctx, w.rank)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			order = append(order, w.name)
+			mu.Unlock()
+			release()
+		})
+		waitFor(t, func() bool { return l.Waiting() == i+1 })
+	}
+	cancel()
+	waitFor(t, func() bool { return l.Waiting() == 3 })
+	hold()
+	wg.Wait()
+	if got, want := strings.Join(order, " "), "high high2 low"; got != want {
+		t.Errorf("slots went to %q, want %q", got, want)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("timed out waiting")
 }

@@ -1,0 +1,215 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/placement"
+	"github.com/weld-build/weld/internal/sched"
+)
+
+// A fleet is a run on a Pool of more than one live daemon. Every step has
+// a session of its own (no folding) on the daemon placement chose for it
+// (internal/placement: critical path first, by the durations of earlier
+// runs in <work dir>/.weld/durations.json, cache affinity on ties), within
+// that daemon's capacity. A step that a dependent placed elsewhere needs
+// hands its image over through the staging registry (handover.go); the
+// dependent waits for it before it takes a slot, so no slot is held while
+// waiting for another daemon. A step whose daemon is lost mid-build runs
+// again on another (at most retries times), and a daemon lost is never
+// used again by the run.
+type fleet struct {
+	daemons   []*poolDaemon
+	pool      *Pool
+	limits    []*sched.Limiter
+	plan      placement.Plan
+	staging   string          // REGISTRY/PREFIX, "" without WithStaging
+	handing   map[string]bool // the steps that hand their image over
+	ranks     map[string]float64
+	retries   int
+	mu        sync.Mutex
+	handovers map[string]*handover
+}
+
+// handoverCost is what placement counts for moving a result between
+// daemons: a push and a pull of its layers through the staging registry.
+const handoverCost = 0.5
+
+// fleetRetries is how many times a step runs again after its daemon was lost.
+const fleetRetries = 2
+
+// newFleet places the steps when the Builder's Solver is a Pool with more
+// than one live daemon; nil otherwise (one daemon: nothing changes).
+func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
+	pool, ok := b.solver.(*Pool)
+	if !ok {
+		return nil, nil
+	}
+	live := pool.daemons()
+	if len(live) < 2 {
+		return nil, nil
+	}
+	f := &fleet{daemons: live, pool: pool, staging: b.o.staging, retries: fleetRetries,
+		handing: map[string]bool{}, handovers: map[string]*handover{}}
+	durations := LoadDurations(p.Build().WorkDir)
+	h := handoverCost
+	if f.staging == "" {
+		h = 1e6 // without a staging registry a dependent re-solves what it needs
+	}
+	f.plan = placement.Place(tasks(steps, durations), f.pooled(), h)
+	f.ranks = placement.Ranks(tasks(steps, durations), h)
+	for _, d := range live {
+		f.limits = append(f.limits, sched.NewLimiter(d.capacity))
+	}
+	selected := map[string]*dag.Step{}
+	for _, s := range steps {
+		selected[s.Label] = s
+	}
+	for _, s := range steps {
+		for _, d := range s.DependsOn {
+			// A multi-platform result is not handed over (yet): its dependent
+			// solves it on its own daemon.
+			if dep := selected[d]; dep != nil && f.staging != "" && f.placed(d) != f.placed(s.Label) && len(dep.Platforms) == 0 {
+				f.handing[d] = true
+			}
+		}
+	}
+	for l := range f.handing {
+		f.handovers[l] = &handover{done: sched.NewFuture()}
+	}
+	return f, nil
+}
+
+func (f *fleet) pooled() []placement.Daemon {
+	var out []placement.Daemon
+	for _, d := range f.daemons {
+		out = append(out, placement.Daemon{Name: d.addr, Capacity: d.capacity})
+	}
+	return out
+}
+
+// rankSteps are the steps' upward ranks (their longest path to the end in
+// the durations of earlier runs, 1 s each when unknown): the order in
+// which steps take --jobs slots, critical path first.
+func rankSteps(p *dag.Plan, steps []*dag.Step) map[string]float64 {
+	return placement.Ranks(tasks(steps, LoadDurations(p.Build().WorkDir)), 0)
+}
+
+// tasks are the steps as placement sees them: their dependencies, their
+// durations of earlier runs (1 s when unknown) and their cache key.
+func tasks(steps []*dag.Step, durations map[string]float64) []placement.Task {
+	selected := map[string]bool{}
+	for _, s := range steps {
+		selected[s.Label] = true
+	}
+	var out []placement.Task
+	for _, s := range steps {
+		t := placement.Task{ID: s.Label, Cost: durations[s.Label], Key: s.Label + "\x00" + s.Context}
+		for _, d := range s.DependsOn {
+			if selected[d] {
+				t.Deps = append(t.Deps, d)
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (f *fleet) placed(label string) int { return f.plan.Slots[label].Daemon }
+
+// handsOver reports whether the step's image goes to the staging registry.
+func (f *fleet) handsOver(label string) bool { return f != nil && f.handing[label] }
+
+// pick is the daemon to run a step on: its placed one, unless that was
+// lost; then the live daemon its cache key prefers.
+func (f *fleet) pick(s *dag.Step) (int, bool) {
+	f.pool.mu.Lock()
+	defer f.pool.mu.Unlock()
+	if d := f.placed(s.Label); !f.daemons[d].lost {
+		return d, true
+	}
+	for _, d := range placement.Rendezvous(s.Label+"\x00"+s.Context, f.pooled()) {
+		if !f.daemons[d].lost {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// runStep runs a step on its daemon, and again on another when that
+// daemon is lost, within the step's retry budget.
+func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
+	var o outcome
+	for attempt := 0; ; attempt++ {
+		d, ok := f.pick(s)
+		if !ok {
+			o.err = fmt.Errorf("step %q: %w: every daemon of the pool was lost", s.Label, ErrDaemonLost)
+			break
+		}
+		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, limit: f.limits[d], rank: f.ranks[s.Label],
+			wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }})
+		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
+			break
+		}
+		if attempt >= f.retries {
+			o.err = fmt.Errorf("step %q: lost its daemon %d times (its retry budget is %d): %w", s.Label, attempt+1, f.retries, o.err)
+			break
+		}
+		next, _ := f.pick(s)
+		r.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: daemon %s was lost; running the step again on %s (retry %d of %d)",
+			s.Label, f.daemons[d].name, f.daemons[next].name, attempt+1, f.retries)})
+	}
+	if h := f.handovers[s.Label]; h != nil && o.err != nil {
+		h.done.Resolve(o.err)
+	}
+	return o
+}
+
+// lost reports whether daemon d failed the step because it went away (it
+// no longer answers), and if so marks it lost for the rest of the run.
+func (f *fleet) lost(ctx context.Context, d int, err error) bool {
+	if !errors.Is(err, ErrDaemonLost) {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, perr := f.daemons[d].ListWorkers(pctx)
+		cancel()
+		if perr == nil {
+			return false // it answers: the step itself failed
+		}
+	}
+	f.pool.mu.Lock()
+	defer f.pool.mu.Unlock()
+	f.daemons[d].lost = true
+	return true
+}
+
+// Placement is where a run on a pool of daemons would put each step, as
+// weld plan --builders shows it.
+type Placement struct {
+	// Daemons are the pool's addresses, redacted; Slot.Daemon indexes them.
+	Daemons []string
+	// Plan is the placement: per step its daemon and expected times.
+	Plan placement.Plan
+	// LowerBound is a makespan no placement can beat with these durations.
+	LowerBound float64
+}
+
+// Place is the placement a run of steps on daemons of the given
+// capacities makes, with the durations of earlier runs in workDir.
+func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
+	var pd []placement.Daemon
+	out := Placement{}
+	for _, m := range daemons {
+		pd = append(pd, placement.Daemon{Name: m.Connect.Addr, Capacity: max(m.Capacity, 1)})
+	}
+	if p, err := NewPool(daemons...); err == nil {
+		out.Daemons = p.Names()
+	}
+	ts := tasks(steps, LoadDurations(workDir))
+	out.Plan = placement.Place(ts, pd, handoverCost)
+	out.LowerBound = placement.LowerBound(ts, pd)
+	return out
+}
