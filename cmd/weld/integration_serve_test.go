@@ -105,8 +105,13 @@ func TestServeBuildsAndStreams(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "a", id, "runtime", "index.json")); err != nil {
 		t.Errorf("the runtime image is not in the tenant's output folder: %v", err)
 	}
-	if code, dt, _ := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil); code != 200 || !strings.Contains(string(dt), "<svg") || strings.Contains(string(dt), secret) {
+	code, dt, resp := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil)
+	if code != 200 || !strings.Contains(string(dt), "<svg") || strings.Contains(string(dt), secret) {
 		t.Errorf("report = %d (%d bytes), want 200 with an SVG chart and no secret", code, len(dt))
+	}
+	// The report runs nothing and fetches nothing, even opened alone.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "script-src") || !strings.Contains(csp, "sandbox") {
+		t.Errorf("the report's CSP is %q, want default-src 'none', no script-src, sandbox", csp)
 	}
 	for _, c := range []struct {
 		method, path, token string
