@@ -135,10 +135,15 @@ func TestServeBuildsAndStreams(t *testing.T) {
 }
 
 // TestServeRefusesBadUploads: every escaping or special entry, a gzip
-// bomb, a secret with no server-side source and an _env read are refused
+// bomb, too many entries, a secret with no server-side source or given in
+// the query, and an _env read are refused
 // with 400, and nothing lands outside the state folder's work area.
 func TestServeRefusesBadUploads(t *testing.T) {
-	s, state, _ := serveSetup(t, "x", "--max-upload", "1048576")
+	s, state, _ := serveSetup(t, "x", "--max-upload", "1048576", "--max-entries", "40")
+	many := map[string]string{}
+	for i := range 41 {
+		many["f"+itoa(i)] = "x"
+	}
 	proj := serveProject(nonce(t))
 	envYML := strings.Replace(proj["build.yml"], "not-sent.txt", "_env(HOME)", 1)
 	for _, c := range []struct {
@@ -150,6 +155,8 @@ func TestServeRefusesBadUploads(t *testing.T) {
 		{"dotdot", serveTokenA, "", rawTar(t, tar.Header{Name: "../../evil", Typeflag: tar.TypeReg, Size: 1}), ".."},
 		{"symlink out", serveTokenA, "", rawTar(t, tar.Header{Name: "l", Linkname: "/etc", Typeflag: tar.TypeSymlink}), "leads out"},
 		{"symlink then through", serveTokenA, "", rawTar(t, tar.Header{Name: "l", Linkname: "..", Typeflag: tar.TypeSymlink}), "leads out"},
+		{"symlink chain out", serveTokenA, "", rawTar(t, tar.Header{Name: "a/", Typeflag: tar.TypeDir}, tar.Header{Name: "a/s", Linkname: "..", Typeflag: tar.TypeSymlink},
+			tar.Header{Name: "a/x", Linkname: "s/../x", Typeflag: tar.TypeSymlink}), "symlink"},
 		{"hard link out", serveTokenA, "", rawTar(t, tar.Header{Name: "h", Linkname: "/etc/passwd", Typeflag: tar.TypeLink}), "hard link"},
 		{"device", serveTokenA, "", rawTar(t, tar.Header{Name: "null", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3}), "special"},
 		{"fifo", serveTokenA, "", rawTar(t, tar.Header{Name: "p", Typeflag: tar.TypeFifo}), "special"},
@@ -158,6 +165,8 @@ func TestServeRefusesBadUploads(t *testing.T) {
 		{"secret of another tenant", serveTokenB, "", tarGz(t, proj), "has no server-side source"},
 		{"env read", serveTokenA, "", tarGz(t, map[string]string{"build.yml": envYML, "Dockerfile.compile": proj["Dockerfile.compile"], "Dockerfile.runtime": proj["Dockerfile.runtime"]}), "HOME"},
 		{"unknown step", serveTokenA, "?steps=nope", tarGz(t, proj), "nope"},
+		{"too many entries", serveTokenA, "", tarGz(t, many), "more than 40 entries"},
+		{"a secret in the query", serveTokenA, "?secret=id%3Dtoken%2Csrc%3D%2Fetc%2Fshadow", tarGz(t, proj), "unknown query parameter"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, dt, _ := s.call(t, "POST", "/v1/builds"+c.query, c.token, c.body)
