@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -42,22 +41,7 @@ func (s *server) stream(t *testing.T, token, id string, hdr http.Header, max int
 		return nil
 	}
 	defer resp.Body.Close()
-	var evs []sseEvent
-	var cur sseEvent
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for sc.Scan() && (max == 0 || len(evs) < max) {
-		switch line := sc.Text(); {
-		case strings.HasPrefix(line, "id: "):
-			cur.id = line[4:]
-		case strings.HasPrefix(line, "event: "):
-			cur.typ = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			cur.data = line[6:]
-		case line == "" && cur.typ != "":
-			evs, cur = append(evs, cur), sseEvent{}
-		}
-	}
+	evs, _ := readEvents(resp.Body, max) // a stream closed early ends in an error
 	return evs
 }
 
@@ -189,21 +173,9 @@ func (s *server) streamQuery(t *testing.T, token, id, query string) []sseEvent {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	dt, _ := io.ReadAll(resp.Body)
-	var evs []sseEvent
-	for _, block := range strings.Split(string(dt), "\n\n") {
-		var ev sseEvent
-		for _, line := range strings.Split(block, "\n") {
-			switch {
-			case strings.HasPrefix(line, "id: "):
-				ev.id = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				ev.typ = line[7:]
-			}
-		}
-		if ev.typ != "" {
-			evs = append(evs, ev)
-		}
+	evs, err := readEvents(resp.Body, 0)
+	if err != nil {
+		t.Fatalf("reading the event stream: %v", err)
 	}
 	return evs
 }
