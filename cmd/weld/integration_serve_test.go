@@ -145,7 +145,9 @@ func TestServeRefusesBadUploads(t *testing.T) {
 		many["f"+itoa(i)] = "x"
 	}
 	proj := serveProject(nonce(t))
-	envYML := strings.Replace(proj["build.yml"], "not-sent.txt", "_env(HOME)", 1)
+	// An _env in a build arg would read the server's environment (one in
+	// a secret's value is never used: the server's source replaces it).
+	envYML := strings.Replace(proj["build.yml"], "      publish: false\n", "      publish: false\n      args:\n        H: _env(HOME)\n", 1)
 	for _, c := range []struct {
 		name, token, query string
 		body               []byte
@@ -235,3 +237,32 @@ func waitStatus(t *testing.T, s *server, id, want string) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestServeSecretappExample: the secretapp example, as it is in examples/
+// (its secret's value is _env(SECRETAPP_TOKEN_FILE), unset on the server
+// and never used), submitted as a tar.gz: it builds with the tenant's
+// server-side token, the stream ends with the result and holds no token,
+// and both runtime images are in the tenant's output folder.
+func TestServeSecretappExample(t *testing.T) {
+	files := exampleFiles(t, "secretapp")
+	e := testEnv(t)
+	secret := "tok-" + nonce(t)
+	s, _, out := serveSetup(t, secret, "--image", "golang:1.26=oci-layout://"+filepath.Join(e.images, "golang"),
+		"--image", "alpine:3.20=oci-layout://"+filepath.Join(e.images, "busybox"))
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, files))
+	evs := s.follow(t, serveTokenA, id, 10*time.Minute)
+	last := evs[len(evs)-1]
+	if last.typ != "result" || !strings.Contains(last.data, `"status":"succeeded"`) {
+		t.Fatalf("the secretapp build ended %s %s; server log:\n%s", last.typ, last.data, s.log())
+	}
+	for _, ev := range evs {
+		if strings.Contains(ev.data, secret) {
+			t.Fatalf("the stream holds the token: %s", ev.data)
+		}
+	}
+	for _, step := range []string{"runtime_minimal", "runtime_alpine"} {
+		if _, err := os.Stat(filepath.Join(out, "a", id, step, "index.json")); err != nil {
+			t.Errorf("%s is not in the tenant's output folder: %v", step, err)
+		}
+	}
+}
