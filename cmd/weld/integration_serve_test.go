@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,7 +67,7 @@ func serveSetup(t *testing.T, secret string, args ...string) (*server, string, s
 // there; the output is in the tenant's own folder.
 func TestServeBuildsAndStreams(t *testing.T) {
 	n, secret := nonce(t), "s3cr3t-"+nonce(t)
-	s, _, out := serveSetup(t, secret)
+	s, state, out := serveSetup(t, secret)
 	id := s.submitTar(t, serveTokenA, "", tarGz(t, serveProject(n)))
 	evs := s.follow(t, serveTokenA, id, 3*time.Minute)
 	if len(evs) == 0 || evs[len(evs)-1].typ != "result" {
@@ -128,6 +129,16 @@ func TestServeBuildsAndStreams(t *testing.T) {
 		if code, dt, _ := s.call(t, c.method, c.path, c.token, nil); code != c.want {
 			t.Errorf("%s %s with token %q = %d %s, want %d", c.method, c.path, c.token, code, dt, c.want)
 		}
+	}
+	// The build's work folder is gone; /metrics counts its two steps.
+	if ents, err := os.ReadDir(filepath.Join(state, "work")); err != nil || len(ents) != 0 {
+		t.Errorf("the state's work folder after the build: %d entries (%v), want none", len(ents), err)
+	}
+	_, m, _ := s.call(t, "GET", "/metrics", "", nil)
+	sum := regexp.MustCompile(`(?m)^weld_step_duration_seconds_sum ([0-9.e+-]+)$`).FindSubmatch(m)
+	if !strings.Contains(string(m), "weld_step_duration_seconds_count 2\n") || sum == nil || string(sum[1]) == "0" ||
+		!strings.Contains(string(m), "weld_queue_length 0\n") || !strings.Contains(string(m), `weld_builds{status="succeeded"} 1`) {
+		t.Errorf("/metrics after one two-step build:\n%s", m)
 	}
 	if again := s.follow(t, serveTokenA, id, 10*time.Second); len(again) != len(evs) {
 		t.Errorf("a second read of the stream has %d events, want %d", len(again), len(evs))
