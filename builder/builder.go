@@ -193,7 +193,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	_ = g.Wait()
 	r.redacting.close()
 	res, err := r.result(ctx)
-	if r.fleet != nil { // the durations placement ranks by next time (fleet.go)
+	if err == nil { // the durations placement and --jobs rank by next time (durations.go)
 		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
 			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
 		}
