@@ -100,6 +100,7 @@ type run struct {
 	redacting *progressRedactor                 // redacts what reaches the progress sink
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
+	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 }
