@@ -103,6 +103,7 @@ type run struct {
 	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
+	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -176,6 +177,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	defer r.stage.removeAll()
+	r.shared = r.newSharedSessions(ctx)
+	defer r.shared.close()
 	r.startedAt = time.Now()
 	r.warnOwnState()
 	var g errgroup.Group
