@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -129,6 +130,22 @@ func scrubProvenance(stmt map[string]any, at string) {
 		md["buildStartedOn"], md["buildFinishedOn"] = at, at
 		delete(md, "buildInvocationID")
 		md["reproducible"] = true
+	}
+	dropSessionIDs(pred, "buildDefinition", "externalParameters", "request", "args") // SLSA v1
+	dropSessionIDs(pred, "invocation", "parameters", "args")                         // v0.2
+}
+
+// dropSessionIDs removes the frontend's local-sessionid:NAME arguments
+// from the args map at path: the ID of the shared session (sharedsession.go)
+// that served a local is new in every run, and names no input.
+func dropSessionIDs(m map[string]any, path ...string) {
+	for _, k := range path {
+		m, _ = m[k].(map[string]any)
+	}
+	for k := range m {
+		if strings.HasPrefix(k, "local-sessionid:") {
+			delete(m, k)
+		}
 	}
 }
 
