@@ -131,20 +131,26 @@ func scrubProvenance(stmt map[string]any, at string) {
 		delete(md, "buildInvocationID")
 		md["reproducible"] = true
 	}
-	dropSessionIDs(pred, "buildDefinition", "externalParameters", "request", "args") // SLSA v1
-	dropSessionIDs(pred, "invocation", "parameters", "args")                         // v0.2
+	dropSessionIDs(pred)
 }
 
 // dropSessionIDs removes the frontend's local-sessionid:NAME arguments
-// from the args map at path: the ID of the shared session (sharedsession.go)
-// that served a local is new in every run, and names no input.
-func dropSessionIDs(m map[string]any, path ...string) {
-	for _, k := range path {
-		m, _ = m[k].(map[string]any)
-	}
-	for k := range m {
-		if strings.HasPrefix(k, "local-sessionid:") {
-			delete(m, k)
+// wherever they are in v (the request's args, and its inputs' nested
+// requests): the ID of the shared session (sharedsession.go) that served a
+// local is new in every run, and names no input.
+func dropSessionIDs(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.HasPrefix(k, "local-sessionid:") {
+				delete(v, k)
+				continue
+			}
+			dropSessionIDs(x)
+		}
+	case []any:
+		for _, x := range v {
+			dropSessionIDs(x)
 		}
 	}
 }
