@@ -48,7 +48,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return redactErr(red, err)
 			}
-			c, closeSolver, err := bo.solver() // build_pool.go: no daemon before the checks pass
+			c, closeSolver, err := bo.pool.daemons(bo.connect).Solver() // no daemon before the checks pass
 			if err != nil {
 				return redactErr(red, err)
 			}

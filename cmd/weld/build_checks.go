@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
 )
@@ -38,7 +39,7 @@ func (bo *buildOptions) checkConnectFlags() error {
 	if bo.jobs < 0 {
 		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
 	}
-	if err := bo.pool.checkAddrs(); err != nil { // build_pool.go
+	if err := builder.CheckAddrs(bo.pool.addrs...); err != nil {
 		return err
 	}
 	for _, spec := range bo.ssh {
