@@ -163,7 +163,7 @@ func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
 			return bc, fmt.Errorf("%w: %w", errBadInput, err)
 		}
 	}
-	pw, err := so.sign.password()
+	pw, err := builder.ReadSignPassword(so.sign.passwordFile)
 	if err != nil {
 		return bc, err
 	}
