@@ -196,13 +196,16 @@ func WithLabels(labels map[string]string) Option {
 }
 
 // WithProvenance sets the BuildKit provenance attestation of published
-// images: "min" (the default), "max", or "" for none. Outputs loaded into
-// Docker never carry one: Docker 20.10 cannot load it.
+// images: "min" (the default), "max", or "" ("none", "false") for none. A
+// docker engine gets the image without it (export_docker.go).
 func WithProvenance(mode string) Option {
 	return func(o *options) error {
 		switch mode {
 		case "", "min", "max":
 			o.provenance = mode
+			return nil
+		case "none", "false":
+			o.provenance = ""
 			return nil
 		}
 		return fmt.Errorf("provenance mode %q: use min, max or none", mode)

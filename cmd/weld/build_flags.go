@@ -151,8 +151,7 @@ func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *da
 	if err != nil {
 		return nil, err
 	}
-	prov, err := bo.provenanceMode()
-	if err != nil {
+	if err := bo.checkProgress(); err != nil {
 		return nil, err
 	}
 	if len(outs) == 0 {
@@ -166,7 +165,7 @@ func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *da
 		}
 	}
 	return []builder.Option{builder.WithOutputs(outs...), builder.WithCacheTo(cacheTo...),
-		builder.WithCacheFrom(cacheFrom...), builder.WithProvenance(prov)}, nil
+		builder.WithCacheFrom(cacheFrom...), builder.WithProvenance(bo.provenance)}, nil
 }
 
 // parseEach parses every value of a repeated flag; an error is bad input.
@@ -196,18 +195,12 @@ func (bo *buildOptions) imageFlags() (map[string]builder.ImageSource, error) {
 	return images, nil
 }
 
-// provenanceMode checks --provenance and --progress.
-func (bo *buildOptions) provenanceMode() (string, error) {
+// checkProgress checks --progress.
+func (bo *buildOptions) checkProgress() error {
 	if !validProgress(bo.progress) {
-		return "", fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
+		return fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
 	}
-	switch bo.provenance {
-	case "none", "false":
-		return "", nil
-	case "min", "max":
-		return bo.provenance, nil
-	}
-	return "", fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
+	return nil
 }
 
 // publishesAny reports whether a step of the plan has an image to publish:
