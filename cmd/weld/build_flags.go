@@ -155,9 +155,7 @@ func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *da
 		return nil, err
 	}
 	if len(outs) == 0 {
-		store, err := builder.DefaultStore(p.Build().WorkDir)
-		outs = builder.DefaultOutputs(ctx, store)
-		if err != nil && outs[0].Type == builder.OutputStore {
+		if outs, err = builder.WorkDirOutputs(ctx, p.Build().WorkDir); err != nil {
 			return nil, err
 		}
 		if publishesAny(p) {
