@@ -100,3 +100,27 @@ func (po *poolOptions) checkAddrs() error {
 	}
 	return errors.Join(errs...)
 }
+
+// daemons are what weld serve builds on: one daemon (connect), or a pool
+// of two or more (members), and the pool's staging repository; checked
+// before the server starts (exit 2).
+func (po *poolOptions) daemons() (connect builder.ConnectOptions, members []builder.PoolMember, staging string, err error) {
+	if err = po.checkAddrs(); err != nil {
+		return connect, nil, "", err
+	}
+	if members, err = po.members(builder.ConnectOptions{}); err != nil {
+		return connect, nil, "", err
+	}
+	switch {
+	case members != nil:
+		if _, err = builder.NewPool(members...); err != nil { // an address named twice
+			return connect, nil, "", fmt.Errorf("%w: %v", errBadInput, err)
+		}
+	case len(po.addrs) == 1:
+		connect.Addr = po.addrs[0]
+	}
+	if staging, err = builder.ParseStaging(po.staging); err != nil {
+		return connect, nil, "", fmt.Errorf("%w: %w", errBadInput, err)
+	}
+	return connect, members, staging, nil
+}
