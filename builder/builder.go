@@ -100,8 +100,10 @@ type run struct {
 	redacting *progressRedactor                 // redacts what reaches the progress sink
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
+	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
+	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -175,6 +177,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	defer r.stage.removeAll()
+	r.shared = r.newSharedSessions(ctx)
+	defer r.shared.close()
 	r.startedAt = time.Now()
 	r.warnOwnState()
 	var g errgroup.Group
