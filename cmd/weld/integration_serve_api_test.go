@@ -71,10 +71,12 @@ func checkIDs(t *testing.T, what string, evs []sseEvent, first int, want string)
 // ended; each stream ends with the result, canceled; the queued one never
 // ran); a stream read in part and resumed with Last-Event-ID (or ?after=)
 // goes on from the next id to the result; an Idempotency-Key retry answers
-// with the first build, for that tenant only, and still after a kill -9
-// and a restart; the routes without a token (healthz, the OpenAPI
-// document) answer, an unknown /v1 path is 401 without a token and 404
-// with one; /metrics counts the canceled builds.
+// with the first build, for that tenant only; the routes without a token
+// (healthz, the OpenAPI document) answer, an unknown /v1 path is 401
+// without a token and 404 with one; /metrics counts the canceled builds.
+// After a kill -9 and a restart, a build that was running and one that
+// was queued are failed (interrupted), their streams end with the result,
+// and the Idempotency-Key still names its build.
 func TestServeCancelResumeAndIdempotency(t *testing.T) {
 	e := testEnv(t)
 	s, state, _ := serveSetup(t, "x", "--max-builds", "1", "--queue", "4")
@@ -151,10 +153,22 @@ func TestServeCancelResumeAndIdempotency(t *testing.T) {
 		t.Errorf("/metrics after two cancels:\n%s", m)
 	}
 
-	// kill -9, a restart: the key still names the build.
+	// kill -9 with one build running and one queued, a restart: both are
+	// failed (interrupted), and the key still names its build.
+	run2 := s.submitTar(t, serveTokenA, "", slowProject(t, 60))
+	waitStatus(t, s, run2, "running")
+	queued2 := s.submitTar(t, serveTokenA, "", slowProject(t, 60))
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
 	_ = s.cmd.Wait()
 	s3 := startServe(t, e, state, "--tokens", filepath.Join(filepath.Dir(state), "tokens"))
+	for _, id := range []string{run2, queued2} {
+		if _, dt, _ := s3.call(t, "GET", "/v1/builds/"+id, serveTokenA, nil); !strings.Contains(string(dt), `"status": "failed"`) || !strings.Contains(string(dt), "interrupted") {
+			t.Errorf("after kill -9 and a restart build %s = %s, want failed (interrupted)", id, dt)
+		}
+		if evs := s3.stream(t, serveTokenA, id, nil, 0); len(evs) == 0 || evs[len(evs)-1].typ != "result" {
+			t.Errorf("the interrupted build %s's stream does not end with its result: %v", id, evs)
+		}
+	}
 	r, _ := http.NewRequest("POST", s3.url+"/v1/builds", strings.NewReader(string(slowProject(t, 1))))
 	r.Header.Set("Authorization", "Bearer "+serveTokenA)
 	r.Header.Set("Idempotency-Key", key)
