@@ -7,10 +7,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // ecdsaKeyPair writes a plain PEM ECDSA P-256 key pair, name.key and
@@ -75,5 +80,42 @@ func TestQASignPlainECDSAKeys(t *testing.T) {
 	}
 	if code, out, _ := e.weldVerify(t, dir, nil, "--key", "stranger.pub", "oci-layout://out/app"); code != 1 {
 		t.Errorf("weld verify --key stranger.pub of the layout exited %d, want 1:\n%s", code, out)
+	}
+
+	// An attacker rewrites the image's top layer in the folder: the
+	// signature (of the root's digest) still verifies, but weld verify
+	// hashes every blob and says NOT SAFE.
+	if code, out, stderr := e.weldVerify(t, dir, nil, "--key", "sec1.pub", "oci-layout://out/app"); code != 0 {
+		t.Fatalf("weld verify of the untouched layout exited %d, want 0:\n%s%s", code, out, stderr)
+	}
+	idx := readIndex(t, layout)
+	var root ocispecs.Index
+	readJSONFile(t, blobOf(layout, idx.Manifests[0].Digest.Encoded()), &root)
+	var man ocispecs.Manifest
+	readJSONFile(t, blobOf(layout, root.Manifests[0].Digest.Encoded()), &man)
+	top := man.Layers[len(man.Layers)-1].Digest
+	p := blobOf(layout, top.Encoded())
+	dt, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt[len(dt)/2] ^= 0xff
+	_ = os.Chmod(p, 0o644)
+	writeFile(t, p, string(dt))
+	if code, out, _ := e.weldVerify(t, dir, nil, "--key", "sec1.pub", "oci-layout://out/app"); code != 1 || !strings.Contains(out, top.String()+": content does not match its digest") {
+		t.Errorf("weld verify of a layout whose layer %s was rewritten exited %d, want 1 naming the layer:\n%s", top, code, out)
+	}
+}
+
+func blobOf(layout, hex string) string { return filepath.Join(layout, "blobs", "sha256", hex) }
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(dt, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
