@@ -100,6 +100,7 @@ type run struct {
 	redacting *progressRedactor                 // redacts what reaches the progress sink
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
+	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)
@@ -196,7 +197,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	_ = g.Wait()
 	r.redacting.close()
 	res, err := r.result(ctx)
-	if r.fleet != nil { // the durations placement ranks by next time (fleet.go)
+	if err == nil { // the durations placement and --jobs rank by next time (durations.go)
 		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
 			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
 		}

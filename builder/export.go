@@ -28,7 +28,7 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 	if s.Name != "" {
 		attrs["name"] = s.Name
 	}
-	r.o.repro.exporterAttrs(s, attrs) // reproducible.go
+	r.stagedExportAttrs(s, attrs) // relayer.go
 	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}, nil
 }
 

@@ -33,3 +33,10 @@ func (b *Builder) LintSubrequest(ctx context.Context, p *dag.Plan, labels ...str
 		return out, nil
 	})
 }
+
+// WithDaemonRewrite leaves the layers' time rewrite of a reproducible run
+// to BuildKit's exporter (rewrite-timestamp), as weld did before
+// relayer.go: the integration tests compare the two paths' digests.
+func WithDaemonRewrite() Option {
+	return func(o *options) error { o.repro.daemonRewrite = true; return nil }
+}

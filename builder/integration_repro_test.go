@@ -44,6 +44,13 @@ func reproProject(t *testing.T, name, n string) string {
 		"Dockerfile": "FROM busybox\nCOPY src.txt /src.txt\nRUN echo " + n + " > /made\n",
 		"src.txt":    "source " + n + "\n",
 	})
+	commitAt(t, dir)
+	return dir
+}
+
+// commitAt makes dir a git checkout whose one commit is dated commitTime.
+func commitAt(t *testing.T, dir string) {
+	t.Helper()
 	env := append(os.Environ(), "GIT_COMMITTER_DATE=@1700000000 +0000", "GIT_AUTHOR_DATE=@1700000000 +0000")
 	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x"}} {
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
@@ -52,7 +59,6 @@ func reproProject(t *testing.T, name, n string) string {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	return dir
 }
 
 // recordingRegistry is a proxy in front of the test registry that records

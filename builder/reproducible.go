@@ -35,6 +35,9 @@ type reproOptions struct {
 	epoch string
 	// userSet is the SOURCE_DATE_EPOCH of WithBuildArgs, which wins.
 	userSet bool
+	// daemonRewrite leaves the layers' time rewrite to BuildKit's
+	// exporter, as before relayer.go (tests compare the two).
+	daemonRewrite bool
 }
 
 // WithReproducible turns reproducible builds on (the default) or off. On,
@@ -115,10 +118,14 @@ func (ro reproOptions) exporterAttrs(s *dag.Step, attrs map[string]string) {
 	attrs["rewrite-timestamp"] = "true"
 }
 
-// reproduceStaged rewrites the provenance of step s's staged layout at dir
-// in a reproducible run (reprovenance.go) and makes the exporter response
-// in resp name the rewritten root.
+// reproduceStaged rewrites the layers' file times (relayer.go) and the
+// provenance (reprovenance.go) of step s's staged layout at dir in a
+// reproducible run, and makes the exporter response in resp name the
+// rewritten root.
 func (r *run) reproduceStaged(s *dag.Step, dir string, resp *client.SolveResponse) error {
+	if err := r.rewriteLayerTimes(s, dir, resp); err != nil { // relayer.go
+		return err
+	}
 	root, changed, err := reproduceProvenance(dir, r.o.repro.stepEpoch(s))
 	if err != nil {
 		return fmt.Errorf("rewriting the provenance's times to SOURCE_DATE_EPOCH: %w", err)

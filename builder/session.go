@@ -201,6 +201,7 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 	}
 	// The session exports the image once, into staging; it is checked
 	// and published from there (publish.go), the slot held until checked.
+	ss.noteBaseConfigs(svs)               // relayer.go
 	return res, setResult(res, svs, true) // platforms.go
 }
 

@@ -192,6 +192,13 @@ func TestRestartMarksInterrupted(t *testing.T) {
 	h.record(tokenA, done, StatusSucceeded)
 	running = h.submit(tokenA)
 	h.record(tokenA, running, StatusRunning)
+	// Its first event is written before a "kill -9": the old server writes
+	// nothing after the new one marked the build interrupted.
+	for id := range h.fr.started {
+		if id == running {
+			break
+		}
+	}
 	// A second server on the same state, as after kill -9.
 	h2 := newHarness(t, dir, 1, 1)
 	if rec := h2.record(tokenA, done, StatusSucceeded); !strings.Contains(string(rec.Result), "hello") {
@@ -279,6 +286,14 @@ func TestIdempotencyKey(t *testing.T) {
 	resp, _ := h.do("POST", "/v1/builds", tokenA, makeTar(t, entry{name: "/abs", body: "x"}), "Idempotency-Key", "k3")
 	if resp.StatusCode != 400 || post(h, tokenA, "k3") == first {
 		t.Errorf("a refused request's key: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{strings.Repeat("k", 256), "a key", "k\tey", "kéy"} {
+		if resp, dt := h.do("POST", "/v1/builds", tokenA, body, "Idempotency-Key", bad); resp.StatusCode != 400 || !strings.Contains(string(dt), "Idempotency-Key") {
+			t.Errorf("POST with key %.20q = %d %s, want 400 naming the header", bad, resp.StatusCode, dt)
+		}
+	}
+	if got := post(h, tokenA, strings.Repeat("k", 255)); got == first {
+		t.Error("a 255-character key answered with another key's build")
 	}
 	h2 := newHarness(t, dir, 1, 5) // the keys hold across a restart
 	if again := post(h2, tokenA, "k1"); again != first {
