@@ -108,7 +108,9 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 // hosted (fold.go), to o.
 func (r *run) counted(s *dag.Step, tr *tracker, o outcome) outcome {
 	o.vertices, o.cached = tr.counts()
+	o.work = map[string]time.Duration{s.Label: tr.workFor(s.Label)}
 	for _, u := range r.hosted(s.Label) {
+		o.work[u.Label] = tr.workFor(u.Label)
 		if o.hosted == nil {
 			o.hosted = map[string][2]int{}
 		}
