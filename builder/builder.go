@@ -103,6 +103,7 @@ type run struct {
 	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
+	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)
 }
 
 // checkOutputs finds, before anything builds, the outputs that cannot
@@ -176,6 +177,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	defer r.stage.removeAll()
+	r.shared = r.newSharedSessions(ctx)
+	defer r.shared.close()
 	r.startedAt = time.Now()
 	r.warnOwnState()
 	var g errgroup.Group
@@ -194,7 +197,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	_ = g.Wait()
 	r.redacting.close()
 	res, err := r.result(ctx)
-	if r.fleet != nil { // the durations placement ranks by next time (fleet.go)
+	if err == nil { // the durations placement and --jobs rank by next time (durations.go)
 		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
 			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
 		}

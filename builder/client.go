@@ -16,7 +16,8 @@ import (
 // lost, so a build on a daemon that died says which one.
 type Client struct {
 	*client.Client
-	addr string
+	addr    string
+	workers []*client.WorkerInfo // as they answered Connect (poolplatforms.go)
 }
 
 var _ Solver = (*Client)(nil)

@@ -50,9 +50,10 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if _, err := c.ListWorkers(pctx); err != nil {
+	ws, err := c.ListWorkers(pctx)
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connecting to BuildKit at %s: %w (is buildkitd running there? unset BUILDKIT_HOST and --addr to let weld start its own)", addr, err)
 	}
-	return &Client{Client: c, addr: addr}, nil
+	return &Client{Client: c, addr: addr, workers: ws}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/weld-build/weld/dag"
@@ -11,12 +12,18 @@ import (
 	"github.com/weld-build/weld/internal/boundedio"
 )
 
-// durationsFile holds, per step label, the seconds its last successful
-// build took in a run on a pool: what placement ranks by (fleet.go).
+// durationsFile holds, per step label, the seconds its last build took in
+// a run that succeeded, on one daemon or on a pool: what placement and
+// --jobs rank by (fleet.go). A failed run writes nothing: it stopped early,
+// and its steps' times do not say how long a whole build takes them.
 const durationsFile = dag.StateDir + "/durations.json"
 
+// maxDurations bounds the file: past it, the labels this run did not build
+// are dropped (a build file's renamed steps never pile up).
+const maxDurations = 2048
+
 // LoadDurations reads the step durations recorded in workDir by earlier
-// runs on a pool; an absent or unreadable file is no durations (every
+// runs; an absent or unreadable file is no durations (every
 // step then counts 1 s).
 func LoadDurations(workDir string) map[string]float64 {
 	out := map[string]float64{}
@@ -41,16 +48,28 @@ func LoadDurations(workDir string) map[string]float64 {
 }
 
 // saveDurations records the durations of the steps that built, over the
-// earlier ones.
+// earlier ones, atomically.
 func saveDurations(workDir string, res *Result) error {
 	if res == nil {
 		return nil
 	}
 	all := LoadDurations(workDir)
 	before := maps.Clone(all)
+	ran := map[string]bool{}
 	for _, s := range res.Steps {
 		if s.Status == StatusDone && s.Duration > 0 {
 			all[s.Label] = time.Duration(s.Duration).Seconds()
+			ran[s.Label] = true
+		}
+	}
+	if len(all) > maxDurations {
+		for _, l := range slices.Sorted(maps.Keys(all)) {
+			if len(all) <= maxDurations {
+				break
+			}
+			if !ran[l] {
+				delete(all, l)
+			}
 		}
 	}
 	if maps.Equal(all, before) {

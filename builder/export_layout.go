@@ -36,7 +36,7 @@ func (e *ociExporter) Publish(ctx context.Context, img *stagedImage) ([]string, 
 				return err
 			}
 		}
-		return e.commit(ctx, staged, final)
+		return e.commit(ctx, img, staged, final)
 	})
 	if err != nil {
 		return nil, err
@@ -66,8 +66,9 @@ func (e *ociExporter) stageTar(img *stagedImage) (string, error) {
 	return path, f.Close()
 }
 
-// commit puts the staged folder or tar at final, under the output's lock.
-func (e *ociExporter) commit(ctx context.Context, staged, final string) error {
+// commit puts the staged folder or tar at final, under the output's lock;
+// a folder keeps the earlier signatures of the same image (sigkeep.go).
+func (e *ociExporter) commit(ctx context.Context, img *stagedImage, staged, final string) error {
 	defer e.r.stage.serialize(e.out.Dest)()
 	unlock, err := lockOutput(ctx, e.out.Dest)
 	if err != nil {
@@ -79,6 +80,9 @@ func (e *ociExporter) commit(ctx context.Context, staged, final string) error {
 			return fmt.Errorf("placing %s: %w", final, err)
 		}
 		return nil
+	}
+	if err := keepLayoutSignatures(img, final); err != nil {
+		return err
 	}
 	// What BuildKit's client leaves beside the layout is not part of it.
 	_ = os.RemoveAll(filepath.Join(staged, "ingest"))

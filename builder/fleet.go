@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type fleet struct {
 	staging   string          // REGISTRY/PREFIX, "" without WithStaging
 	handing   map[string]bool // the steps that hand their image over
 	ranks     map[string]float64
+	tasks     map[string]placement.Task // by label: what placement saw
 	retries   int
 	mu        sync.Mutex
 	handovers map[string]*handover
@@ -55,13 +57,17 @@ func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
 	}
 	f := &fleet{daemons: live, pool: pool, staging: b.o.staging, retries: fleetRetries,
 		handing: map[string]bool{}, handovers: map[string]*handover{}}
-	durations := LoadDurations(p.Build().WorkDir)
 	h := handoverCost
 	if f.staging == "" {
 		h = 1e6 // without a staging registry a dependent re-solves what it needs
 	}
-	f.plan = placement.Place(tasks(steps, durations), f.pooled(), h)
-	f.ranks = placement.Ranks(tasks(steps, durations), h)
+	ts := tasks(steps, LoadDurations(p.Build().WorkDir), defaultPlatform(f.pooled()))
+	f.plan = placement.Place(ts, f.pooled(), h)
+	f.ranks = placement.Ranks(ts, h)
+	f.tasks = map[string]placement.Task{}
+	for _, t := range ts {
+		f.tasks[t.ID] = t
+	}
 	for _, d := range live {
 		f.limits = append(f.limits, sched.NewLimiter(d.capacity))
 	}
@@ -87,7 +93,7 @@ func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
 func (f *fleet) pooled() []placement.Daemon {
 	var out []placement.Daemon
 	for _, d := range f.daemons {
-		out = append(out, placement.Daemon{Name: d.addr, Capacity: d.capacity})
+		out = append(out, placement.Daemon{Name: d.addr, Capacity: d.capacity, Native: d.native, Runs: d.runs})
 	}
 	return out
 }
@@ -96,19 +102,20 @@ func (f *fleet) pooled() []placement.Daemon {
 // the durations of earlier runs, 1 s each when unknown): the order in
 // which steps take --jobs slots, critical path first.
 func rankSteps(p *dag.Plan, steps []*dag.Step) map[string]float64 {
-	return placement.Ranks(tasks(steps, LoadDurations(p.Build().WorkDir)), 0)
+	return placement.Ranks(tasks(steps, LoadDurations(p.Build().WorkDir), ""), 0)
 }
 
 // tasks are the steps as placement sees them: their dependencies, their
-// durations of earlier runs (1 s when unknown) and their cache key.
-func tasks(steps []*dag.Step, durations map[string]float64) []placement.Task {
+// durations of earlier runs (1 s when unknown), their cache key and their
+// platforms (def for a step without: poolplatforms.go).
+func tasks(steps []*dag.Step, durations map[string]float64, def string) []placement.Task {
 	selected := map[string]bool{}
 	for _, s := range steps {
 		selected[s.Label] = true
 	}
 	var out []placement.Task
 	for _, s := range steps {
-		t := placement.Task{ID: s.Label, Cost: durations[s.Label], Key: s.Label + "\x00" + s.Context}
+		t := placement.Task{ID: s.Label, Cost: durations[s.Label], Key: s.Label + "\x00" + s.Context, Platforms: stepPlatforms(s, def)}
 		for _, d := range s.DependsOn {
 			if selected[d] {
 				t.Deps = append(t.Deps, d)
@@ -125,16 +132,26 @@ func (f *fleet) placed(label string) int { return f.plan.Slots[label].Daemon }
 func (f *fleet) handsOver(label string) bool { return f != nil && f.handing[label] }
 
 // pick is the daemon to run a step on: its placed one, unless that was
-// lost; then the live daemon its cache key prefers.
+// lost; then, of the live daemons its platforms allow, the one its cache
+// key prefers.
 func (f *fleet) pick(s *dag.Step) (int, bool) {
 	f.pool.mu.Lock()
 	defer f.pool.mu.Unlock()
 	if d := f.placed(s.Label); !f.daemons[d].lost {
 		return d, true
 	}
-	for _, d := range placement.Rendezvous(s.Label+"\x00"+s.Context, f.pooled()) {
-		if !f.daemons[d].lost {
-			return d, true
+	var live []int
+	var ds []placement.Daemon
+	for i, d := range f.pooled() {
+		if !f.daemons[i].lost {
+			live, ds = append(live, i), append(ds, d)
+		}
+	}
+	t := f.tasks[s.Label]
+	ok := placement.Eligible(t, ds)
+	for _, j := range placement.Rendezvous(t.Key, ds) {
+		if slices.Contains(ok, j) {
+			return live[j], true
 		}
 	}
 	return 0, false
@@ -195,6 +212,10 @@ type Placement struct {
 	Plan placement.Plan
 	// LowerBound is a makespan no placement can beat with these durations.
 	LowerBound float64
+	// Pool and Tasks are the daemons (their native platforms from the
+	// builders file) and the steps as placement saw them, in order.
+	Pool  []placement.Daemon
+	Tasks []placement.Task
 }
 
 // Place is the placement a run of steps on daemons of the given
@@ -203,12 +224,13 @@ func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
 	var pd []placement.Daemon
 	out := Placement{}
 	for _, m := range daemons {
-		pd = append(pd, placement.Daemon{Name: m.Connect.Addr, Capacity: max(m.Capacity, 1)})
+		pd = append(pd, placement.Daemon{Name: m.Connect.Addr, Capacity: max(m.Capacity, 1), Native: normalized(m.Platforms)})
 	}
 	if p, err := NewPool(daemons...); err == nil {
 		out.Daemons = p.Names()
 	}
-	ts := tasks(steps, LoadDurations(workDir))
+	ts := tasks(steps, LoadDurations(workDir), defaultPlatform(pd))
+	out.Pool, out.Tasks = pd, ts
 	out.Plan = placement.Place(ts, pd, handoverCost)
 	out.LowerBound = placement.LowerBound(ts, pd)
 	return out

@@ -61,13 +61,8 @@ func (r *run) imageLabels(s *dag.Step) map[string]string {
 	return l
 }
 
-// provenanceMode is the attestation to attach, unless an output cannot
-// carry one.
-func (r *run) provenanceMode() string {
-	for _, o := range r.o.outputs {
-		if o.Type == OutputDocker {
-			return ""
-		}
-	}
-	return r.o.provenance
-}
+// provenanceMode is the provenance attestation to attach: the same
+// whatever the outputs, so that the same inputs give the same index digest
+// in every mix of outputs. A docker engine gets the image's config and
+// layers alone (export_docker.go), never the attestation.
+func (r *run) provenanceMode() string { return r.o.provenance }

@@ -19,7 +19,8 @@ type PoolMember struct {
 	Connect ConnectOptions
 	// Capacity is how many steps it runs at once (1 when 0).
 	Capacity int
-	// Platforms are the platforms it builds for (informational for now).
+	// Platforms are the platforms it runs natively (the builders file's
+	// platforms:); empty: those its workers say (poolplatforms.go).
 	Platforms []string
 }
 
@@ -42,7 +43,9 @@ type poolDaemon struct {
 	*Client
 	name     string // as results and messages show it (Pool.Names)
 	capacity int
-	lost     bool // it stopped answering mid-build (guarded by the pool's mu)
+	native   []string // the platforms it runs natively (poolplatforms.go)
+	runs     []string // the others it runs, under emulation
+	lost     bool     // it stopped answering mid-build (guarded by the pool's mu)
 }
 
 var _ Solver = (*Pool)(nil)
@@ -97,7 +100,9 @@ func (p *Pool) connectAll(ctx context.Context) {
 			p.left = append(p.left, errs[i])
 			continue
 		}
-		p.live = append(p.live, &poolDaemon{Client: clients[i], name: p.Names()[i], capacity: max(m.Capacity, 1)})
+		d := &poolDaemon{Client: clients[i], name: p.Names()[i], capacity: max(m.Capacity, 1)}
+		d.native, d.runs = memberPlatforms(m, clients[i].workers)
+		p.live = append(p.live, d)
 	}
 }
 

@@ -44,6 +44,7 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 		o.clock.phase(PhaseChecks)
 	}
+	setConfigDigest(img, resp)
 	if err := r.signStaged(ctx, img); err != nil { // signing.go
 		o.err = &StepError{Step: s.Label, Err: err}
 		return

@@ -84,13 +84,17 @@ func TestScrubProvenance(t *testing.T) {
 	stmt := map[string]any{"predicate": map[string]any{
 		"runDetails": map[string]any{"metadata": map[string]any{
 			"invocationId": "abc", "startedOn": "2026-01-01T10:00:00Z", "finishedOn": "2026-01-01T10:00:05Z"}},
-		"buildDefinition": map[string]any{"externalParameters": map[string]any{"startedOn": "kept"}},
+		"buildDefinition": map[string]any{"externalParameters": map[string]any{"startedOn": "kept",
+			"request": map[string]any{"args": map[string]any{"local-sessionid:ctx-app": "r4nd0m", "build-arg:X": "1"},
+				"inputs": map[string]any{"base": map[string]any{"args": map[string]any{"local-sessionid:df-base": "r4nd0m"}}}}}},
 	}}
 	scrubProvenance(stmt, "1970-01-01T00:00:00Z")
 	want := map[string]any{"predicate": map[string]any{
 		"runDetails": map[string]any{"metadata": map[string]any{
 			"startedOn": "1970-01-01T00:00:00Z", "finishedOn": "1970-01-01T00:00:00Z", "buildkit_reproducible": true}},
-		"buildDefinition": map[string]any{"externalParameters": map[string]any{"startedOn": "kept"}},
+		"buildDefinition": map[string]any{"externalParameters": map[string]any{"startedOn": "kept",
+			"request": map[string]any{"args": map[string]any{"build-arg:X": "1"},
+				"inputs": map[string]any{"base": map[string]any{"args": map[string]any{}}}}}},
 	}}
 	if d := cmp.Diff(want, stmt); d != "" {
 		t.Errorf("scrubProvenance (-want +got):\n%s", d)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -129,6 +130,28 @@ func scrubProvenance(stmt map[string]any, at string) {
 		md["buildStartedOn"], md["buildFinishedOn"] = at, at
 		delete(md, "buildInvocationID")
 		md["reproducible"] = true
+	}
+	dropSessionIDs(pred)
+}
+
+// dropSessionIDs removes the frontend's local-sessionid:NAME arguments
+// wherever they are in v (the request's args, and its inputs' nested
+// requests): the ID of the shared session (sharedsession.go) that served a
+// local is new in every run, and names no input.
+func dropSessionIDs(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.HasPrefix(k, "local-sessionid:") {
+				delete(v, k)
+				continue
+			}
+			dropSessionIDs(x)
+		}
+	case []any:
+		for _, x := range v {
+			dropSessionIDs(x)
+		}
 	}
 }
 

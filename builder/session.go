@@ -75,12 +75,13 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	drained := make(chan struct{})
 	go func() { tr.drain(ch, true); close(drained) }()
 	clk.begin()
+	sid := r.shared.on(ctx, on.solver) // sharedsession.go
 	// The build function's error travels to the daemon and back as text;
 	// keep the typed one to report.
 	var fnErr error
 	var gates []GateResult
 	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk}
+		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk, sharedID: sid}
 		res, err := ss.build(ctx, release)
 		fnErr, gates = err, ss.gates
 		return res, err
@@ -128,6 +129,9 @@ type stepSession struct {
 	solved map[string]*solved
 	tr     *tracker
 	clk    *clock // the step's phases (phases.go)
+	// sharedID is the run's shared session on this daemon, "" for none
+	// (sharedsession.go).
+	sharedID string
 	// gates are the results of the gates its checks ran (prepublish).
 	gates []GateResult
 }
@@ -298,11 +302,14 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 	// them carries a digest every session knows.
 	// The frontend reads no .dockerignore from a context given as an
 	// input, so weld applies it here, and leaves its own state out.
-	local := llb.Local(contextLocal(s.Label),
-		llb.LocalUniqueID("weld-"+s.Label),
+	lopts := []llb.LocalOption{llb.LocalUniqueID("weld-" + s.Label),
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(contextLocal(s.Label)),
-		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label)))
+		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label))}
+	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
+		lopts = append(lopts, llb.SessionID(id))
+	}
+	local := llb.Local(contextLocal(s.Label), lopts...)
 	var layers []llb.State
 	for _, d := range s.DependsOn {
 		dep := ss.stepByLabel(d)
@@ -372,6 +379,9 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	}
 	for k, v := range ss.imageLabels(s) {
 		attrs["label:"+k] = v
+	}
+	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
+		attrs["local-sessionid:"+dockerfileLocal(s.Label)] = id
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil

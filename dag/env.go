@@ -111,12 +111,13 @@ type envRef struct {
 
 // substituteEnv replaces every _env(VAR) outside full-line comments with the
 // variable's value. It returns the new text, a map back to the original
-// positions, and an error for every unset or malformed variable.
-func substituteEnv(file string, data []byte, lookup func(string) (string, bool)) ([]byte, *posMap, ErrorList) {
+// positions, and an error for every unset or malformed variable, except
+// that an unset one on a line of keep stays as written.
+func substituteEnv(file string, data []byte, lookup func(string) (string, bool), keep map[int]bool) ([]byte, *posMap, ErrorList) {
 	if !bytes.Contains(data, []byte("_env(")) {
 		return data, nil, nil
 	}
-	s := &substituter{file: file, lookup: lookup, m: &posMap{}, room: boundedio.MaxBuildFile - len(data)}
+	s := &substituter{file: file, lookup: lookup, keep: keep, m: &posMap{}, room: boundedio.MaxBuildFile - len(data)}
 	s.out.Grow(len(data) + len(data)/4)
 	for n := 1; len(data) > 0; n++ { // lines as bytes.SplitAfter(data, "\n") gives them
 		end := bytes.IndexByte(data, '\n') + 1
@@ -132,6 +133,7 @@ func substituteEnv(file string, data []byte, lookup func(string) (string, bool))
 type substituter struct {
 	file   string
 	lookup func(string) (string, bool)
+	keep   map[int]bool // lines where an unset variable stays as written
 	out    bytes.Buffer
 	m      *posMap
 	errs   ErrorList
@@ -220,6 +222,9 @@ func (s *substituter) value(ref envRef, raw []byte) []byte {
 		return nil
 	}
 	v, ok := s.lookup(ref.name)
+	if !ok && s.keep[ref.line] {
+		return raw // an overridden secret's value: never used
+	}
 	if !ok {
 		s.errs = append(s.errs, &Error{Pos: pos, Msg: fmt.Sprintf(
 			"_env(%s): %s is not set; export it or pass --env %s=VALUE", ref.name, ref.name, ref.name)})

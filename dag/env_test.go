@@ -29,7 +29,7 @@ func TestSubstituteEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, pm, errs := substituteEnv("f", []byte(tc.in), lookup)
+			out, pm, errs := substituteEnv("f", []byte(tc.in), lookup, nil)
 			if string(out) != tc.want {
 				t.Errorf("substituteEnv(%q) = %q, want %q", tc.in, out, tc.want)
 			}

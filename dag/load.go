@@ -39,7 +39,8 @@ func errCause(err error) error {
 // find the work dir. Dockerfiles and contexts are still checked on disk.
 func Parse(name string, data []byte, opts ...Option) (*Build, error) {
 	o := makeOptions(opts)
-	text, pm, envErrs := substituteEnv(name, normalizeBreaks(data), o.lookup)
+	data = normalizeBreaks(data)
+	text, pm, envErrs := substituteEnv(name, data, o.lookup, overriddenValueLines(data, o.overridden))
 	l := &loader{file: name, opts: o, d: &decoder{file: name, pm: pm, lines: bytes.Count(text, []byte("\n")) + 1}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {

@@ -24,6 +24,7 @@ type options struct {
 	redact   func(string) string
 	findings []Finding
 	gates    []GateResult
+	running  bool // WithRunning
 }
 
 // WithError gives the error the build ended with (nil: it succeeded, if
@@ -55,6 +56,12 @@ func WithFindings(fs ...Finding) Option {
 	return func(o *options) { o.findings = append(o.findings, fs...) }
 }
 
+// WithRunning says the build has not ended: the report's status is
+// StatusRunning whatever its steps say so far.
+func WithRunning() Option {
+	return func(o *options) { o.running = true }
+}
+
 // WithGates adds the gates' results.
 func WithGates(gs ...GateResult) Option {
 	return func(o *options) { o.gates = append(o.gates, gs...) }
@@ -81,6 +88,9 @@ func Build(p *dag.Plan, res *builder.Result, opts ...Option) *Report {
 	}
 	r.Edges = edges(p, r.Steps, in)
 	r.Status, r.Error = status(r.Steps, o.err)
+	if o.running {
+		r.Status = StatusRunning
+	}
 	r.Findings = append(slices.Clone(o.findings), stopFindings(o.err)...)
 	r.Gates = append(stepGates(res), o.gates...)
 	r.times()

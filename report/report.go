@@ -16,6 +16,9 @@ const (
 	StatusSucceeded   = "succeeded"
 	StatusFailed      = "failed"
 	StatusInterrupted = "interrupted"
+	// StatusRunning is a report made while the build runs (WithRunning):
+	// its steps so far.
+	StatusRunning = "running"
 )
 
 // MaxJSON bounds the JSON document Read accepts: 64 MiB.
@@ -27,7 +30,8 @@ type Report struct {
 	Version int `json:"version"`
 	// File is the build file, as the user named it.
 	File string `json:"file"`
-	// Status is StatusSucceeded, StatusFailed or StatusInterrupted.
+	// Status is StatusSucceeded, StatusFailed or StatusInterrupted, or
+	// StatusRunning for a report of a build that has not ended.
 	Status string `json:"status"`
 	// Error is what the build ended with, when it did not succeed.
 	Error string `json:"error,omitempty"`

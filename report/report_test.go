@@ -170,3 +170,15 @@ func TestPlatformsInReport(t *testing.T) {
 		t.Errorf("the HTML report does not hold %s", want)
 	}
 }
+
+// TestBuildRunning: WithRunning makes the report's status running, though
+// its steps so far are all done.
+func TestBuildRunning(t *testing.T) {
+	p, res := chain(t)
+	if r := Build(p, res, WithRunning()); r.Status != StatusRunning {
+		t.Errorf("status %q, want %q", r.Status, StatusRunning)
+	}
+	if r := Build(p, res); r.Status != StatusSucceeded {
+		t.Errorf("without WithRunning: status %q, want %q", r.Status, StatusSucceeded)
+	}
+}

@@ -16,6 +16,7 @@
 #
 #   scripts/bench.sh [-n REPS] [--no-bake] [--no-reproducible] [DAG...]   (default: all, 3 repetitions)
 #   scripts/bench.sh --fleet [-n REPS]   the fleet section: 1, 2, 3 daemons (scripts/bench-fleet.sh)
+#   scripts/bench.sh --serve [-n N] [-k K] ...   weld serve's load figure (scripts/bench-serve.sh)
 #
 # For each DAG and each repetition, weld and bake in turn (weld first in odd
 # repetitions, bake first in even ones):
@@ -70,6 +71,7 @@ while [ $# -gt 0 ]; do
     --no-bake) bake=0; shift ;;
     --no-reproducible) repro=0; shift ;;
     --fleet) shift; exec "$WELD_ROOT/scripts/bench-fleet.sh" "$@" ;; # 1, 2, 3 daemons (bench-fleet.sh)
+    --serve) shift; exec "$WELD_ROOT/scripts/bench-serve.sh" "$@" ;;  # weld serve's load (bench-serve.sh)
     -h | --help) usage ;;
     -*) usage ;;
     *)

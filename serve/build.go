@@ -69,6 +69,7 @@ type build struct {
 	logged  int     // bytes of log events so far (maxLogBytes)
 	changed chan struct{}
 	cancel  context.CancelCauseFunc
+	job     *Job // while this process runs it (the live report)
 }
 
 // newBuild is a build accepted now (live), or one from an earlier run,
@@ -115,7 +116,7 @@ func (b *build) add(typ string, data any, persist func(Event)) {
 func (b *build) drop() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.events, b.loaded = nil, false
+	b.events, b.loaded, b.job = nil, false, nil
 }
 
 // update changes the record under the lock and returns a copy.

@@ -55,6 +55,7 @@ type prepared struct {
 	plan    *dag.Plan
 	pol     *policy.Policy
 	secrets []builder.SecretSpec
+	live    *liveSteps // the step events so far (live.go)
 }
 
 // Check loads the build file with no environment (_env(VAR) never reads
@@ -112,7 +113,7 @@ func (r *builderRunner) Check(_ context.Context, job *Job) error {
 		op = &policy.Policy{}
 	}
 	pol := policy.Intersect(op, project)
-	job.Prepared = &prepared{plan: plan, pol: pol, secrets: specs}
+	job.Prepared = &prepared{plan: plan, pol: pol, secrets: specs, live: newLiveSteps()}
 	return nil
 }
 
@@ -200,7 +201,7 @@ func (r *builderRunner) options(job *Job, pr *prepared, pe *progressEmitter) ([]
 		builder.WithNoCache(job.NoCache),
 		// Never git on the upload: its .git/config is the tenant's.
 		builder.WithRevision(job.Revision),
-		builder.WithEvents(pe.event),
+		builder.WithEvents(func(e builder.Event) { pr.live.event(e); pe.event(e) }),
 		builder.WithProgress(pe.progress),
 	}, r.cfg.Options...), nil
 }

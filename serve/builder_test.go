@@ -38,7 +38,7 @@ func TestBuilderRunnerCheck(t *testing.T) {
 		{"mapped env secret", "a", "env", "SERVER_SECRET", "", ""},
 		{"another tenant's id", "b", "file", "absent.txt", "", "has no server-side source"},
 		{"no map at all", "c", "env", "HOME", "", "has no server-side source"},
-		{"env substitution", "a", "file", "_env(HOME)", "", "HOME"},
+		{"env in the value: never used", "a", "file", "_env(HOME)", "", ""},
 		{"unknown step", "a", "file", "x", "nope", "nope"},
 	}
 	for _, tc := range tests {

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 )
 
 // An Idempotency-Key header makes a retried POST /v1/builds safe: the
@@ -13,6 +15,9 @@ import (
 // errKeyInFlight answers a retry that arrives while the first request
 // with its key is still being accepted.
 var errKeyInFlight = errors.New("a request with this Idempotency-Key is still being accepted; retry shortly")
+
+// maxKeyLen bounds an Idempotency-Key: each is kept with its record.
+const maxKeyLen = 255
 
 func keyOf(tenant, key string) string { return tenant + "\x00" + key }
 
@@ -51,6 +56,10 @@ func (s *Server) settleKey(tenant, key, id string) {
 // whether it answered.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, tenant string) (claimed, answered bool) {
 	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxKeyLen || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("Idempotency-Key: give at most %d printable ASCII characters without spaces (a UUID, say)", maxKeyLen))
+		return false, true
+	}
 	id, claimed, err := s.claimKey(tenant, key)
 	switch {
 	case err != nil:

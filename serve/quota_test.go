@@ -28,6 +28,9 @@ func TestTenantQuotaAndFairness(t *testing.T) {
 			resp.StatusCode, resp.Header.Get("Retry-After"), dt)
 	}
 	b := h.submit(tokenB)
+	// a's three and b's one wait for the slot (each build's goroutine
+	// reaches the queue on its own time) before the slot is freed.
+	waitFor(t, func() bool { return h.srv.slots.queued() == 4 })
 	order := []string{as[0]}
 	for range 4 {
 		h.fr.release <- struct{}{}

@@ -181,7 +181,7 @@ func (s *Server) start(job *Job, rec Record) error {
 		return fmt.Errorf("writing the build's record: %w", err)
 	}
 	ctx, cancel := context.WithCancelCause(s.base)
-	b.cancel = cancel
+	b.cancel, b.job = cancel, job
 	s.mu.Lock()
 	s.builds[rec.ID], s.order = b, append(s.order, rec.ID)
 	s.mu.Unlock()

@@ -287,6 +287,14 @@ func TestIdempotencyKey(t *testing.T) {
 	if resp.StatusCode != 400 || post(h, tokenA, "k3") == first {
 		t.Errorf("a refused request's key: %d", resp.StatusCode)
 	}
+	for _, bad := range []string{strings.Repeat("k", 256), "a key", "k\tey", "kéy"} {
+		if resp, dt := h.do("POST", "/v1/builds", tokenA, body, "Idempotency-Key", bad); resp.StatusCode != 400 || !strings.Contains(string(dt), "Idempotency-Key") {
+			t.Errorf("POST with key %.20q = %d %s, want 400 naming the header", bad, resp.StatusCode, dt)
+		}
+	}
+	if got := post(h, tokenA, strings.Repeat("k", 255)); got == first {
+		t.Error("a 255-character key answered with another key's build")
+	}
 	h2 := newHarness(t, dir, 1, 5) // the keys hold across a restart
 	if again := post(h2, tokenA, "k1"); again != first {
 		t.Errorf("after a restart a retry with key k1 made %s, want %s", again, first)

@@ -59,7 +59,14 @@ func TestAppendKeepsTheLayers(t *testing.T) {
 			t.Errorf("layer %d is not key %s's signature: %v", i, pairs[i].name, err)
 		}
 	}
-	if _, err := Append(first.Layers, nil, subject); err == nil {
-		t.Errorf("Append with no new signature = nil error, want one")
+	orig, err := NewImage(sigs[:2], subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := Append(orig.Layers, nil, subject); err != nil || !cmp.Equal(again.Manifest, orig.Manifest) {
+		t.Errorf("Append(existing, nil) = %s, %v; want the existing image %s again", again.Manifest.Desc.Digest, err, orig.Manifest.Desc.Digest)
+	}
+	if _, err := Append(nil, nil, subject); err == nil {
+		t.Errorf("Append with no signature at all = nil error, want one")
 	}
 }

@@ -75,9 +75,10 @@ func NewImage(sigs []Signature, subject ocispecs.Descriptor) (Image, error) {
 // Append is the signature image holding the layers of an existing one
 // (kept as they are, annotations and all, as cosign keeps them when it
 // signs again) and then a layer for each of sigs, with subject as its OCI
-// 1.1 subject.
+// 1.1 subject. With no sigs it is the existing image as weld writes it
+// (the same bytes when weld wrote it).
 func Append(existing []Blob, sigs []Signature, subject ocispecs.Descriptor) (Image, error) {
-	if len(sigs) == 0 {
+	if len(existing)+len(sigs) == 0 {
 		return Image{}, errors.New("no signature to store")
 	}
 	img := Image{Layers: slices.Clone(existing)}

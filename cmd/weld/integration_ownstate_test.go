@@ -118,21 +118,8 @@ func TestOwnStateNamedByDockerignore(t *testing.T) {
 // returns the project and the sizes of its sources.
 func secretapp(t *testing.T) (dir string, files, bytes int64) {
 	t.Helper()
-	src := filepath.Join("..", "..", "examples", "secretapp")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copied := map[string]string{}
-	for _, de := range entries {
-		if !de.Type().IsRegular() {
-			continue
-		}
-		dt, err := os.ReadFile(filepath.Join(src, de.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		copied[de.Name()] = string(dt)
+	copied := exampleFiles(t, "secretapp")
+	for _, dt := range copied {
 		files++
 		bytes += int64(len(dt))
 	}
@@ -148,6 +135,28 @@ func secretapp(t *testing.T) (dir string, files, bytes int64) {
 		t.Fatal(err)
 	}
 	return dir, files, bytes
+}
+
+// exampleFiles reads the regular files of examples/NAME (name → content).
+func exampleFiles(t *testing.T, name string) map[string]string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, de := range entries {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		dt, err := os.ReadFile(filepath.Join(src, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[de.Name()] = string(dt)
+	}
+	return files
 }
 
 // TestOwnStateSecretappPlan: weld plan shows the secretapp example's

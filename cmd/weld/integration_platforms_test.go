@@ -274,15 +274,7 @@ func summaryHas(stderr string, parts ...string) bool {
 // platform of it, saying which; pushed again, the index is unchanged.
 func TestPlatformsPushAndLoad(t *testing.T) {
 	pe := publishEnv(t)
-	e := multiEnv(t)
-	n := nonce(t)
-	repo := "weld-it/plat-" + n[:12]
-	name := pe.registry + "/" + repo + ":v1"
-	dir := writeProject(t, map[string]string{
-		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: " + name +
-			"\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n",
-		"Dockerfile": "FROM busybox\nRUN uname -m > /arch && echo " + n + " > /n\n",
-	})
+	e, dir, repo, name := twoPlatformProject(t, pe, "plat-") // integration_repro_outputs_test.go
 	w := e.multiCommand(dir, "--push", "--load", "--metadata-file", "m.json").withDockerHost(pe.dockerHost)
 	w.expect(t, w.run(t, 5*time.Minute), 0, "loading "+name+" into docker: linux/amd64, this machine's platform, of linux/amd64, linux/arm64")
 	md := readPlatformMeta(t, filepath.Join(dir, "m.json"))["app"]

@@ -8,6 +8,7 @@ package main
 // is checked as a file and, for HTML, in a real headless Chromium.
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -210,5 +211,69 @@ func TestReportOfARefusal(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].Severity != "error" || !strings.Contains(r.Findings[0].Message, "golang:1.26 is not allowed") {
 		t.Errorf("findings %+v, want the refusal", r.Findings)
+	}
+}
+
+// TestReportGatesDaemonAndCache: a real build under a policy gate: the
+// JSON report names the daemon the step ran on (redacted: no socket path),
+// counts its vertices, and holds the gate's result with its policy line;
+// --metadata-file has the same. The same build again, with a second gate
+// that refuses: exit 1, the report's step is answered from the cache, and
+// both gates are in it, the refusal with what the gate said; weld report
+// renders a gate row per gate and the daemon.
+func TestReportGatesDaemonAndCache(t *testing.T) {
+	e := testEnv(t)
+	n := nonce(t)
+	pass := "test -f {{oci_dir}}/index.json"
+	dir := writeProject(t, map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-report-gates\n",
+		"Dockerfile":      "FROM busybox\nRUN echo " + n + " > /x\n",
+		"weld.policy.yml": "gates:\n  - run: \"" + pass + "\"\n",
+	})
+	w := e.command(dir, e.host, "--output", "oci:out", "--report", "r1.json", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	r := readReport(t, filepath.Join(dir, "r1.json"))
+	if len(r.Steps) != 1 || r.Steps[0].Vertices == 0 {
+		t.Fatalf("report steps %+v, want app with its vertices", r.Steps)
+	}
+	daemon := r.Steps[0].Daemon
+	if daemon != "unix://"+filepath.Base(strings.TrimPrefix(e.host, "unix://")) {
+		t.Errorf("the step's daemon is %q, want the socket's name alone (the daemon is %s)", daemon, e.host)
+	}
+	if len(r.Gates) != 1 || r.Gates[0].Step != "app" || r.Gates[0].Gate != pass || !r.Gates[0].Passed || !strings.HasPrefix(r.Gates[0].Source, "weld.policy.yml:2:") {
+		t.Errorf("report gates %+v, want app's gate passed at weld.policy.yml:2", r.Gates)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir, "m.json"))
+	var m map[string]struct {
+		Daemon string
+		Gates  []struct {
+			Name, Source string
+			Passed       bool
+		}
+	}
+	if err != nil || json.Unmarshal(meta, &m) != nil || m["app"].Daemon != daemon || len(m["app"].Gates) != 1 ||
+		m["app"].Gates[0].Name != pass || m["app"].Gates[0].Source != r.Gates[0].Source || !m["app"].Gates[0].Passed {
+		t.Errorf("--metadata-file lacks the daemon %q or the gate (%v): %s", daemon, err, meta)
+	}
+	writeFile(t, filepath.Join(dir, "weld.policy.yml"), "gates:\n  - run: \""+pass+"\"\n  - run: \"echo found CVE-9 in {{oci_dir}}; exit 4\"\n")
+	w = e.command(dir, e.host, "--output", "oci:out2", "--report", "r2.json")
+	w.expect(t, w.run(t, 3*time.Minute), 1, "CVE-9")
+	r = readReport(t, filepath.Join(dir, "r2.json"))
+	if len(r.Steps) != 1 || r.Steps[0].CachedVertices == 0 || r.Steps[0].CachedVertices > r.Steps[0].Vertices {
+		t.Errorf("the rebuilt step: %d of %d vertices cached, want some (its RUN)", r.Steps[0].CachedVertices, r.Steps[0].Vertices)
+	}
+	if len(r.Gates) != 2 || !r.Gates[0].Passed || r.Gates[1].Passed || !strings.Contains(r.Gates[1].Message, "CVE-9") {
+		t.Errorf("report gates %+v, want the first passed and the second refused with its output", r.Gates)
+	}
+	rw, code := e.run(t, dir, "report", "r2.json", "-o", "r2.html")
+	rw.expect(t, code, 0)
+	page, err := os.ReadFile(filepath.Join(dir, "r2.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<tr class="gate" data-step="app" data-passed="true">`, `<tr class="gate" data-step="app" data-passed="false">`, "CVE-9", `<td class="mono daemon">` + daemon + `</td>`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the rendered report lacks %q", want)
+		}
 	}
 }

@@ -115,6 +115,7 @@ func TestServePushesWithServerCredentials(t *testing.T) {
 		{query: "?DOCKER_CONFIG=" + url.QueryEscape(filepath.Join(dir, "elsewhere"))},
 		{query: "?docker_config=.docker"},
 		{hdr: []string{"X-Registry-Auth", base64.StdEncoding.EncodeToString([]byte(`{"username":"tenant","password":"tenant-pass"}`))}},
+		{hdr: []string{"X-Registry-Config", base64.StdEncoding.EncodeToString([]byte(`{"` + proxy.host + `":{"username":"tenant","password":"tenant-pass"}}`))}},
 	} {
 		req, _ := http.NewRequest("POST", s.url+"/v1/builds"+c.query, strings.NewReader(string(proj)))
 		req.Header.Set("Authorization", "Bearer "+serveTokenA)

@@ -111,13 +111,22 @@ func (s *server) follow(t *testing.T, token, id string, timeout time.Duration) [
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	evs, err := readEvents(resp.Body, 0)
+	if err != nil {
+		t.Fatalf("reading the event stream: %v (got %d events)", err, len(evs))
+	}
+	return evs
+}
+
+// readEvents parses Server-Sent Events from r until its end, or until max
+// events (0: no cap).
+func readEvents(r io.Reader, max int) ([]sseEvent, error) {
 	var evs []sseEvent
 	var cur sseEvent
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
+	for (max == 0 || len(evs) < max) && sc.Scan() {
+		switch line := sc.Text(); {
 		case strings.HasPrefix(line, "id: "):
 			cur.id = line[4:]
 		case strings.HasPrefix(line, "event: "):
@@ -128,10 +137,7 @@ func (s *server) follow(t *testing.T, token, id string, timeout time.Duration) [
 			evs, cur = append(evs, cur), sseEvent{}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("reading the event stream: %v (got %d events)", err, len(evs))
-	}
-	return evs
+	return evs, sc.Err()
 }
 
 // tarGz packs files (name → content) into a tar.gz.

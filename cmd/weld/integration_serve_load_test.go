@@ -85,3 +85,30 @@ func TestServeProjectRunsNothingOnHost(t *testing.T) {
 		}
 	}
 }
+
+// TestServeProjectCannotLoosenPolicy: the operator's --policy allows only
+// busybox; a project whose weld.policy.yml allows every base and builds on
+// golang is refused (the build fails naming the base), while a busybox
+// project under the same server builds: the project's file can only
+// tighten the server's.
+func TestServeProjectCannotLoosenPolicy(t *testing.T) {
+	e := testEnv(t)
+	pol := writeFile(t, filepath.Join(t.TempDir(), "ops.policy.yml"), "allowed_bases:\n  - docker.io/library/busybox:*\n")
+	s, _, _ := serveSetup(t, "x", "--policy", pol, "--image", "golang:1.26=oci-layout://"+filepath.Join(e.images, "golang"))
+	loose := s.submitTar(t, serveTokenA, "", tarGz(t, map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: serve-loose\n",
+		"Dockerfile":      "FROM golang:1.26\nRUN echo " + nonce(t) + "\n",
+		"weld.policy.yml": "allowed_bases:\n  - \"*\"\n  - docker.io/library/golang:*\n",
+	}))
+	fine := s.submitTar(t, serveTokenA, "", tarGz(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: serve-fine\n",
+		"Dockerfile": "FROM busybox\nRUN echo " + nonce(t) + "\n",
+	}))
+	for id, want := range map[string]string{loose: `"status":"failed"`, fine: `"status":"succeeded"`} {
+		evs := s.follow(t, serveTokenA, id, 3*time.Minute)
+		last := evs[len(evs)-1]
+		if !strings.Contains(last.data, want) || (id == loose && !strings.Contains(last.data, "golang:1.26 is not allowed")) {
+			t.Errorf("build %s ended %s, want %s (the loose one naming golang:1.26)", id, last.data, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,7 +67,7 @@ func serveSetup(t *testing.T, secret string, args ...string) (*server, string, s
 // there; the output is in the tenant's own folder.
 func TestServeBuildsAndStreams(t *testing.T) {
 	n, secret := nonce(t), "s3cr3t-"+nonce(t)
-	s, _, out := serveSetup(t, secret)
+	s, state, out := serveSetup(t, secret)
 	id := s.submitTar(t, serveTokenA, "", tarGz(t, serveProject(n)))
 	evs := s.follow(t, serveTokenA, id, 3*time.Minute)
 	if len(evs) == 0 || evs[len(evs)-1].typ != "result" {
@@ -105,8 +106,13 @@ func TestServeBuildsAndStreams(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "a", id, "runtime", "index.json")); err != nil {
 		t.Errorf("the runtime image is not in the tenant's output folder: %v", err)
 	}
-	if code, dt, _ := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil); code != 200 || !strings.Contains(string(dt), "<svg") || strings.Contains(string(dt), secret) {
+	code, dt, resp := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil)
+	if code != 200 || !strings.Contains(string(dt), "<svg") || strings.Contains(string(dt), secret) {
 		t.Errorf("report = %d (%d bytes), want 200 with an SVG chart and no secret", code, len(dt))
+	}
+	// The report runs nothing and fetches nothing, even opened alone.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "script-src") || !strings.Contains(csp, "sandbox") {
+		t.Errorf("the report's CSP is %q, want default-src 'none', no script-src, sandbox", csp)
 	}
 	for _, c := range []struct {
 		method, path, token string
@@ -124,18 +130,35 @@ func TestServeBuildsAndStreams(t *testing.T) {
 			t.Errorf("%s %s with token %q = %d %s, want %d", c.method, c.path, c.token, code, dt, c.want)
 		}
 	}
+	// The build's work folder is gone; /metrics counts its two steps.
+	if ents, err := os.ReadDir(filepath.Join(state, "work")); err != nil || len(ents) != 0 {
+		t.Errorf("the state's work folder after the build: %d entries (%v), want none", len(ents), err)
+	}
+	_, m, _ := s.call(t, "GET", "/metrics", "", nil)
+	sum := regexp.MustCompile(`(?m)^weld_step_duration_seconds_sum ([0-9.e+-]+)$`).FindSubmatch(m)
+	if !strings.Contains(string(m), "weld_step_duration_seconds_count 2\n") || sum == nil || string(sum[1]) == "0" ||
+		!strings.Contains(string(m), "weld_queue_length 0\n") || !strings.Contains(string(m), `weld_builds{status="succeeded"} 1`) {
+		t.Errorf("/metrics after one two-step build:\n%s", m)
+	}
 	if again := s.follow(t, serveTokenA, id, 10*time.Second); len(again) != len(evs) {
 		t.Errorf("a second read of the stream has %d events, want %d", len(again), len(evs))
 	}
 }
 
 // TestServeRefusesBadUploads: every escaping or special entry, a gzip
-// bomb, a secret with no server-side source and an _env read are refused
+// bomb, too many entries, a secret with no server-side source or given in
+// the query, and an _env read are refused
 // with 400, and nothing lands outside the state folder's work area.
 func TestServeRefusesBadUploads(t *testing.T) {
-	s, state, _ := serveSetup(t, "x", "--max-upload", "1048576")
+	s, state, _ := serveSetup(t, "x", "--max-upload", "1048576", "--max-entries", "40")
+	many := map[string]string{}
+	for i := range 41 {
+		many["f"+itoa(i)] = "x"
+	}
 	proj := serveProject(nonce(t))
-	envYML := strings.Replace(proj["build.yml"], "not-sent.txt", "_env(HOME)", 1)
+	// An _env in a build arg would read the server's environment (one in
+	// a secret's value is never used: the server's source replaces it).
+	envYML := strings.Replace(proj["build.yml"], "      publish: false\n", "      publish: false\n      args:\n        H: _env(HOME)\n", 1)
 	for _, c := range []struct {
 		name, token, query string
 		body               []byte
@@ -145,6 +168,8 @@ func TestServeRefusesBadUploads(t *testing.T) {
 		{"dotdot", serveTokenA, "", rawTar(t, tar.Header{Name: "../../evil", Typeflag: tar.TypeReg, Size: 1}), ".."},
 		{"symlink out", serveTokenA, "", rawTar(t, tar.Header{Name: "l", Linkname: "/etc", Typeflag: tar.TypeSymlink}), "leads out"},
 		{"symlink then through", serveTokenA, "", rawTar(t, tar.Header{Name: "l", Linkname: "..", Typeflag: tar.TypeSymlink}), "leads out"},
+		{"symlink chain out", serveTokenA, "", rawTar(t, tar.Header{Name: "a/", Typeflag: tar.TypeDir}, tar.Header{Name: "a/s", Linkname: "..", Typeflag: tar.TypeSymlink},
+			tar.Header{Name: "a/x", Linkname: "s/../x", Typeflag: tar.TypeSymlink}), "symlink"},
 		{"hard link out", serveTokenA, "", rawTar(t, tar.Header{Name: "h", Linkname: "/etc/passwd", Typeflag: tar.TypeLink}), "hard link"},
 		{"device", serveTokenA, "", rawTar(t, tar.Header{Name: "null", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3}), "special"},
 		{"fifo", serveTokenA, "", rawTar(t, tar.Header{Name: "p", Typeflag: tar.TypeFifo}), "special"},
@@ -153,6 +178,8 @@ func TestServeRefusesBadUploads(t *testing.T) {
 		{"secret of another tenant", serveTokenB, "", tarGz(t, proj), "has no server-side source"},
 		{"env read", serveTokenA, "", tarGz(t, map[string]string{"build.yml": envYML, "Dockerfile.compile": proj["Dockerfile.compile"], "Dockerfile.runtime": proj["Dockerfile.runtime"]}), "HOME"},
 		{"unknown step", serveTokenA, "?steps=nope", tarGz(t, proj), "nope"},
+		{"too many entries", serveTokenA, "", tarGz(t, many), "more than 40 entries"},
+		{"a secret in the query", serveTokenA, "?secret=id%3Dtoken%2Csrc%3D%2Fetc%2Fshadow", tarGz(t, proj), "unknown query parameter"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, dt, _ := s.call(t, "POST", "/v1/builds"+c.query, c.token, c.body)
@@ -221,3 +248,32 @@ func waitStatus(t *testing.T, s *server, id, want string) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestServeSecretappExample: the secretapp example, as it is in examples/
+// (its secret's value is _env(SECRETAPP_TOKEN_FILE), unset on the server
+// and never used), submitted as a tar.gz: it builds with the tenant's
+// server-side token, the stream ends with the result and holds no token,
+// and both runtime images are in the tenant's output folder.
+func TestServeSecretappExample(t *testing.T) {
+	files := exampleFiles(t, "secretapp")
+	e := testEnv(t)
+	secret := "tok-" + nonce(t)
+	s, _, out := serveSetup(t, secret, "--image", "golang:1.26=oci-layout://"+filepath.Join(e.images, "golang"),
+		"--image", "alpine:3.20=oci-layout://"+filepath.Join(e.images, "busybox"))
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, files))
+	evs := s.follow(t, serveTokenA, id, 10*time.Minute)
+	last := evs[len(evs)-1]
+	if last.typ != "result" || !strings.Contains(last.data, `"status":"succeeded"`) {
+		t.Fatalf("the secretapp build ended %s %s; server log:\n%s", last.typ, last.data, s.log())
+	}
+	for _, ev := range evs {
+		if strings.Contains(ev.data, secret) {
+			t.Fatalf("the stream holds the token: %s", ev.data)
+		}
+	}
+	for _, step := range []string{"runtime_minimal", "runtime_alpine"} {
+		if _, err := os.Stat(filepath.Join(out, "a", id, step, "index.json")); err != nil {
+			t.Errorf("%s is not in the tenant's output folder: %v", step, err)
+		}
+	}
+}

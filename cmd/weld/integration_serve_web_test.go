@@ -52,3 +52,51 @@ func TestServeWebPage(t *testing.T) {
 		t.Errorf("the page does not show the build's events and status; DOM:\n%.3000s", dom)
 	}
 }
+
+// TestServeLiveReport: while a real build runs, GET .../report is its
+// report so far (status running; the fast step built and waiting for the
+// slow one, which is running), under the report's CSP; the web page
+// shows that report in its frame (real Chromium, no console message).
+// Once the build is canceled the report is the final one.
+func TestServeLiveReport(t *testing.T) {
+	s, _, _ := serveSetup(t, "x")
+	n := nonce(t)
+	id := s.submitTar(t, serveTokenA, "", tarGz(t, map[string]string{
+		"build.yml":       "build:\n  version: 2016-03-14\n  steps:\n    fast:\n      name: serve-live-fast\n      dockerfile: Dockerfile.fast\n    slow:\n      name: serve-live-slow\n      dockerfile: Dockerfile.slow\n",
+		"Dockerfile.fast": "FROM busybox\nRUN echo fast-" + n + "\n",
+		"Dockerfile.slow": "FROM busybox\nRUN sleep 60 && echo slow-" + n + "\n",
+	}))
+	rows := []string{`data-step="fast" data-status="built, not published"`, `data-step="slow" data-status="running"`}
+	var page string
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, dt, resp := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil)
+		page = string(dt)
+		if code == 200 && strings.Contains(page, rows[0]) && strings.Contains(page, rows[1]) {
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || strings.Contains(csp, "script-src") {
+				t.Errorf("the live report's CSP is %q", csp)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the live report never showed fast built and slow running: %d\n%.2000s\nserver log:\n%s", code, page, s.log())
+		}
+	}
+	if !strings.Contains(page, "(running)</title>") {
+		t.Errorf("the live report's title does not say running:\n%.500s", page)
+	}
+	dom, console := itest.ChromiumURL(t, s.url+"/#token="+serveTokenA+"&build="+id, 6*time.Second)
+	if len(console) > 0 {
+		t.Errorf("the page logged to the console:\n%s", strings.Join(console, "\n"))
+	}
+	m := regexp.MustCompile(`<iframe id="report"[^>]*srcdoc="([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil || !strings.Contains(html.UnescapeString(m[1]), rows[1]) {
+		t.Errorf("the page's frame does not show the live report; DOM:\n%.3000s", dom)
+	}
+	if code, dt, _ := s.call(t, "POST", "/v1/builds/"+id+"/cancel", serveTokenA, nil); code != 202 {
+		t.Fatalf("cancel = %d %s", code, dt)
+	}
+	waitStatus(t, s, id, "canceled")
+	if code, dt, _ := s.call(t, "GET", "/v1/builds/"+id+"/report", serveTokenA, nil); code != 200 || strings.Contains(string(dt), "(running)</title>") {
+		t.Errorf("after the cancel the report = %d, want the final one:\n%.500s", code, dt)
+	}
+}

@@ -576,3 +576,48 @@ func TestServeSignsWithPasswordFile(t *testing.T) {
 		t.Errorf("cosign verify of the image weld serve pushed exited %d, want 0:\n%s", code, out)
 	}
 }
+
+// TestSignOCIOutputKeepsEarlierSignatures: an OCI folder that already
+// holds a signature of the same image keeps it: a run signed with another
+// key appends its own (the real cosign verify --local-image accepts both),
+// and a rebuild signed again with a key that signed it adds nothing. A
+// signature blob an attacker rewrote stops the publish, and the folder
+// stays as it was.
+func TestSignOCIOutputKeepsEarlierSignatures(t *testing.T) {
+	e := publishEnv(t)
+	n := nonce(t)
+	dir := signProject(t, "weld-it/local-keep:"+n[:8], n)
+	ed25519KeyPair(t, dir, "plain")
+	cosignKeyPair(t, dir, "cosign", "pw-"+n)
+	layout := filepath.Join(dir, "out", "app")
+	build := func(code int, key string, want ...string) {
+		t.Helper()
+		w := e.command(dir, e.host, "-o", "oci:out", "--sign-key", key)
+		w.cmd.Env = append(w.cmd.Env, "COSIGN_PASSWORD=pw-"+n)
+		w.expect(t, w.run(t, 3*time.Minute), code, want...)
+	}
+	build(0, "plain.key")
+	build(0, "cosign.key")
+	for _, key := range []string{"plain.pub", "cosign.pub"} {
+		if code, out := cosign(t, dir, "", "verify", "--key", key, "--insecure-ignore-tlog=true", "--local-image", layout); code != 0 {
+			t.Errorf("cosign verify --key %s --local-image exited %d, want 0 (both signatures kept):\n%s", key, code, out)
+		}
+	}
+	before := readFile(t, filepath.Join(layout, "index.json"))
+	build(0, "cosign.key")
+	if after := readFile(t, filepath.Join(layout, "index.json")); after != before {
+		t.Errorf("a rebuild signed again with cosign.key rewrote out/app/index.json:\n%s\nwant it as it was:\n%s", after, before)
+	}
+
+	idx := readIndex(t, layout)
+	sig := idx.Manifests[len(idx.Manifests)-1]
+	if sig.ArtifactType != "application/vnd.dev.cosign.artifact.sig.v1+json" {
+		t.Fatalf("out/app/index.json = %+v, want the signature last", idx.Manifests)
+	}
+	blob := filepath.Join(layout, "blobs", "sha256", sig.Digest.Encoded())
+	writeFile(t, blob, strings.Replace(readFile(t, blob), "sha256", "sha257", 1))
+	build(1, "plain.key", "reading the signatures in out/app", "remove out/app to start over")
+	if after := readFile(t, filepath.Join(layout, "index.json")); after != before {
+		t.Errorf("the refused run changed out/app/index.json to:\n%s", after)
+	}
+}

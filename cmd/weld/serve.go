@@ -82,7 +82,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 // running ones get --drain-timeout, then the listener closes.
 func (so *serveOptions) serve(ctx context.Context, o *rootOptions, srv *serve.Server, ln net.Listener) error {
 	extendSignalGrace(so.drainTimeout + 30*time.Second) // signals.go: time to drain
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() {
 		if so.tlsCert != "" {

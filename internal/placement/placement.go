@@ -24,6 +24,9 @@ type Task struct {
 	Cost float64
 	// Key is its cache-affinity key (its label and context).
 	Key string
+	// Platforms are the platforms it builds for (os/arch[/variant]);
+	// empty: any daemon's own (platforms.go).
+	Platforms []string
 }
 
 // Daemon is one daemon of the pool.
@@ -32,6 +35,9 @@ type Daemon struct {
 	Name string
 	// Capacity is how many steps it runs at once (at least 1).
 	Capacity int
+	// Native are the platforms it runs natively; Runs the others it can
+	// run, under emulation. Both empty: unknown, it may run any.
+	Native, Runs []string
 }
 
 // Slot is where and when a task runs in a plan.
@@ -112,12 +118,16 @@ func Order(tasks []Task, handover float64) []string {
 }
 
 // Place places every task on one daemon: in rank order, each where it
-// would finish earliest, a dependency on another daemon costing handover
-// seconds; among daemons that finish it equally early, the one its Key
-// prefers. tasks must form a DAG whose dependencies are all in tasks.
+// would finish earliest among the daemons its platforms allow (Eligible),
+// a dependency on another daemon costing handover seconds; among daemons
+// that finish it equally early, the one its Key prefers. tasks must form
+// a DAG whose dependencies are all in tasks.
 func Place(tasks []Task, daemons []Daemon, handover float64) Plan {
 	byID := index(tasks)
-	prefer := func(t Task) []int { return Rendezvous(t.Key, daemons) }
+	prefer := func(t Task) []int {
+		ok := Eligible(t, daemons)
+		return slices.DeleteFunc(Rendezvous(t.Key, daemons), func(d int) bool { return !slices.Contains(ok, d) })
+	}
 	free := newSlots(daemons)
 	p := Plan{Slots: map[string]Slot{}, Order: Order(tasks, handover)}
 	for _, id := range p.Order {

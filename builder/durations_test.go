@@ -1,0 +1,100 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// TestDurationsRecordedOnOneDaemon: a run on one daemon records each step's
+// duration, so that the first run on a pool places by them; a failed run
+// writes nothing.
+func TestDurationsRecordedOnOneDaemon(t *testing.T) {
+	deps := map[string][]string{"app": {"compile"}}
+	p := testPlan(t, deps, "compile", "app")
+	work := p.Build().WorkDir
+	p.Build().Steps[0].Publish = false // compile: done even when app fails
+	f := &fakeSolver{deps: deps, delay: map[string]time.Duration{"compile": 150 * time.Millisecond}}
+	b, err := New(f, WithOutputs(Output{Type: "oci", Dest: t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(context.Background(), p); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	got := LoadDurations(work)
+	if got["compile"] < 0.15 || got["app"] <= 0 || len(got) != 2 {
+		t.Fatalf("durations after a run on one daemon = %v, want compile ≥ 0.15 s and app > 0", got)
+	}
+	before, err := os.ReadFile(filepath.Join(work, durationsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.fail = map[string]error{"app": errBoom}
+	if _, err := b.Run(context.Background(), p); err == nil {
+		t.Fatal("Run() = nil, want app's failure")
+	}
+	after, err := os.ReadFile(filepath.Join(work, durationsFile))
+	if err != nil || string(after) != string(before) {
+		t.Errorf("durations.json after a failed run = %s (%v), want it untouched:\n%s", after, err, before)
+	}
+}
+
+// TestDurationsBounded: past maxDurations entries, the labels the run did
+// not build are dropped, never the ones it did; the file is never a link.
+func TestDurationsBounded(t *testing.T) {
+	work := t.TempDir()
+	old := map[string]float64{}
+	for i := range maxDurations + 10 {
+		old[fmt.Sprintf("gone%05d", i)] = 2
+	}
+	writeDurations(t, work, old)
+	res := &Result{Steps: []*StepResult{{Label: "new", Status: StatusDone, Duration: Duration(3 * time.Second)},
+		{Label: "failed", Status: StatusFailed, Duration: Duration(time.Second)}}}
+	if err := saveDurations(work, res); err != nil {
+		t.Fatal(err)
+	}
+	got := LoadDurations(work)
+	if len(got) != maxDurations || got["new"] != 3 {
+		t.Errorf("after saving over %d entries: %d entries, new = %v; want %d and 3", len(old), len(got), got["new"], maxDurations)
+	}
+	if _, ok := got["failed"]; ok {
+		t.Errorf("a failed step's duration was recorded: %v", got["failed"])
+	}
+
+	linked := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(linked, dag.StateDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere.json")
+	if err := os.Symlink(target, filepath.Join(linked, durationsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveDurations(linked, res); err == nil {
+		t.Error("saveDurations through a symlink = nil, want a refusal")
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the link's target was written (Lstat err = %v)", err)
+	}
+}
+
+func writeDurations(t *testing.T, work string, d map[string]float64) {
+	t.Helper()
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(work, dag.StateDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, durationsFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,198 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/moby/buildkit/session"
+	sessioncontent "github.com/moby/buildkit/session/content"
+	"github.com/moby/buildkit/session/filesync"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/weld-build/weld/dag"
+)
+
+// sharedSessions are the run's shared sessions, one per daemon, as buildx
+// shares the local mounts of its targets: a session of weld's own that
+// serves the contexts and Dockerfiles of every step whose closure mounts no
+// secret and that uses no ssh (a sharing step), and the bases' OCI layout
+// stores. It serves nothing else: no secret, no ssh agent, no registry
+// auth, no export target. Every step keeps its own session for those (and
+// its exports, cache exports and source policy); a sharing step's context
+// and Dockerfile are read from the shared session, so the daemon sees the
+// same local source in every session that needs it and sends it once.
+type sharedSessions struct {
+	files  filesync.StaticDirSource
+	stores map[string]content.Store
+	shares map[string]bool // per step label: its locals come from the shared session
+	ctx    context.Context // the run's: the sessions end with it
+
+	mu   sync.Mutex
+	by   map[Solver]*sharedSession
+	wg   sync.WaitGroup
+	seen int // how many sessions were started (for tests)
+}
+
+// sharedSession is one daemon's shared session.
+type sharedSession struct {
+	s    *session.Session
+	stop context.CancelFunc
+}
+
+// sessionDialer is a Solver that can dial a session of weld's own.
+type sessionDialer interface {
+	sessionDialer(ctx context.Context) (session.Dialer, error)
+}
+
+func (c *Client) sessionDialer(context.Context) (session.Dialer, error) { return c.Dialer(), nil }
+
+func (l *LazyClient) sessionDialer(ctx context.Context) (session.Dialer, error) {
+	c, err := l.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.sessionDialer(ctx)
+}
+
+func (p *Pool) sessionDialer(ctx context.Context) (session.Dialer, error) {
+	c, err := p.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.sessionDialer(ctx)
+}
+
+var (
+	_ sessionDialer = (*Client)(nil)
+	_ sessionDialer = (*LazyClient)(nil)
+	_ sessionDialer = (*Pool)(nil)
+)
+
+// newSharedSessions finds the sharing steps of a run and opens their
+// folders; nil when none shares. A step whose folders cannot be opened
+// does not share: its own session reports that.
+func (r *run) newSharedSessions(ctx context.Context) *sharedSessions {
+	if len(r.o.ssh) > 0 {
+		return nil
+	}
+	sh := &sharedSessions{files: filesync.StaticDirSource{}, stores: map[string]content.Store{},
+		shares: map[string]bool{}, ctx: ctx, by: map[Solver]*sharedSession{}}
+	for _, s := range r.steps {
+		if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
+			continue
+		}
+		if err := sh.add(s); err != nil {
+			return nil
+		}
+	}
+	if len(sh.shares) == 0 {
+		return nil
+	}
+	for id, st := range r.bases.stores {
+		sh.stores["oci:"+id] = st
+	}
+	return sh
+}
+
+// add serves step s's context and Dockerfile folder.
+func (sh *sharedSessions) add(s *dag.Step) error {
+	ctxFS, err := fsutil.NewFS(s.Context)
+	if err != nil {
+		return fmt.Errorf("opening context %s: %w", s.Context, err)
+	}
+	dfFS, err := fsutil.NewFS(filepath.Dir(s.Dockerfile))
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", filepath.Dir(s.Dockerfile), err)
+	}
+	sh.files[contextLocal(s.Label)] = ctxFS
+	sh.files[dockerfileLocal(s.Label)] = dfFS
+	sh.shares[s.Label] = true
+	return nil
+}
+
+// on returns the ID of the shared session on the daemon of solver,
+// starting it the first time; "" when that solver cannot host one (a unit
+// test's fake, a daemon that cannot be reached), and the step then reads
+// everything from its own session, which reports what went wrong.
+func (sh *sharedSessions) on(ctx context.Context, solver Solver) string {
+	if sh == nil {
+		return ""
+	}
+	d, ok := solver.(sessionDialer)
+	if !ok {
+		return ""
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ss, ok := sh.by[solver]; ok {
+		return ss.id()
+	}
+	ss := &sharedSession{}
+	sh.by[solver] = ss
+	dialer, err := d.sessionDialer(ctx)
+	if err != nil {
+		return ""
+	}
+	if ss.s, err = session.NewSession(sh.ctx, ""); err != nil {
+		return ""
+	}
+	ss.s.Allow(filesync.NewFSSyncProvider(sh.files))
+	if len(sh.stores) > 0 {
+		ss.s.Allow(sessioncontent.NewAttachable(sh.stores))
+	}
+	runCtx, stop := context.WithCancel(sh.ctx)
+	ss.stop = stop
+	sh.seen++
+	sh.wg.Add(1)
+	go func() {
+		defer sh.wg.Done()
+		_ = ss.s.Run(runCtx, dialer) // its users' solves report a session that went away
+	}()
+	return ss.s.ID()
+}
+
+func (ss *sharedSession) id() string {
+	if ss.s == nil {
+		return ""
+	}
+	return ss.s.ID()
+}
+
+// idFor is the shared session a step's locals come from in a session on
+// the daemon whose shared session is id: id for a sharing step, else ""
+// (the session's own).
+func (sh *sharedSessions) idFor(id, label string) string {
+	if sh == nil || !sh.shares[label] {
+		return ""
+	}
+	return id
+}
+
+// close ends every shared session and waits for them.
+func (sh *sharedSessions) close() {
+	if sh == nil {
+		return
+	}
+	sh.mu.Lock()
+	for _, ss := range sh.by {
+		if ss.s != nil {
+			_ = ss.s.Close()
+			ss.stop()
+		}
+	}
+	sh.mu.Unlock()
+	sh.wg.Wait()
+}
+
+// started is how many shared sessions the run started.
+func (sh *sharedSessions) started() int {
+	if sh == nil {
+		return 0
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.seen
+}
