@@ -299,6 +299,14 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 		attrs["platform"] = plat
 	}
 	inputs := map[string]*pb.Definition{}
+	if plat == "" { // a platform's base is the frontend's to pick from an index
+		if err := ss.shared.useBases(ss.sharedID, s.Label, attrs, inputs); err != nil { // sharedbases.go
+			return gateway.SolveRequest{}, err
+		}
+	}
+	if err := ss.shared.dockerfileInput(ctx, ss.sharedID, s, inputs); err != nil { // sharedsession.go
+		return gateway.SolveRequest{}, err
+	}
 	// A fixed unique ID makes the step's ops the same bytes in every
 	// session, so the daemon shares them by digest and a failure inside
 	// them carries a digest every session knows.
@@ -382,8 +390,8 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.imageLabels(s) {
 		attrs["label:"+k] = v
 	}
-	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
-		attrs["local-sessionid:"+dockerfileLocal(s.Label)] = id
+	if ss.shared.idFor(ss.sharedID, s.Label) != "" { // the Dockerfile is an input (sharedsession.go)
+		delete(attrs, "dockerfilekey")
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil
