@@ -64,10 +64,25 @@ func registryFacts(ctx context.Context, resolver remotes.Resolver, ref string, w
 			return nil, fmt.Errorf("reading %s: %w", named, err)
 		}
 	}
-	sigRef := reference.TrimNamed(named).String() + ":" + sign.Tag(root.Digest)
+	repo := reference.TrimNamed(named).String()
+	if f.sigs, err = sigTagSignatures(ctx, resolver, repo, root.Digest); err != nil {
+		return nil, err
+	}
+	bundles, err := bundleSignatures(ctx, resolver, repo, root.Digest)
+	if err != nil {
+		return nil, err
+	}
+	f.sigs = append(f.sigs, bundles...)
+	return f, nil
+}
+
+// sigTagSignatures are the signatures of cosign's sha256-<hex>.sig tag in
+// repo (none when there is no such tag).
+func sigTagSignatures(ctx context.Context, resolver remotes.Resolver, repo string, d digest.Digest) ([]sign.Signature, error) {
+	sigRef := repo + ":" + sign.Tag(d)
 	_, sd, err := resolver.Resolve(ctx, sigRef)
 	if errdefs.IsNotFound(err) {
-		return f, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("looking up the signature %s: %w", sigRef, err)
@@ -76,12 +91,55 @@ func registryFacts(ctx context.Context, resolver remotes.Resolver, ref string, w
 	if err != nil {
 		return nil, err
 	}
-	f.sigs, err = readSignatures(sd, remoteFetch(ctx, fetcher))
+	sigs, err := readSignatures(sd, remoteFetch(ctx, fetcher))
 	if err != nil {
 		return nil, fmt.Errorf("reading the signature %s: %w", sigRef, err)
 	}
-	return f, nil
+	return sigs, nil
 }
+
+// bundleSignatures are the signatures of the sigstore bundles cosign 3
+// stores as referrers of d in repo: found by the referrers API, else by
+// the referrers tag schema's sha256-<hex> index (containerd does both).
+func bundleSignatures(ctx context.Context, resolver remotes.Resolver, repo string, d digest.Digest) ([]sign.Signature, error) {
+	ref := repo + "@" + d.String()
+	fetcher, err := resolver.Fetcher(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	rf, ok := fetcher.(remotes.ReferrersFetcher)
+	if !ok {
+		return nil, nil
+	}
+	refs, err := rf.FetchReferrers(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("listing the referrers of %s: %w", ref, err)
+	}
+	var out []sign.Signature
+	n := 0
+	for _, r := range refs {
+		if !sign.IsBundleType(r.ArtifactType) {
+			continue
+		}
+		if n++; n > maxBundles {
+			return nil, fmt.Errorf("%s has more than %d signature bundles", ref, maxBundles)
+		}
+		fetch := remoteFetch(ctx, fetcher)
+		manifest, err := sign.ReadBlob(r, fetch)
+		if err == nil {
+			var sigs []sign.Signature
+			if sigs, err = sign.ReadBundleImage(manifest, fetch); err == nil {
+				out = append(out, sigs...)
+				continue
+			}
+		}
+		return nil, fmt.Errorf("reading the signature bundle %s of %s: %w", r.Digest, ref, err)
+	}
+	return out, nil
+}
+
+// maxBundles bounds the signature bundles read of one image.
+const maxBundles = 100
 
 func remoteFetch(ctx context.Context, fetcher remotes.Fetcher) fetchFunc {
 	return func(d ocispecs.Descriptor) ([]byte, error) {

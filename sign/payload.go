@@ -38,6 +38,10 @@ type Signature struct {
 	Payload []byte
 	// Raw is the signature over Payload.
 	Raw []byte
+	// DSSEType is set for a signature read from a sigstore bundle
+	// (bundle.go): Raw then signs the DSSE encoding of Payload, an in-toto
+	// statement of this payload type.
+	DSSEType string
 }
 
 // Base64 is the signature as cosign's annotation holds it.
@@ -67,10 +71,19 @@ func (s *Signer) Sign(repo string, d digest.Digest) (Signature, error) {
 
 // Verify checks that sig is a valid signature by v's key of a payload that
 // names digest d, as cosign verify does (the payload's manifest digest must
-// be d; its docker-reference is not checked, as cosign does not).
+// be d; its docker-reference is not checked, as cosign does not). A
+// bundle's signature (DSSEType set) must sign the DSSE encoding of an
+// in-toto statement of cosign's sign predicate whose subject is d.
 func (v *Verifier) Verify(sig Signature, d digest.Digest) error {
-	if err := v.v.VerifySignature(bytes.NewReader(sig.Raw), bytes.NewReader(sig.Payload)); err != nil {
+	signed := sig.Payload
+	if sig.DSSEType != "" {
+		signed = pae(sig.DSSEType, sig.Payload)
+	}
+	if err := v.v.VerifySignature(bytes.NewReader(sig.Raw), bytes.NewReader(signed)); err != nil {
 		return fmt.Errorf("%w for key %s: %v", ErrNotSigned, v.Name, err)
+	}
+	if sig.DSSEType != "" {
+		return checkStatement(sig.Payload, d, v.Name)
 	}
 	var p payload
 	if err := json.Unmarshal(sig.Payload, &p); err != nil {
