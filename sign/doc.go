@@ -9,5 +9,6 @@
 // image is tagged sha256-<hex>.sig in the image's repository; in an OCI
 // layout it is a referrer of the image (its manifest's subject, OCI 1.1),
 // listed in the layout's index.json. The package builds and parses those
-// blobs; moving them is the caller's part.
+// blobs; moving them is the caller's part. It also reads cosign 3's
+// default form, a sigstore bundle referrer (bundle.go), to verify it.
 package sign
