@@ -9,6 +9,8 @@ package main
 // .sig: require_signed_bases and weld verify.
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +21,8 @@ import (
 // TestCosign3BundleSignatures: a base the real cosign 3 signed in its
 // default format passes require_signed_bases with the signer's key and is
 // refused with a stranger's (before any daemon is contacted); weld verify
-// exits 0 with the key and 1 with the stranger's.
+// exits 0 with the key and 1 with the stranger's, and 1 for an image whose
+// referrers an attacker gave another image's bundle.
 func TestCosign3BundleSignatures(t *testing.T) {
 	e := publishEnv(t)
 	n := nonce(t)
@@ -52,6 +55,22 @@ func TestCosign3BundleSignatures(t *testing.T) {
 	code, out, errOut = e.weldVerify(t, basedir, nil, "--key", "stranger.pub", baseRef)
 	if code != 1 || !strings.Contains(out, "no valid signature for key stranger.pub") {
 		t.Errorf("weld verify --key stranger.pub = exit %d, want 1 and no valid signature:\n%s%s", code, out, errOut)
+	}
+
+	// An attacker replays the bundle as a referrer of another image in the
+	// repository: its statement names the signed digest, not this one.
+	replayRef := e.registry + "/" + repo + ":replay"
+	w = e.command(signProject(t, replayRef, n+"-replay"), e.host, "--push", "--metadata-file", "m.json")
+	w.expect(t, w.run(t, 3*time.Minute), 0)
+	replayDigest := readMetadata(t, filepath.Join(w.cmd.Dir, "m.json"))["app"].Digest
+	code, _, index := httpGetFull(t, fmt.Sprintf("http://%s/v2/%s/manifests/%s", e.registry, repo, referrersTag), manifestAccept)
+	if code != http.StatusOK {
+		t.Fatalf("GET the referrers index %s = %d %s", referrersTag, code, index)
+	}
+	putManifest(t, e.registry, repo, strings.Replace(replayDigest, ":", "-", 1), "application/vnd.oci.image.index.v1+json", index)
+	code, out, errOut = e.weldVerify(t, basedir, nil, "--key", "cosign.pub", replayRef)
+	if code != 1 || !strings.Contains(out, "is of "+digest+", not of "+replayDigest) {
+		t.Errorf("weld verify of an image with a replayed bundle = exit %d, want 1 and the bundle is of %s:\n%s%s", code, digest, out, errOut)
 	}
 
 	project := func(key string) *weld {
