@@ -189,19 +189,8 @@ func (rl *relayer) fromCache(k layertime.Key, imm digest.Digest) (layertime.Resu
 	if imm != "" && res.OrigDiffID == imm {
 		return res, true
 	}
-	path, err := blobPath(rl.dir, res.Digest)
-	if err != nil {
-		return res, false
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return res, false
-	}
-	if err := rl.cache.CopyTo(k, res, f); err != nil {
-		f.Abort() // a changed entry: rewrite from the source
-		return res, false
-	}
-	return res, f.Close() == nil
+	err := rl.writeBlob(func(w io.Writer) (digest.Digest, error) { return res.Digest, rl.cache.CopyTo(k, res, w) })
+	return res, err == nil // else a changed entry: rewrite from the source
 }
 
 // rewrite rewrites the source blob of k into the layout, and into the
@@ -212,31 +201,43 @@ func (rl *relayer) rewrite(k layertime.Key, l ocispecs.Descriptor) (layertime.Re
 		return layertime.Result{}, err
 	}
 	defer src.Close()
-	blobs := filepath.Join(rl.dir, ocispecs.ImageBlobsDir, digest.Canonical.String())
-	tmp, err := os.CreateTemp(blobs, ".layertime-*")
-	if err != nil {
-		return layertime.Result{}, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
 	e := rl.cache.NewEntry(k)
 	defer e.Abort()
-	res, err := layertime.Rewrite(src, rl.epoch, io.MultiWriter(tmp, e))
+	var res layertime.Result
+	err = rl.writeBlob(func(w io.Writer) (digest.Digest, error) {
+		res, err = layertime.Rewrite(src, rl.epoch, io.MultiWriter(w, e))
+		return res.Digest, err
+	})
 	if err != nil {
 		return res, fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return res, err
-	}
-	path, err := blobPath(rl.dir, res.Digest)
-	if err != nil {
-		return res, err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return res, err
-	}
 	e.Commit(res)
 	return res, nil
+}
+
+// writeBlob writes a blob of the layout through write, which returns its
+// digest, to a temporary file renamed to the digest's path once write
+// succeeded. Like BuildKit's export of the layout, it does not sync: the
+// layout is checked by digest where it matters.
+func (rl *relayer) writeBlob(write func(io.Writer) (digest.Digest, error)) error {
+	tmp, err := os.CreateTemp(filepath.Join(rl.dir, ocispecs.ImageBlobsDir, digest.Canonical.String()), ".layertime-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	d, err := write(tmp)
+	if err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	path, err := blobPath(rl.dir, d)
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 func (rl *relayer) openBlob(d digest.Digest) (*os.File, error) {
