@@ -95,6 +95,7 @@ type run struct {
 	gate      *sched.Barrier           // the publish gate: every step built and checked
 	mu        sync.Mutex
 	results   map[string]*StepResult
+	work      map[string]time.Duration          // per step: its uncached vertices' run time (durations.go)
 	sink      func(*client.SolveStatus)         // the progress sink, de-duplicated
 	stage     *staging                          // this run's private staging folders
 	redacting *progressRedactor                 // redacts what reaches the progress sink
@@ -147,7 +148,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec ru
 	r := &run{
 		Builder: b, runConfig: cfg,
 		futures: map[string]*sched.Future{}, results: map[string]*StepResult{},
-		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{},
+		ownDefs: map[string]map[digest.Digest]bool{}, ownLines: map[string]map[string]int{}, work: map[string]time.Duration{},
 		sink: dedupe(redacting.write), stage: newStaging(), redacting: redacting,
 		limit: sched.NewLimiter(b.o.jobs), gate: sched.NewBarrier(len(steps)),
 	}
@@ -198,7 +199,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.redacting.close()
 	res, err := r.result(ctx)
 	if err == nil { // the durations placement and --jobs rank by next time (durations.go)
-		if serr := saveDurations(r.plan.Build().WorkDir, res); serr != nil {
+		if serr := saveDurations(r.plan.Build().WorkDir, res, r.workDone()); serr != nil {
 			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
 		}
 	}

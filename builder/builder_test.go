@@ -116,7 +116,7 @@ func TestRunKeepGoingLetsIndependentBranchesFinish(t *testing.T) {
 
 func TestRunJobsCapsConcurrentSolves(t *testing.T) {
 	p := testPlan(t, nil, "a", "b", "c", "d")
-	delay := map[string]time.Duration{"a": 30 * time.Millisecond, "b": 30 * time.Millisecond, "c": 30 * time.Millisecond, "d": 30 * time.Millisecond}
+	delay := map[string]time.Duration{"a": 200 * time.Millisecond, "b": 200 * time.Millisecond, "c": 200 * time.Millisecond, "d": 200 * time.Millisecond}
 	for _, tc := range []struct{ jobs, wantMax int32 }{{1, 1}, {2, 2}, {0, 4}} {
 		f := &fakeSolver{delay: delay}
 		b, _ := New(f, WithJobs(int(tc.jobs)))

@@ -12,10 +12,14 @@ import (
 	"github.com/weld-build/weld/internal/boundedio"
 )
 
-// durationsFile holds, per step label, the seconds its last build took in
-// a run that succeeded, on one daemon or on a pool: what placement and
-// --jobs rank by (fleet.go). A failed run writes nothing: it stopped early,
-// and its steps' times do not say how long a whole build takes them.
+// durationsFile holds, per step label, the seconds its last build that did
+// work took: what placement and --jobs rank by (fleet.go). A step's
+// duration is its own work (tracker.workFor: how long its vertices that
+// the cache did not answer ran, each from when it got a slot of the
+// daemon), not its wall time, which on one daemon is mostly waiting for
+// the others; a step the cache answered whole keeps its earlier duration.
+// Every run that succeeded writes it, on one daemon or on a pool; a failed
+// run writes nothing: it stopped early.
 const durationsFile = dag.StateDir + "/durations.json"
 
 // maxDurations bounds the file: past it, the labels this run did not build
@@ -47,9 +51,9 @@ func LoadDurations(workDir string) map[string]float64 {
 	return out
 }
 
-// saveDurations records the durations of the steps that built, over the
-// earlier ones, atomically.
-func saveDurations(workDir string, res *Result) error {
+// saveDurations records the work of the steps that built (work, by
+// label), over the earlier durations, atomically.
+func saveDurations(workDir string, res *Result, work map[string]time.Duration) error {
 	if res == nil {
 		return nil
 	}
@@ -57,8 +61,8 @@ func saveDurations(workDir string, res *Result) error {
 	before := maps.Clone(all)
 	ran := map[string]bool{}
 	for _, s := range res.Steps {
-		if s.Status == StatusDone && s.Duration > 0 {
-			all[s.Label] = time.Duration(s.Duration).Seconds()
+		if w := work[s.Label]; s.Status == StatusDone && w > 0 {
+			all[s.Label] = w.Seconds()
 			ran[s.Label] = true
 		}
 	}
@@ -90,4 +94,11 @@ func saveDurations(workDir string, res *Result) error {
 		return err
 	}
 	return atomicfile.WriteFile(p, append(data, '\n'), 0o644)
+}
+
+// workDone is the work of each step that ran, by label.
+func (r *run) workDone() map[string]time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.work)
 }

@@ -9,18 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/weld-build/weld/dag"
 )
 
 // TestDurationsRecordedOnOneDaemon: a run on one daemon records each step's
-// duration, so that the first run on a pool places by them; a failed run
-// writes nothing.
+// work (its vertices' run time), so that the first run on a pool places by
+// them; a failed run writes nothing.
 func TestDurationsRecordedOnOneDaemon(t *testing.T) {
 	deps := map[string][]string{"app": {"compile"}}
-	p := testPlan(t, deps, "compile", "app")
+	p := testPlan(t, deps, "compile", "app", "side")
 	work := p.Build().WorkDir
-	p.Build().Steps[0].Publish = false // compile: done even when app fails
-	f := &fakeSolver{deps: deps, delay: map[string]time.Duration{"compile": 150 * time.Millisecond}}
+	p.Build().Steps[2].Publish = false // side: done even when app fails
+	f := &fakeSolver{deps: deps, timed: true, delay: map[string]time.Duration{"compile": 150 * time.Millisecond, "side": 20 * time.Millisecond}}
 	b, err := New(f, WithOutputs(Output{Type: "oci", Dest: t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
@@ -29,8 +32,8 @@ func TestDurationsRecordedOnOneDaemon(t *testing.T) {
 		t.Fatalf("Run() = %v", err)
 	}
 	got := LoadDurations(work)
-	if got["compile"] < 0.15 || got["app"] <= 0 || len(got) != 2 {
-		t.Fatalf("durations after a run on one daemon = %v, want compile ≥ 0.15 s and app > 0", got)
+	if got["compile"] < 0.15 || got["app"] <= 0 || got["side"] < 0.02 || len(got) != 3 {
+		t.Fatalf("durations after a run on one daemon = %v, want compile ≥ 0.15 s, app > 0, side ≥ 0.02 s", got)
 	}
 	before, err := os.ReadFile(filepath.Join(work, durationsFile))
 	if err != nil {
@@ -58,7 +61,7 @@ func TestDurationsBounded(t *testing.T) {
 	writeDurations(t, work, old)
 	res := &Result{Steps: []*StepResult{{Label: "new", Status: StatusDone, Duration: Duration(3 * time.Second)},
 		{Label: "failed", Status: StatusFailed, Duration: Duration(time.Second)}}}
-	if err := saveDurations(work, res); err != nil {
+	if err := saveDurations(work, res, map[string]time.Duration{"new": 3 * time.Second, "failed": time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	got := LoadDurations(work)
@@ -77,7 +80,7 @@ func TestDurationsBounded(t *testing.T) {
 	if err := os.Symlink(target, filepath.Join(linked, durationsFile)); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveDurations(linked, res); err == nil {
+	if err := saveDurations(linked, res, map[string]time.Duration{"new": time.Second}); err == nil {
 		t.Error("saveDurations through a symlink = nil, want a refusal")
 	}
 	if _, err := os.Lstat(target); !os.IsNotExist(err) {
@@ -96,5 +99,29 @@ func writeDurations(t *testing.T, work string, d map[string]float64) {
 	}
 	if err := os.WriteFile(filepath.Join(work, durationsFile), data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWorkForCountsOnlyOwnUncachedVertices: a step's work is the run time
+// of its own vertices the cache did not answer, not of a dependency's it
+// re-solved nor of cached ones.
+func TestWorkForCountsOnlyOwnUncachedVertices(t *testing.T) {
+	tr := newTracker("app", func(*client.SolveStatus) {}, nil)
+	at := func(s float64) *time.Time {
+		v := time.Unix(0, 0).Add(time.Duration(s * float64(time.Second)))
+		return &v
+	}
+	own, dep, hit := digest.FromString("own"), digest.FromString("dep"), digest.FromString("hit")
+	tr.own(dep, "compile")
+	tr.observe(&client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: own, Name: "RUN make", Started: at(5), Completed: at(6.5)},
+		{Digest: dep, Name: "RUN compile", Started: at(0), Completed: at(4)},
+		{Digest: hit, Name: "COPY", Started: at(6), Completed: at(9), Cached: true},
+	}}, true)
+	if got := tr.workFor("app"); got != 1500*time.Millisecond {
+		t.Errorf("workFor(app) = %v, want 1.5s (its own uncached vertex)", got)
+	}
+	if got := tr.workFor("compile"); got != 4*time.Second {
+		t.Errorf("workFor(compile) = %v, want 4s", got)
 	}
 }

@@ -27,6 +27,9 @@ type fakeSolver struct {
 	// failAfter fails a step's session after its build function succeeded
 	// (as a failing --cache-to export would).
 	failAfter map[string]error
+	// timed sends, for each session, one vertex that ran as long as its
+	// build function (the step's work, as durations.go records it).
+	timed bool
 
 	running, maxRunning atomic.Int32
 	mu                  sync.Mutex
@@ -39,7 +42,12 @@ var _ Solver = (*fakeSolver)(nil)
 // Build implements Solver.
 func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, fn gateway.BuildFunc, ch chan *client.SolveStatus) (*client.SolveResponse, error) {
 	defer close(ch)
+	start := time.Now()
 	res, err := fn(ctx, &fakeClient{f: f})
+	if f.timed {
+		end := time.Now()
+		ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString(start.String()), Name: "work", Started: &start, Completed: &end}}}
+	}
 	if err != nil {
 		return nil, err
 	}

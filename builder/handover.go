@@ -36,20 +36,26 @@ type handover struct {
 // dependent on another daemon builds what it needs itself.
 func WithStaging(repo string) Option {
 	return func(o *options) error {
-		if repo == "" {
-			o.staging = ""
-			return nil
-		}
-		named, err := reference.ParseNormalizedNamed(repo)
-		if err != nil {
-			return fmt.Errorf("%w: --staging %q: %v (write REGISTRY/PREFIX, e.g. 127.0.0.1:5000/weld-staging)", ErrInvalid, repo, err)
-		}
-		if !reference.IsNameOnly(named) {
-			return fmt.Errorf("%w: --staging %q names a tag or digest; give the repository only (REGISTRY/PREFIX): handovers are pushed by digest", ErrInvalid, repo)
-		}
-		o.staging = named.Name()
-		return nil
+		var err error
+		o.staging, err = ParseStaging(repo)
+		return err
 	}
+}
+
+// ParseStaging checks a staging repository (WithStaging) and returns its
+// normalized name; "" stays "" (no staging). A bad one is ErrInvalid.
+func ParseStaging(repo string) (string, error) {
+	if repo == "" {
+		return "", nil
+	}
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil {
+		return "", fmt.Errorf("%w: --staging %q: %v (write REGISTRY/PREFIX, e.g. 127.0.0.1:5000/weld-staging)", ErrInvalid, repo, err)
+	}
+	if !reference.IsNameOnly(named) {
+		return "", fmt.Errorf("%w: --staging %q names a tag or digest; give the repository only (REGISTRY/PREFIX): handovers are pushed by digest", ErrInvalid, repo)
+	}
+	return named.Name(), nil
 }
 
 // handoverExport is the export of a step that hands over and is not

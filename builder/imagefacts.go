@@ -36,6 +36,8 @@ type imageFacts struct {
 	sigs []sign.Signature
 	// where says where the image was read, for messages.
 	where string
+	// root is the root's descriptor, when read from an OCI layout.
+	root ocispecs.Descriptor
 }
 
 // fetchFunc reads a blob by descriptor.
@@ -114,7 +116,7 @@ func layoutFacts(dir, tag string) (*imageFacts, error) {
 		return nil, fmt.Errorf("the OCI layout %s: %w", dir, err)
 	}
 	fetch := layoutFetch(dir)
-	f := &imageFacts{digest: root.Digest, where: "OCI layout " + dir}
+	f := &imageFacts{digest: root.Digest, where: "OCI layout " + dir, root: root}
 	if f.labels, err = configLabels(root, fetch); err != nil {
 		return nil, fmt.Errorf("reading the OCI layout %s: %w", dir, err)
 	}

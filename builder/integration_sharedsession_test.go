@@ -70,10 +70,23 @@ func TestSharedSessionFanout(t *testing.T) {
 	if got := frontendRuns(t, raw)["Dockerfile.root"]; got != 1 {
 		t.Errorf("the root's Dockerfile was %d vertices, want 1 (one shared session serves it to every leaf's session)", got)
 	}
+	if got := distinctVertices(t, raw, "OCI load from client"); got != 1 {
+		t.Errorf("the busybox layout was loaded by %d vertices, want 1 (the shared session serves it to every session)", got)
+	}
 	for _, l := range []string{"a", "b", "c", "d"} {
 		img := readLayout(t, filepath.Join(out, l))
 		if got := strings.TrimSpace(img.mustFile(t, "leaf")); got != "root-"+n {
 			t.Errorf("%s's /leaf = %q, want %q", l, got, "root-"+n)
+		}
+	}
+	// The shared session's ID (new in every run) is in no image: a
+	// rebuild gives the same digests.
+	again := e.runBuild(t, ctxTimeout(t, 3*time.Minute), dir,
+		builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: filepath.Join(t.TempDir(), "out")}))
+	again.mustPass(t)
+	for _, l := range []string{"a", "b", "c", "d"} {
+		if got, want := again.res.Step(l).Digest, b.res.Step(l).Digest; got != want || got == "" {
+			t.Errorf("step %s: a rebuild gives %s, want the same %s", l, got, want)
 		}
 	}
 }

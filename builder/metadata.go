@@ -10,6 +10,19 @@ import (
 	"github.com/weld-build/weld/internal/atomicfile"
 )
 
+// PrepareMetadataFile removes the metadata file an earlier run left at
+// path, so that it cannot pass for this run's whatever happens next (weld
+// build does it first). A path that names a folder matches ErrInvalid.
+func PrepareMetadataFile(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: metadata file %s is a folder; name a file", ErrInvalid, path)
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
 // WriteMetadata writes res to path as weld build --metadata-file does: a
 // JSON object keyed by step label, each step in buildx's metadata shape
 // (StepResult's JSON, keys sorted), its bases under "weld.bases". It makes

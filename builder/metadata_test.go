@@ -72,3 +72,27 @@ func TestWriteMetadata(t *testing.T) {
 		t.Errorf("WriteMetadata under a file = %v, want a MetadataError naming app", err)
 	}
 }
+
+// TestPrepareMetadataFile: an earlier run's file goes, a missing one is
+// fine, and a folder is ErrInvalid and stays.
+func TestPrepareMetadataFile(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "m.json")
+	if err := os.WriteFile(old, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{old, filepath.Join(dir, "none.json")} {
+		if err := PrepareMetadataFile(p); err != nil {
+			t.Errorf("PrepareMetadataFile(%s) = %v, want nil", p, err)
+		}
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("PrepareMetadataFile left %s: %v", old, err)
+	}
+	if err := PrepareMetadataFile(dir); !errors.Is(err, ErrInvalid) {
+		t.Errorf("PrepareMetadataFile(a folder) = %v, want ErrInvalid", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("the folder went: %v", err)
+	}
+}

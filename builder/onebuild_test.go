@@ -3,12 +3,14 @@ package builder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -194,5 +196,29 @@ func TestRunWithPolicyAllowsAndRedactsASecretArg(t *testing.T) {
 	}
 	if len(warned) == 0 || !strings.HasPrefix(warned[0], "--build TOKEN: build arg TOKEN holds a value that looks like a credential; the policy allows it") {
 		t.Errorf("warnings = %q, want first the allowed build arg", warned)
+	}
+}
+
+// TestIsBadInput: what a build finds wrong before it starts is bad input,
+// wrapped or joined; a failed step, a canceled run and a lost daemon are
+// not.
+func TestIsBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("build.yml:3:5: x: %w", dag.ErrInvalid), true},
+		{fmt.Errorf("%w: --jobs", ErrInvalid), true},
+		{fmt.Errorf("reading: %w", ErrSecret), true},
+		{errors.Join(errors.New("a"), fmt.Errorf("%w: no name", ErrOutput)), true},
+		{invalidPoolFile{errors.New("b.yml:1:9: addr")}, true},
+		{&StepError{Step: "a", Err: errors.New("exit 1")}, false},
+		{context.Canceled, false},
+		{ErrNoDaemon, false},
+		{nil, false},
+	} {
+		if got := IsBadInput(tc.err); got != tc.want {
+			t.Errorf("IsBadInput(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

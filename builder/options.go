@@ -116,9 +116,11 @@ func WithSecrets(s ...SecretSpec) Option {
 	return func(o *options) error { o.secrets = append(o.secrets, s...); return nil }
 }
 
-// WithSSH forwards SSH agents or keys (--ssh default|ID=PATH...).
+// WithSSH forwards SSH agents or keys (--ssh default|ID=PATH...): an
+// agent needs $SSH_AUTH_SOCK and a key file must be there, else New
+// returns an ErrInvalid (sshcheck.go).
 func WithSSH(specs ...string) Option {
-	return func(o *options) error { o.ssh = append(o.ssh, specs...); return nil }
+	return func(o *options) error { o.ssh = append(o.ssh, specs...); return checkSSH(specs) }
 }
 
 // WithImages replaces base images (--image REF=SOURCE) in every step.
@@ -194,13 +196,16 @@ func WithLabels(labels map[string]string) Option {
 }
 
 // WithProvenance sets the BuildKit provenance attestation of published
-// images: "min" (the default), "max", or "" for none. Outputs loaded into
-// Docker never carry one: Docker 20.10 cannot load it.
+// images: "min" (the default), "max", or "" ("none", "false") for none. A
+// docker engine gets the image without it (export_docker.go).
 func WithProvenance(mode string) Option {
 	return func(o *options) error {
 		switch mode {
 		case "", "min", "max":
 			o.provenance = mode
+			return nil
+		case "none", "false":
+			o.provenance = ""
 			return nil
 		}
 		return fmt.Errorf("provenance mode %q: use min, max or none", mode)
@@ -241,6 +246,9 @@ func makeOptions(opts []Option) (*options, error) {
 	var errs []error
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
+			if !errors.Is(err, ErrInvalid) { // an option that cannot be used is bad input
+				err = fmt.Errorf("%w: %w", ErrInvalid, err)
+			}
 			errs = append(errs, err)
 		}
 	}

@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"time"
+
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 
 	"github.com/weld-build/weld/dag"
@@ -16,6 +18,9 @@ type outcome struct {
 	vertices, cached int
 	// hosted are the vertex counts of the steps its session hosted.
 	hosted map[string][2]int
+	// work is, for the step and those it hosted, how long their uncached
+	// vertices ran (tracker.workFor): what durations.go records.
+	work map[string]time.Duration
 	// exporter is a published step's exporter response; outputs say where
 	// it went (also, in part, when publishing failed).
 	exporter map[string]string
@@ -49,6 +54,9 @@ func (r *run) record(s *dag.Step, o outcome, status Status, err error) {
 	res.folded = o.folded
 	if !o.folded {
 		res.Vertices, res.CachedVertices = o.vertices, o.cached
+	}
+	for label, w := range o.work {
+		r.work[label] = w
 	}
 	for label, n := range o.hosted {
 		if h := r.results[label]; h.folded {

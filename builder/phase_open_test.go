@@ -19,7 +19,7 @@ func TestRunStoppedStepRecordsItsLastPhase(t *testing.T) {
 		want    []string
 	}{
 		{"failed in solve", &fakeSolver{fail: map[string]error{"s": errBoom}, delay: map[string]time.Duration{"s": 20 * time.Millisecond}}, time.Minute, []string{PhaseFrontend, PhaseSolve}},
-		{"canceled in solve", &fakeSolver{delay: map[string]time.Duration{"s": time.Minute}}, 50 * time.Millisecond, []string{PhaseFrontend, PhaseSolve}},
+		{"canceled in solve", &fakeSolver{delay: map[string]time.Duration{"s": time.Minute}}, time.Second, []string{PhaseFrontend, PhaseSolve}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

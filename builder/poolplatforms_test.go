@@ -8,6 +8,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/placement"
 )
 
 func plat(arch, variant string) ocispecs.Platform {
@@ -78,6 +79,36 @@ func TestPlacePlatforms(t *testing.T) {
 	for label, want := range map[string]int{"arm": 1, "amd": 0, "plain": 0} {
 		if got := pl.Plan.Slots[label].Daemon; got != want {
 			t.Errorf("on two daemons, step %s on %s, want %s", label, pl.Daemons[got], pl.Daemons[want])
+		}
+	}
+}
+
+// TestPickAfterALostDaemonKeepsToNativeDaemons: when a step's daemon is
+// lost, it runs again on a live daemon native for its platform, before one
+// its cache key prefers that would emulate it.
+func TestPickAfterALostDaemonKeepsToNativeDaemons(t *testing.T) {
+	arm := []string{"linux/arm64"}
+	amd, amdRuns := []string{"linux/amd64"}, []string{"linux/arm64"}
+	for _, key := range []string{"a", "b", "c", "d", "e", "f"} { // whatever the key prefers
+		f := &fleet{pool: &Pool{}, daemons: []*poolDaemon{
+			{name: "arm1", native: arm}, {name: "amd", native: amd, runs: amdRuns}, {name: "arm2", native: arm}}}
+		f.daemons[0].Client, f.daemons[1].Client, f.daemons[2].Client = &Client{addr: "unix:///1"}, &Client{addr: "unix:///2"}, &Client{addr: "unix:///3"}
+		s := &dag.Step{Label: key, Platforms: arm}
+		ts := tasks([]*dag.Step{s}, nil, "linux/arm64")
+		f.tasks = map[string]placement.Task{key: ts[0]}
+		f.plan = placement.Place(ts, f.pooled(), handoverCost)
+		first, _ := f.pick(s)
+		if first == 1 {
+			t.Fatalf("key %s: placed on the amd64 daemon, want an arm64 one", key)
+		}
+		f.daemons[first].lost = true
+		next, ok := f.pick(s)
+		if !ok || next == 1 || next == first {
+			t.Errorf("key %s: after daemon %d was lost, pick = %d (%v); want the other arm64 daemon", key, first, next, ok)
+		}
+		f.daemons[next].lost = true
+		if last, ok := f.pick(s); !ok || last != 1 {
+			t.Errorf("key %s: with both arm64 daemons lost, pick = %d (%v); want the amd64 daemon that emulates it", key, last, ok)
 		}
 	}
 }

@@ -84,7 +84,11 @@ func (t *tracker) observe(st *client.SolveStatus, count bool) {
 			v.Name = name
 		}
 		if count && v.Completed != nil {
-			t.done[v.Digest] = doneVertex{owner: owner, cached: v.Cached}
+			d := doneVertex{owner: owner, cached: v.Cached}
+			if v.Started != nil && !v.Cached {
+				d.busy = v.Completed.Sub(*v.Started)
+			}
+			t.done[v.Digest] = d
 		}
 	}
 	for _, l := range st.Logs {
@@ -127,11 +131,28 @@ func (t *tracker) countsFor(label string) (all, cached int) {
 	return all, cached
 }
 
-// doneVertex is a completed vertex: the step it belongs to, and whether
-// the cache answered it.
+// doneVertex is a completed vertex: the step it belongs to, whether the
+// cache answered it, and how long it ran (from its start, after it got a
+// slot of the daemon's max-parallelism, to its end).
 type doneVertex struct {
 	owner  string
 	cached bool
+	busy   time.Duration
+}
+
+// workFor is how long the vertices of step label that the cache did not
+// answer ran in this session, one after another: the step's own work,
+// without the time it waited for the daemon (durations.go).
+func (t *tracker) workFor(label string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var sum time.Duration
+	for _, c := range t.done {
+		if c.owner == label {
+			sum += c.busy
+		}
+	}
+	return sum
 }
 
 // tail returns the last lines a vertex printed.

@@ -108,7 +108,9 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 // hosted (fold.go), to o.
 func (r *run) counted(s *dag.Step, tr *tracker, o outcome) outcome {
 	o.vertices, o.cached = tr.counts()
+	o.work = map[string]time.Duration{s.Label: tr.workFor(s.Label)}
 	for _, u := range r.hosted(s.Label) {
+		o.work[u.Label] = tr.workFor(u.Label)
 		if o.hosted == nil {
 			o.hosted = map[string][2]int{}
 		}
@@ -297,6 +299,14 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 		attrs["platform"] = plat
 	}
 	inputs := map[string]*pb.Definition{}
+	if plat == "" { // a platform's base is the frontend's to pick from an index
+		if err := ss.shared.useBases(ss.sharedID, s.Label, attrs, inputs); err != nil { // sharedbases.go
+			return gateway.SolveRequest{}, err
+		}
+	}
+	if err := ss.shared.dockerfileInput(ctx, ss.sharedID, s, inputs); err != nil { // sharedsession.go
+		return gateway.SolveRequest{}, err
+	}
 	// A fixed unique ID makes the step's ops the same bytes in every
 	// session, so the daemon shares them by digest and a failure inside
 	// them carries a digest every session knows.
@@ -380,8 +390,8 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.imageLabels(s) {
 		attrs["label:"+k] = v
 	}
-	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
-		attrs["local-sessionid:"+dockerfileLocal(s.Label)] = id
+	if ss.shared.idFor(ss.sharedID, s.Label) != "" { // the Dockerfile is an input (sharedsession.go)
+		delete(attrs, "dockerfilekey")
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil

@@ -7,9 +7,11 @@ import (
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/session"
 	sessioncontent "github.com/moby/buildkit/session/content"
 	"github.com/moby/buildkit/session/filesync"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/weld-build/weld/dag"
@@ -28,10 +30,12 @@ type sharedSessions struct {
 	files  filesync.StaticDirSource
 	stores map[string]content.Store
 	shares map[string]bool // per step label: its locals come from the shared session
+	bases  []sharedBase    // the OCI-layout bases it serves as frontend inputs (sharedbases.go)
 	ctx    context.Context // the run's: the sessions end with it
 
 	mu   sync.Mutex
 	by   map[Solver]*sharedSession
+	defs map[string]map[string]*pb.Definition // per shared session ID: its bases' source ops
 	wg   sync.WaitGroup
 	seen int // how many sessions were started (for tests)
 }
@@ -79,7 +83,8 @@ func (r *run) newSharedSessions(ctx context.Context) *sharedSessions {
 		return nil
 	}
 	sh := &sharedSessions{files: filesync.StaticDirSource{}, stores: map[string]content.Store{},
-		shares: map[string]bool{}, ctx: ctx, by: map[Solver]*sharedSession{}}
+		shares: map[string]bool{}, ctx: ctx, by: map[Solver]*sharedSession{},
+		defs: map[string]map[string]*pb.Definition{}, bases: sharedBaseList(r.bases)}
 	for _, s := range r.steps {
 		if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
 			continue
@@ -139,6 +144,10 @@ func (sh *sharedSessions) on(ctx context.Context, solver Solver) string {
 	if ss.s, err = session.NewSession(sh.ctx, ""); err != nil {
 		return ""
 	}
+	if sh.defs[ss.s.ID()], err = sharedBaseDefs(ctx, sh.bases, ss.s.ID()); err != nil {
+		ss.s = nil
+		return ""
+	}
 	ss.s.Allow(filesync.NewFSSyncProvider(sh.files))
 	if len(sh.stores) > 0 {
 		ss.s.Allow(sessioncontent.NewAttachable(sh.stores))
@@ -169,6 +178,41 @@ func (sh *sharedSessions) idFor(id, label string) string {
 		return ""
 	}
 	return id
+}
+
+// useBases points the frontend of a sharing step, in a session on the
+// daemon whose shared session is id, at the bases that session serves.
+func (sh *sharedSessions) useBases(id, label string, attrs map[string]string, inputs map[string]*pb.Definition) error {
+	if sh.idFor(id, label) == "" {
+		return nil
+	}
+	sh.mu.Lock()
+	defs := sh.defs[id]
+	sh.mu.Unlock()
+	return useSharedBases(sh.bases, defs, attrs, inputs)
+}
+
+// dockerfileInput gives a sharing step's frontend its Dockerfile as the
+// input "dockerfile", read from the shared session id: the same vertex in
+// every session. (The frontend's local-sessionid attr would do that too,
+// but it lands in the provenance, and the image's digest would change with
+// every run.)
+func (sh *sharedSessions) dockerfileInput(ctx context.Context, id string, s *dag.Step, inputs map[string]*pb.Definition) error {
+	if sh.idFor(id, s.Label) == "" {
+		return nil
+	}
+	name := filepath.Base(s.Dockerfile)
+	st := llb.Local(dockerfileLocal(s.Label), llb.SessionID(id),
+		llb.FollowPaths([]string{name, name + ".dockerignore"}),
+		llb.SharedKeyHint(dockerfileLocal(s.Label)),
+		llb.Differ(llb.DiffNone, false),
+		llb.WithCustomName("[internal] load build definition from "+name))
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	inputs["dockerfile"] = def.ToPB()
+	return nil
 }
 
 // close ends every shared session and waits for them.

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -240,4 +241,22 @@ func signatureEntry(ms []ocispecs.Descriptor) (ocispecs.Descriptor, bool) {
 		}
 	}
 	return ocispecs.Descriptor{}, false
+}
+
+// maxPasswordFile bounds a sign password file.
+const maxPasswordFile = 64 << 10
+
+// ReadSignPassword is the password of encrypted sign keys, as weld build
+// and weld serve take it (for WithSignPassword): the first line of the file
+// at path (its line break removed), else, with no path, $COSIGN_PASSWORD
+// (as cosign reads it). A file it cannot read matches ErrInvalid.
+func ReadSignPassword(path string) ([]byte, error) {
+	if path == "" {
+		return []byte(os.Getenv("COSIGN_PASSWORD")), nil
+	}
+	b, err := boundedio.ReadFile(path, maxPasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sign password file: %w", ErrInvalid, err)
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
 }

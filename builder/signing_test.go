@@ -150,3 +150,24 @@ func TestSignWarnsOfOutputsWithoutSignature(t *testing.T) {
 		t.Errorf("warnings = %q, want one about the docker output", warned)
 	}
 }
+
+// TestReadSignPassword: the file's first line without its break, else
+// $COSIGN_PASSWORD; a file that is not there, or a folder, is ErrInvalid.
+func TestReadSignPassword(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pw")
+	if err := os.WriteFile(file, []byte("s3cret\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COSIGN_PASSWORD", "from-env")
+	for path, want := range map[string]string{file: "s3cret", "": "from-env"} {
+		if got, err := ReadSignPassword(path); err != nil || string(got) != want {
+			t.Errorf("ReadSignPassword(%q) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for _, bad := range []string{filepath.Join(dir, "none"), dir} {
+		if _, err := ReadSignPassword(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ReadSignPassword(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -92,7 +92,14 @@ func readFacts(ctx context.Context, image string, o VerifyOptions) (*imageFacts,
 	switch {
 	case strings.HasPrefix(image, LayoutPrefix):
 		dir, tag := splitLayout(strings.TrimPrefix(image, LayoutPrefix))
-		return layoutFacts(dir, tag)
+		f, err := layoutFacts(dir, tag)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkLayoutBlobs(dir, f.root); err != nil {
+			return nil, fmt.Errorf("reading the OCI layout %s: %w", dir, err)
+		}
+		return f, nil
 	case strings.HasPrefix(image, DockerDaemonPrefix):
 		return dockerFacts(ctx, o.DockerHost, resolver, strings.TrimPrefix(image, DockerDaemonPrefix))
 	case strings.Contains(image, "://"):

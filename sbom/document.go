@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path"
+	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -152,14 +155,33 @@ func (d *Document) addGo(add func(string, Package) string, f found) {
 	}
 	main := add(KindGo, goPkg(mainPath, mainVersion, src, "APPLICATION"))
 	for _, m := range bi.Deps {
-		if m.Replace != nil {
-			m = m.Replace
-		}
-		d.relate(main, "DEPENDS_ON", add(KindGo, goPkg(m.Path, m.Version, src, "LIBRARY")))
+		d.relate(main, "DEPENDS_ON", add(KindGo, goDep(m, src)))
 	}
 	if v := strings.TrimPrefix(bi.GoVersion, "go"); v != "" {
 		d.relate(main, "DEPENDS_ON", add(KindGo, goPkg("stdlib", v, src, "LIBRARY")))
 	}
+}
+
+// goDep is a dependency as it was built: a module replaced by another
+// module is listed as that module; one replaced by a local folder, which
+// has no module path of its own, keeps its path (what scanners match), and
+// its source info names the folder.
+func goDep(m *debug.Module, src string) Package {
+	r := m.Replace
+	switch {
+	case r == nil:
+		return goPkg(m.Path, m.Version, src, "LIBRARY")
+	case localFolder(r.Path):
+		return goPkg(m.Path, r.Version, src+", replaced by the folder "+r.Path, "LIBRARY")
+	}
+	return goPkg(r.Path, r.Version, src, "LIBRARY")
+}
+
+// localFolder says whether a replacement's path is a folder (as go.mod's
+// replace tells them apart: ./ ../ or an absolute path).
+func localFolder(p string) bool {
+	return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") ||
+		strings.HasPrefix(p, ".\\") || strings.HasPrefix(p, "..\\") || path.IsAbs(p) || filepath.IsAbs(p)
 }
 
 func goPkg(module, version, src, purpose string) Package {

@@ -23,8 +23,13 @@ import (
 // BuilderConfig is what the server imposes on every build; a request
 // cannot change it.
 type BuilderConfig struct {
-	// Connect names the BuildKit daemon.
+	// Connect names the BuildKit daemon, when Pool is empty.
 	Connect builder.ConnectOptions
+	// Pool are the daemons every build spreads over (weld build's
+	// --addr given twice or --builders); empty: Connect's one daemon.
+	Pool []builder.PoolMember
+	// Staging is the pool's staging repository (builder.WithStaging).
+	Staging string
 	// Images replace base images (--image).
 	Images map[string]builder.ImageSource
 	// Policy is the server's; a project's weld.policy.yml can only
@@ -145,7 +150,46 @@ func (r *builderRunner) scrubber(job *Job) *scrubber {
 	if r.cfg.Policy != nil {
 		paths = append(paths, pathName{r.cfg.Policy.File, "[policy]"})
 	}
+	for _, c := range append([]builder.ConnectOptions{r.cfg.Connect}, poolConnects(r.cfg.Pool)...) {
+		paths = append(paths, pathName{c.TLSCACert, "[tls]"}, pathName{c.TLSCert, "[tls]"}, pathName{c.TLSKey, "[tls]"},
+			pathName{unixSocket(c.Addr), "[daemon]"})
+	}
 	return newScrubber(paths...)
+}
+
+// solver is the build's daemon: the pool's, a new connection to each for
+// every build (a daemon lost in one build is tried again by the next), or
+// the one daemon, connected once the build's checks have passed.
+func (r *builderRunner) solver() (builder.Solver, func() error, error) {
+	if len(r.cfg.Pool) > 0 {
+		p, err := builder.NewPool(r.cfg.Pool...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, p.Close, nil
+	}
+	c := builder.ConnectLazily(r.cfg.Connect)
+	return c, c.Close, nil
+}
+
+func poolConnects(pool []builder.PoolMember) []builder.ConnectOptions {
+	var out []builder.ConnectOptions
+	for _, m := range pool {
+		out = append(out, m.Connect)
+	}
+	return out
+}
+
+// unixSocket is the socket path of a unix:// address, "" for another;
+// the empty address is $BUILDKIT_HOST's, as builder.Connect reads it.
+func unixSocket(addr string) string {
+	if addr == "" {
+		addr = os.Getenv("BUILDKIT_HOST")
+	}
+	if p, ok := strings.CutPrefix(addr, "unix://"); ok {
+		return p
+	}
+	return ""
 }
 
 // Run builds the job and returns its metadata and report.
@@ -160,9 +204,12 @@ func (r *builderRunner) Run(ctx context.Context, job *Job, emit Emitter) Outcome
 	if err != nil {
 		return Outcome{Err: sc.err(err)}
 	}
-	c := builder.ConnectLazily(r.cfg.Connect)
-	defer c.Close()
-	bld, err := builder.New(c, opts...)
+	solver, closer, err := r.solver()
+	if err != nil {
+		return Outcome{Err: sc.err(err)}
+	}
+	defer closer()
+	bld, err := builder.New(solver, append(opts, builder.WithStaging(r.cfg.Staging))...)
 	if err != nil {
 		return Outcome{Err: sc.err(err)}
 	}

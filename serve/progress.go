@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -16,10 +14,8 @@ import (
 // (already redacted by the library) into the stream's events. The library
 // calls the progress sink one call at a time.
 type progressEmitter struct {
-	emit Emitter
-	// mu guards warnings: the run's warnings, for the report.
-	mu       sync.Mutex
-	warnings []report.Finding
+	emit     Emitter
+	warnings report.Warnings // the run's warnings, for the report
 
 	names   map[digest.Digest]string
 	started map[digest.Digest]bool
@@ -48,20 +44,12 @@ func (p *progressEmitter) event(e builder.Event) {
 	if e.Err != nil {
 		se.Error = e.Err.Error()
 	}
-	if e.Type == builder.EventWarning {
-		p.mu.Lock()
-		p.warnings = append(p.warnings, report.Finding{Severity: "warning", Rule: e.Rule, Step: e.Step, Source: e.Source, Message: e.Message})
-		p.mu.Unlock()
-	}
+	p.warnings.Event(e)
 	p.emit(EventStep, se)
 }
 
 // findings are the run's warnings so far.
-func (p *progressEmitter) findings() []report.Finding {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.warnings)
-}
+func (p *progressEmitter) findings() []report.Finding { return p.warnings.Findings() }
 
 // vertexEvent is a vertex that started or completed.
 type vertexEvent struct {

@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/policy"
 )
 
 func init() { subcommands = append(subcommands, newAffectedCmd) }
@@ -58,7 +54,7 @@ func newAffectedCmd(o *rootOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if labels, err = affectedByBase(p, pol, ao.base); err != nil {
+				if labels, err = pol.AffectedByBase(p, ao.base); err != nil {
 					return err
 				}
 			}
@@ -91,23 +87,4 @@ func (ao *affectedOptions) print(cmd *cobra.Command, labels, changed []string) e
 		fmt.Fprintln(cmd.OutOrStdout(), l)
 	}
 	return nil
-}
-
-// affectedByBase is dag's AffectedByBase, widened by the policy's
-// replace: a FROM that the policy replaces with ref is built on ref too.
-func affectedByBase(p *dag.Plan, pol *policy.Policy, ref string) ([]string, error) {
-	q, err := dag.ParseBaseQuery(ref)
-	if err != nil {
-		return nil, err
-	}
-	roots := p.OnBase(q)
-	for _, r := range pol.Replace {
-		if r.IsLayout() || !q.Match(strings.TrimPrefix(r.To, "docker-image://")) {
-			continue
-		}
-		if from, err := dag.ParseBaseQuery(policy.Normalize(r.From)); err == nil {
-			roots = append(roots, p.OnBase(from)...)
-		}
-	}
-	return p.WithDependents(roots...), nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +21,10 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 		Use:   "build [flags] [STEP...]",
 		Short: "Build the steps (all, or those named and what they need) on BuildKit",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bo.clearMetadataFile(); err != nil {
-				return err
+			if bo.metadataFile != "" { // an earlier run's must not pass for this one's
+				if err := builder.PrepareMetadataFile(bo.metadataFile); err != nil {
+					return err
+				}
 			}
 			p, err := bo.loadPlan(o)
 			if err != nil {
@@ -48,7 +49,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			if err != nil {
 				return redactErr(red, err)
 			}
-			c, closeSolver, err := bo.solver() // build_pool.go: no daemon before the checks pass
+			c, closeSolver, err := bo.pool.daemons(bo.connect).Solver() // no daemon before the checks pass
 			if err != nil {
 				return redactErr(red, err)
 			}
@@ -66,21 +67,6 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 	}
 	addBuildFlags(cmd, bo)
 	return cmd
-}
-
-// clearMetadataFile removes --metadata-file: a metadata file from an
-// earlier run must not pass for this one's, whatever happens next.
-func (bo *buildOptions) clearMetadataFile() error {
-	if bo.metadataFile == "" {
-		return nil
-	}
-	if fi, err := os.Lstat(bo.metadataFile); err == nil && fi.IsDir() {
-		return fmt.Errorf("%w: --metadata-file %s is a folder; name a file", errBadInput, bo.metadataFile)
-	}
-	if err := os.Remove(bo.metadataFile); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
 }
 
 // redactor redacts the values of the build args that look like secrets.

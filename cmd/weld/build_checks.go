@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/weld-build/weld/dag"
@@ -20,7 +19,7 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, pol *policy.Pol
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%w: --affected-by-base selects the steps; do not name steps too", errBadInput)
 	}
-	labels, err := affectedByBase(p, pol, bo.affectedByBase)
+	labels, err := pol.AffectedByBase(p, bo.affectedByBase)
 	if err != nil {
 		return nil, err
 	}
@@ -30,27 +29,4 @@ func (bo *buildOptions) selectSteps(o *rootOptions, p *dag.Plan, pol *policy.Pol
 	}
 	o.log.Info(fmt.Sprintf("building the steps affected by %s: %s", bo.affectedByBase, strings.Join(labels, ", ")))
 	return labels, nil
-}
-
-// checkConnectFlags checks --jobs, --addr and --ssh before any daemon is
-// contacted.
-func (bo *buildOptions) checkConnectFlags() error {
-	if bo.jobs < 0 {
-		return fmt.Errorf("%w: --jobs %d: use 0 (no limit) or more", errBadInput, bo.jobs)
-	}
-	if err := bo.pool.checkAddrs(); err != nil { // build_pool.go
-		return err
-	}
-	for _, spec := range bo.ssh {
-		id, paths, _ := strings.Cut(spec, "=")
-		if paths == "" && os.Getenv("SSH_AUTH_SOCK") == "" {
-			return fmt.Errorf("%w: --ssh %s: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent) && ssh-add) or name a key: --ssh %s=$HOME/.ssh/id_ed25519", errBadInput, spec, id)
-		}
-		for _, p := range strings.Split(paths, ",") {
-			if _, err := os.Stat(p); p != "" && err != nil {
-				return fmt.Errorf("%w: --ssh %s: %v", errBadInput, spec, err)
-			}
-		}
-	}
-	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
@@ -94,9 +93,6 @@ func (bo *buildOptions) builderOptions(ctx context.Context, o *rootOptions, p *d
 	if err != nil {
 		return nil, err
 	}
-	if err := bo.checkConnectFlags(); err != nil {
-		return nil, err
-	}
 	var secretKey []byte // nil: the machine's own
 	if bo.secretCacheKey != "" {
 		if secretKey, err = builder.ReadSecretCacheKey(bo.secretCacheKey); err != nil {
@@ -147,22 +143,19 @@ func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *da
 	if bo.load {
 		outs = append(outs, builder.Output{Type: builder.OutputDocker})
 	}
-	cacheTo, err := parseEach(bo.cacheTo, "--cache-to: ", cacheParser("dest"))
+	cacheTo, err := parseEach(bo.cacheTo, "--cache-to: ", builder.ParseCacheTo)
 	if err != nil {
 		return nil, err
 	}
-	cacheFrom, err := parseEach(bo.cacheFrom, "--cache-from: ", cacheParser("src"))
+	cacheFrom, err := parseEach(bo.cacheFrom, "--cache-from: ", builder.ParseCacheFrom)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := bo.provenanceMode()
-	if err != nil {
+	if err := bo.checkProgress(); err != nil {
 		return nil, err
 	}
 	if len(outs) == 0 {
-		store, err := builder.DefaultStore(p.Build().WorkDir)
-		outs = builder.DefaultOutputs(ctx, store)
-		if err != nil && outs[0].Type == builder.OutputStore {
+		if outs, err = builder.WorkDirOutputs(ctx, p.Build().WorkDir); err != nil {
 			return nil, err
 		}
 		if publishesAny(p) {
@@ -170,25 +163,7 @@ func (bo *buildOptions) outputOptions(ctx context.Context, o *rootOptions, p *da
 		}
 	}
 	return []builder.Option{builder.WithOutputs(outs...), builder.WithCacheTo(cacheTo...),
-		builder.WithCacheFrom(cacheFrom...), builder.WithProvenance(prov)}, nil
-}
-
-// cacheParser parses a --cache-to (a local cache needs dest=) or a
-// --cache-from (a local cache needs src=).
-func cacheParser(dirKey string) func(string) (client.CacheOptionsEntry, error) {
-	return func(v string) (client.CacheOptionsEntry, error) {
-		e, err := builder.ParseCache(v)
-		if err != nil {
-			return e, err
-		}
-		if e.Type == "local" && e.Attrs[dirKey] == "" {
-			return e, fmt.Errorf("%q: a local cache here needs %s=DIR", v, dirKey)
-		}
-		if m, ok := e.Attrs["mode"]; ok && m != "min" && m != "max" {
-			return e, fmt.Errorf("%q: mode must be min or max", v)
-		}
-		return e, nil
-	}
+		builder.WithCacheFrom(cacheFrom...), builder.WithProvenance(bo.provenance)}, nil
 }
 
 // parseEach parses every value of a repeated flag; an error is bad input.
@@ -218,18 +193,12 @@ func (bo *buildOptions) imageFlags() (map[string]builder.ImageSource, error) {
 	return images, nil
 }
 
-// provenanceMode checks --provenance and --progress.
-func (bo *buildOptions) provenanceMode() (string, error) {
+// checkProgress checks --progress.
+func (bo *buildOptions) checkProgress() error {
 	if !validProgress(bo.progress) {
-		return "", fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
+		return fmt.Errorf("%w: --progress %q: use auto, tty, plain, rawjson or quiet", errBadInput, bo.progress)
 	}
-	switch bo.provenance {
-	case "none", "false":
-		return "", nil
-	case "min", "max":
-		return bo.provenance, nil
-	}
-	return "", fmt.Errorf("%w: --provenance %q: use min, max or none", errBadInput, bo.provenance)
+	return nil
 }
 
 // publishesAny reports whether a step of the plan has an image to publish:

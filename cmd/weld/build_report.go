@@ -2,28 +2,20 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/atomicfile"
 	"github.com/weld-build/weld/internal/redact"
-	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/report"
 )
 
-// This file is weld build's --report FILE.html|FILE.json. Its hooks:
-// buildOptions.reportFile, addReportFlag, the report in WithOwnFiles and
-// reportFile.event in WithEvents (build_flags.go); the plan, selection and
-// redactor set before the run, and reportFile.write beside the metadata
-// file (build.go).
+// This file is weld build's --report FILE.html|FILE.json (report.PrepareFile,
+// report.Warnings, Report.WriteFile). Its hooks: buildOptions.reportFile,
+// addReportFlag, the report in WithOwnFiles and warnings.Event in
+// WithEvents (build_flags.go); the plan, selection and redactor set before
+// the run, and reportFile.write beside the metadata file (build.go).
 
 // reportOptions is the --report flag, a pflag.Value, and what the report
 // needs besides the Result.
@@ -31,12 +23,10 @@ type reportOptions struct {
 	path string
 	// plan, labels and red are set before the run: the build's plan, its
 	// selection, and the redactor of what weld prints itself.
-	plan   *dag.Plan
-	labels []string
-	red    *redact.Redactor
-
-	mu       sync.Mutex
-	warnings []report.Finding // the run's warnings (EventWarning)
+	plan     *dag.Plan
+	labels   []string
+	red      *redact.Redactor
+	warnings report.Warnings // the run's warnings (EventWarning)
 }
 
 var _ pflag.Value = (*reportOptions)(nil)
@@ -46,19 +36,10 @@ func addReportFlag(f *pflag.FlagSet, ro *reportOptions) {
 }
 
 // Set takes FILE.html (.htm) or FILE.json, and removes the report an
-// earlier run left there: a build that stops before writing its own must
-// not leave one that passes for it.
+// earlier run left there.
 func (ro *reportOptions) Set(v string) error {
-	switch strings.ToLower(filepath.Ext(v)) {
-	case ".html", ".htm", ".json":
-	default:
-		return fmt.Errorf("--report %q: name a FILE.html or a FILE.json", v)
-	}
-	if fi, err := os.Lstat(v); err == nil && fi.IsDir() {
-		return fmt.Errorf("--report %s is a folder; name a file", v)
-	}
-	if err := os.Remove(v); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("--report %s: removing the earlier report: %w", v, err)
+	if err := report.PrepareFile(v); err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	ro.path = v
 	return nil
@@ -70,21 +51,11 @@ func (ro *reportOptions) String() string { return ro.path }
 // Type implements pflag.Value.
 func (ro *reportOptions) Type() string { return "FILE" }
 
-// event keeps the run's warnings (the Dockerfile checks' and the
-// policy's) for the report.
+// event keeps the run's warnings for the report.
 func (ro *reportOptions) event(e builder.Event) {
-	if ro.path == "" || e.Type != builder.EventWarning {
-		return
+	if ro.path != "" {
+		ro.warnings.Event(e)
 	}
-	ro.mu.Lock()
-	defer ro.mu.Unlock()
-	ro.warnings = append(ro.warnings, warningFinding(e))
-}
-
-// warningFinding is a warning event as a finding of the report, its rule
-// and Dockerfile position as fields of their own.
-func warningFinding(e builder.Event) report.Finding {
-	return report.Finding{Severity: string(policy.SeverityWarning), Rule: e.Rule, Step: e.Step, Source: e.Source, Message: e.Message}
 }
 
 // write writes --report for the run that ended with res and runErr (res
@@ -94,16 +65,9 @@ func (ro *reportOptions) write(prev error, res *builder.Result, runErr error) er
 	if ro.path == "" || ro.plan == nil {
 		return prev
 	}
-	ro.mu.Lock()
-	findings := slices.Clone(ro.warnings)
-	ro.mu.Unlock()
 	r := report.Build(ro.plan, res, report.WithError(runErr), report.WithSelection(ro.labels...),
-		report.WithRedactor(ro.red.String), report.WithFindings(findings...))
-	write := r.WriteHTML
-	if strings.EqualFold(filepath.Ext(ro.path), ".json") {
-		write = r.WriteJSON
-	}
-	if err := writeAtomic(ro.path, write); err != nil {
+		report.WithRedactor(ro.red.String), report.WithFindings(ro.warnings.Findings()...))
+	if err := r.WriteFile(ro.path); err != nil {
 		err = fmt.Errorf("the report %s was NOT written: %w", ro.path, err)
 		if prev != nil {
 			return fmt.Errorf("%w\n%w", prev, err)
@@ -111,22 +75,4 @@ func (ro *reportOptions) write(prev error, res *builder.Result, runErr error) er
 		return err
 	}
 	return prev
-}
-
-// writeAtomic writes path with write, all or nothing.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Close()
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-
 	"github.com/spf13/pflag"
 
 	"github.com/weld-build/weld/builder"
-	"github.com/weld-build/weld/internal/boundedio"
 )
 
 // signOptions are weld build's signing flags: buildOptions.sign,
@@ -24,9 +19,9 @@ func addSignFlags(f *pflag.FlagSet, so *signOptions) {
 }
 
 // options map the flags to builder options; the password comes from the
-// file, else from $COSIGN_PASSWORD (as cosign reads it).
+// file, else from $COSIGN_PASSWORD (builder.ReadSignPassword).
 func (so *signOptions) options() ([]builder.Option, error) {
-	pw, err := so.password()
+	pw, err := builder.ReadSignPassword(so.passwordFile)
 	if err != nil {
 		return nil, err
 	}
@@ -35,17 +30,4 @@ func (so *signOptions) options() ([]builder.Option, error) {
 		opts = append(opts, builder.WithSignKey(k))
 	}
 	return opts, nil
-}
-
-// password is the password of encrypted keys: the first line of
-// --sign-password-file, else $COSIGN_PASSWORD.
-func (so *signOptions) password() ([]byte, error) {
-	if so.passwordFile == "" {
-		return []byte(os.Getenv("COSIGN_PASSWORD")), nil
-	}
-	b, err := boundedio.ReadFile(so.passwordFile, 64<<10)
-	if err != nil {
-		return nil, fmt.Errorf("%w: --sign-password-file: %v", errBadInput, err)
-	}
-	return bytes.TrimRight(b, "\r\n"), nil
 }

@@ -22,11 +22,7 @@ import (
 // the steps' cache keys hash; each image is of its own platform.
 func TestFleetNativePlatforms(t *testing.T) {
 	e := multiEnv(t)
-	reg := os.Getenv("WELD_TEST_REGISTRY")
-	if reg == "" {
-		t.Fatal("TestFleetNativePlatforms needs WELD_TEST_REGISTRY; run scripts/test.sh")
-	}
-	ds := itest.StartBuildkitds(t, "../..", 2, reg)
+	_, ds := twoDaemons(t)
 	n := nonce(t)
 	steps := ""
 	for i := range 3 {
@@ -95,4 +91,15 @@ func TestFleetNativePlatforms(t *testing.T) {
 			t.Errorf("step %s's image is for %v, want %s", label, m.Platforms, arch)
 		}
 	}
+}
+
+// twoDaemons starts two buildkitds of the test's own that may use the
+// staging registry (WELD_TEST_REGISTRY), and returns that registry.
+func twoDaemons(t *testing.T) (string, []itest.Buildkitd) {
+	t.Helper()
+	reg := os.Getenv("WELD_TEST_REGISTRY")
+	if reg == "" {
+		t.Fatalf("%s needs WELD_TEST_REGISTRY (the staging registry); run scripts/test.sh", t.Name())
+	}
+	return reg, itest.StartBuildkitds(t, "../..", 2, reg)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
+	"github.com/weld-build/weld/report"
 )
 
 // TestOneBuildCLIAndLibrary: weld build and an embedder's builder.Run with
@@ -38,7 +39,7 @@ func TestOneBuildCLIAndLibrary(t *testing.T) {
 	base, pushed := pushBase(t, e, registry, n)
 	dir := writeProject(t, map[string]string{
 		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: weld-onebuild-app\n      dockerfile: Dockerfile\n",
-		"Dockerfile": "FROM node:10.4.8\nRUN grep " + n + " /base.txt > /tmp/ok\nUSER 1000\n",
+		"Dockerfile": "FROM node:10.4.8 as base\nRUN grep " + n + " /base.txt > /tmp/ok\nUSER 1000\n",
 		"weld.policy.yml": "allowed_bases: ['" + registry + "/**', 'node:*']\nreplace:\n  node:10.4.8: " + base + "\npin_digests: true\n" +
 			"gates:\n  - run: \"test -f {{oci_dir}}/index.json && echo $WELD_STEP >> gate.log\"\n",
 		".dockerignore": "*\n",
@@ -46,7 +47,7 @@ func TestOneBuildCLIAndLibrary(t *testing.T) {
 	revision := gitCommit(t, dir)
 	common := []string{"--output", "oci:out", "--provenance", "none", "--build", "SOURCE_DATE_EPOCH=0"}
 
-	w := e.command(dir, e.host, append(common, "--metadata-file", "m-cli.json")...)
+	w := e.command(dir, e.host, append(common, "--metadata-file", "m-cli.json", "--report", "r-cli.json")...)
 	w.expect(t, w.run(t, 3*time.Minute), 0, "policy weld.policy.yml:3:3 replaces base node:10.4.8 with "+base)
 	checkOneBuild(t, dir, "the CLI", 1, revision)
 
@@ -61,6 +62,12 @@ func TestOneBuildCLIAndLibrary(t *testing.T) {
 	delete(lib["app"], "unchanged")
 	if diff := cmp.Diff(cli, lib); diff != "" {
 		t.Errorf("the library's metadata differs from weld build's (-cli +lib):\n%s", diff)
+	}
+	// The same report findings (the Dockerfile checks' warning), gathered
+	// by report.Warnings in both.
+	cliRep, libRep := readReport(t, filepath.Join(dir, "r-cli.json")), readReport(t, filepath.Join(dir, "r-lib.json"))
+	if len(cliRep.Findings) == 0 || !cmp.Equal(cliRep.Findings, libRep.Findings) {
+		t.Errorf("the reports' findings: weld build %+v, the library %+v; want the same, with FromAsCasing", cliRep.Findings, libRep.Findings)
 	}
 	var bases []builder.BasePin
 	if err := json.Unmarshal(lib["app"]["weld.bases"], &bases); err != nil || len(bases) != 1 || bases[0].Digest != pushed || bases[0].Source != "docker-image://"+base {
@@ -113,14 +120,15 @@ func libraryBuild(t *testing.T, e cliEnv, dir, metadata string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := builder.Connect(ctx, builder.ConnectOptions{Addr: e.host})
+	c, closeSolver, err := builder.Daemons{Addrs: []string{e.host}}.Solver()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	bl, err := builder.New(c, builder.WithPolicy(pol), builder.WithImages(map[string]builder.ImageSource{ref: src}),
+	defer closeSolver()
+	var warnings report.Warnings
+	bl, err := builder.New(c, builder.WithPolicy(pol), builder.WithEvents(warnings.Event), builder.WithImages(map[string]builder.ImageSource{ref: src}),
 		builder.WithOutputs(out), builder.WithProvenance(""), builder.WithBuildArgs(map[string]string{"SOURCE_DATE_EPOCH": "0"}),
-		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)), builder.WithOwnFiles(metadata))
+		builder.WithRegistryAuth(builder.DockerAuth(io.Discard)), builder.WithOwnFiles(metadata, "r-lib.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +137,9 @@ func libraryBuild(t *testing.T, e cliEnv, dir, metadata string) {
 		t.Fatalf("builder.Run: %v", err)
 	}
 	if err := builder.WriteMetadata(metadata, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Build(plan, res, report.WithFindings(warnings.Findings()...)).WriteFile("r-lib.json"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -227,4 +238,49 @@ func layoutLabels(t *testing.T, layout string) map[string]string {
 	var cfg ocispecs.Image
 	blob(m.Config, &cfg)
 	return cfg.Config.Labels
+}
+
+// TestEmbedExample: examples/embed, built from source, runs weld build's
+// build through the library: the service's policy replaces alpine:3.20
+// with busybox:1.36 and runs its gate, the image lands in the OCI output,
+// the report file holds the Dockerfile checks' warning, and the exit code
+// is weld build's (2 for a build file that cannot be used, 1 for a base
+// the service's allowlist refuses).
+func TestEmbedExample(t *testing.T) {
+	e := testEnv(t)
+	bin := filepath.Join(t.TempDir(), "embed")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/embed").CombinedOutput(); err != nil {
+		t.Fatalf("go build examples/embed: %v\n%s", err, out)
+	}
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: embed-app\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM alpine:3.20 as base\nRUN echo " + n + " > /n\n",
+	})
+	embed := func(want int, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-addr", e.host, "-image", "busybox:1.36=oci-layout://" + filepath.Join(e.images, "busybox")}, args...)...)
+		cmd.Dir = dir
+		out, _ := cmd.CombinedOutput()
+		if got := cmd.ProcessState.ExitCode(); got != want {
+			t.Fatalf("embed %v exited %d, want %d:\n%s", args, got, want, out)
+		}
+		return string(out)
+	}
+	out := embed(0, "-output", "oci:out", "-report", "r.json")
+	if !strings.Contains(out, "replaces base alpine:3.20 with busybox:1.36") || !strings.Contains(out, "app\tdone\tsha256:") {
+		t.Errorf("embed's output names no replacement or no built app:\n%s", out)
+	}
+	if idx := readIndex(t, filepath.Join(dir, "out", "app")); len(idx.Manifests) != 1 {
+		t.Errorf("out/app holds %v, want the image", idx.Manifests)
+	}
+	rep := readFile(t, filepath.Join(dir, "r.json"))
+	if !strings.Contains(rep, `"status": "succeeded"`) || !strings.Contains(rep, "FromAsCasing") {
+		t.Errorf("r.json is no succeeded build's report with the FromAsCasing warning:\n%s", rep)
+	}
+	writeFile(t, filepath.Join(dir, "build.yml"), "build:\n  version: 2016-03-14\n  nosuch: 1\n")
+	embed(2)
+	writeFile(t, filepath.Join(dir, "build.yml"), "build:\n  version: 2016-03-14\n  steps:\n    app:\n      dockerfile: Dockerfile\n")
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM debian:12\n")
+	embed(1)
 }

@@ -192,3 +192,19 @@ func logText(evs []sseEvent) string {
 	}
 	return sb.String()
 }
+
+// seen writes into w all that tenant A sees of build id: its event stream
+// to the end, its record and its report.
+func (s *server) seen(t *testing.T, w *strings.Builder, id string, timeout time.Duration) {
+	t.Helper()
+	for _, ev := range s.follow(t, serveTokenA, id, timeout) {
+		w.WriteString(ev.typ + " " + ev.data + "\n")
+	}
+	for _, p := range []string{"", "/report"} {
+		code, dt, _ := s.call(t, "GET", "/v1/builds/"+id+p, serveTokenA, nil)
+		if code != 200 {
+			t.Fatalf("GET %s%s = %d %s", id, p, code, dt)
+		}
+		w.Write(dt)
+	}
+}

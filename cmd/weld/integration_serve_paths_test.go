@@ -30,16 +30,7 @@ func TestServeNamesNoServerPath(t *testing.T) {
 	}))
 	var seen strings.Builder
 	for _, id := range []string{ok, bad} {
-		for _, ev := range s.follow(t, serveTokenA, id, 3*time.Minute) {
-			seen.WriteString(ev.typ + " " + ev.data + "\n")
-		}
-		for _, p := range []string{"", "/report"} {
-			code, dt, _ := s.call(t, "GET", "/v1/builds/"+id+p, serveTokenA, nil)
-			if code != 200 {
-				t.Fatalf("GET %s%s = %d %s", id, p, code, dt)
-			}
-			seen.Write(dt)
-		}
+		s.seen(t, &seen, id, 3*time.Minute)
 	}
 	_, list, _ := s.call(t, "GET", "/v1/builds", serveTokenA, nil)
 	seen.Write(list)

@@ -13,7 +13,7 @@ import (
 // usage error: exit 2, before anything else happens.
 func TestUsageErrorsExit2(t *testing.T) {
 	e := testEnv(t)
-	for _, args := range [][]string{{"nosuch"}, {"build", "--nosuch"}, {"plan", "--format", "nosuch"}} {
+	for _, args := range [][]string{{"nosuch"}, {"build", "--nosuch"}, {"plan", "--format", "nosuch"}, {"help", "nosuch"}, {"report"}} {
 		w := &weld{cmd: exec.Command(e.bin, args...)}
 		w.cmd.Dir = t.TempDir()
 		w.cmd.Stdout, w.cmd.Stderr = &w.stdout, &w.stderr

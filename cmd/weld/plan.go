@@ -43,7 +43,7 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 				opts = append(opts, dag.WithContextSizes(contextSizes(cmd.Context(), o, steps)))
 			}
 			// A base's name may hold a build arg's token (redact.go).
-			members, err := po.pool.members(builder.ConnectOptions{})
+			members, err := po.pool.daemons(builder.ConnectOptions{}).Members()
 			if err != nil {
 				return err
 			}

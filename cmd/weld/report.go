@@ -35,7 +35,7 @@ func newReportCmd(_ *rootOptions) *cobra.Command {
 			if out == "" || out == "-" {
 				return r.WriteHTML(cmd.OutOrStdout())
 			}
-			if err := writeAtomic(out, r.WriteHTML); err != nil {
+			if err := r.WriteFile(out); err != nil { // FILE.json: the document again
 				return fmt.Errorf("writing %s: %w", out, err)
 			}
 			return nil

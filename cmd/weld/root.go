@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		cmd.AddCommand(add(o))
 	}
 	cmd.InitDefaultCompletionCmd()
+	strictHelp(cmd)  // weld help nosuch: exit 2 (usage.go)
 	usageErrors(cmd) // an unknown command or an extra argument: exit 2 (usage.go)
 	return cmd
 }
@@ -98,7 +99,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case context.Cause(ctx) != nil || errors.Is(err, context.Canceled):
 		return interruptedCode(ctx)
-	case errors.Is(err, dag.ErrInvalid), errors.Is(err, errBadInput), errors.Is(err, builder.ErrInvalid), errors.Is(err, builder.ErrSecret), errors.Is(err, builder.ErrOutput):
+	case errors.Is(err, errBadInput), builder.IsBadInput(err):
 		return exitBadInput
 	}
 	return exitFailed

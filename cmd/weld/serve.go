@@ -24,7 +24,7 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 type serveOptions struct {
 	listen, tokens, state, secrets, policyFile string
 	tlsCert, tlsKey                            string
-	connect                                    builder.ConnectOptions
+	pool                                       poolOptions // --addr, --builders, --staging (build_pool.go)
 	images, outputs                            []string
 	push                                       bool
 	maxBuilds, queue, tenantMax                int
@@ -65,7 +65,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&so.secrets, "secrets", "", "file of TENANT ID file:PATH|env:VAR lines: the only secrets builds get")
 	f.StringVar(&so.policyFile, "policy", "", "the server's policy; a project's weld.policy.yml can only tighten it")
 	f.StringVar(&so.sign.passwordFile, "sign-password-file", "", "read the password of the policy's encrypted sign: key from this `FILE` (default $COSIGN_PASSWORD); checked at start")
-	f.StringVar(&so.connect.Addr, "addr", "", "BuildKit address (default $BUILDKIT_HOST, else weld's own local daemon)")
+	addPoolFlags(f, &so.pool) // as weld build's: every build runs on the pool
 	f.StringArrayVar(&so.images, "image", nil, "replace a base image in every build: REF=SOURCE (repeatable)")
 	f.StringArrayVarP(&so.outputs, "output", "o", nil, "where every build's images go: oci:DIR (DIR/TENANT/ID/STEP)")
 	f.BoolVar(&so.push, "push", false, "push every build's published images to the registry in their names")
@@ -137,9 +137,12 @@ func (so *serveOptions) config() (serve.Config, error) {
 
 // builderConfig maps the build flags to what every build gets.
 func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
-	bc := serve.BuilderConfig{Connect: so.connect, StateDir: so.state}
-	bo := &buildOptions{images: so.images}
+	bc := serve.BuilderConfig{StateDir: so.state}
 	var err error
+	if bc.Connect, bc.Pool, bc.Staging, err = so.pool.serveDaemons(); err != nil {
+		return bc, err
+	}
+	bo := &buildOptions{images: so.images}
 	if bc.Images, err = bo.imageFlags(); err != nil {
 		return bc, err
 	}
@@ -163,7 +166,7 @@ func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
 			return bc, fmt.Errorf("%w: %w", errBadInput, err)
 		}
 	}
-	pw, err := so.sign.password()
+	pw, err := builder.ReadSignPassword(so.sign.passwordFile)
 	if err != nil {
 		return bc, err
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -23,8 +25,10 @@ func usageErrors(c *cobra.Command) {
 	}
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
-			if err := args(cmd, a); err != nil {
+			if err := args(cmd, a); err != nil && !errors.Is(err, errBadInput) {
 				return fmt.Errorf("%w: %w", errBadInput, err)
+			} else if err != nil {
+				return err
 			}
 			return nil
 		}
@@ -38,4 +42,24 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("%w: unknown command %q for %s (run %s --help for the list)", errBadInput, args[0], cmd.CommandPath(), cmd.CommandPath())
 	}
 	return nil
+}
+
+// strictHelp makes weld help TOPIC a usage error (exit 2) when TOPIC names
+// no command; cobra's own help prints "Unknown help topic" and exits 0.
+func strictHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "help" || c.Run == nil {
+			continue
+		}
+		run := c.Run
+		c.Run = nil
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if found, rest, err := root.Find(args); err != nil || found == nil || len(rest) > 0 {
+				return fmt.Errorf("%w: unknown help topic %q (run weld --help for the list)", errBadInput, strings.Join(args, " "))
+			}
+			run(c, args)
+			return nil
+		}
+	}
 }

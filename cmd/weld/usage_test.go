@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/weld-build/weld/builder"
 )
 
 // TestUsageErrorsAreBadInput: every kind of usage mistake is bad input
@@ -25,6 +28,12 @@ func TestUsageErrorsAreBadInput(t *testing.T) {
 		"affected --format json", // neither --base nor --changed
 		"plan --platform arm64",  // a platform without its os
 		"build --platform linux/amd64,linux/x86_64", // a platform twice
+		"help nosuch",                       // a help topic that is no command
+		"help build nosuch",                 // nor is this
+		"report",                            // a command's own argument check
+		"build --ssh k=/nonexistent/key",    // a flag the library refuses
+		"build --addr http://x",             // the same
+		"build --builders /nonexistent.yml", // the same
 	} {
 		t.Run(args, func(t *testing.T) {
 			cmd := newRootCmd()
@@ -32,20 +41,39 @@ func TestUsageErrorsAreBadInput(t *testing.T) {
 			cmd.SetOut(&out)
 			cmd.SetErr(&out)
 			cmd.SetArgs(strings.Fields(args))
-			t.Chdir(t.TempDir())
+			dir := t.TempDir() // a build file that loads: the library's own checks speak
+			t.Chdir(dir)
+			writeUsageProject(t)
 			err := cmd.ExecuteContext(context.Background())
-			if !errors.Is(err, errBadInput) {
+			if !errors.Is(err, errBadInput) && !builder.IsBadInput(err) {
 				t.Errorf("weld %s: error = %v, want bad input (exit 2)", args, err)
+			}
+			if err != nil && strings.Count(err.Error(), "bad input") > 1 {
+				t.Errorf("weld %s: error = %q, want \"bad input\" said once", args, err)
 			}
 		})
 	}
-	for _, args := range []string{"", "daemon", "help", "version"} {
+	for _, args := range []string{"", "daemon", "help", "help build", "help daemon status", "version"} {
 		cmd := newRootCmd()
 		cmd.SetOut(&bytes.Buffer{})
 		cmd.SetErr(&bytes.Buffer{})
 		cmd.SetArgs(strings.Fields(args))
 		if err := cmd.ExecuteContext(context.Background()); err != nil {
 			t.Errorf("weld %s: error = %v, want none", args, err)
+		}
+	}
+}
+
+// writeUsageProject writes a build file with one step and its Dockerfile
+// into the working directory.
+func writeUsageProject(t *testing.T) {
+	t.Helper()
+	for name, text := range map[string]string{
+		"build.yml":  "build:\n  version: 2016-03-14\n  steps:\n    a:\n      name: a\n      dockerfile: Dockerfile\n",
+		"Dockerfile": "FROM busybox\n",
+	} {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -1,11 +1,13 @@
 // Command embed runs weld as a hosted build service does: weld build's whole
 // build in one library call, with the project's policy under the service's
-// own (an allowlist, a replacement, a gate). It prints a JSON line per event
-// and the result; the library never prints or exits.
+// own (an allowlist, a replacement, a gate), on one daemon or a pool
+// (-addr repeated), with weld build's report file. It prints a JSON line per
+// event and the result, and exits as weld build does (2: bad input, found
+// before any build; 1: a failed build); the library never prints or exits.
 //
 //	SECRETAPP_TOKEN_FILE=/path/to/token go run ./examples/embed -f examples/secretapp/build.yml \
 //	    -allow /path/to/token -image golang:1.26=oci-layout://DIR -image busybox:1.36=oci-layout://DIR \
-//	    -output oci:.weld/embed
+//	    -output oci:.weld/embed -report report.html
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
+	"github.com/weld-build/weld/report"
 )
 
 // servicePolicy is the service's: a project's weld.policy.yml cannot loosen it.
@@ -31,24 +34,50 @@ gates:
   - run: "test -f {{oci_dir}}/index.json"
 `
 
+// flags are the build's inputs; -image and -output are parsed as given.
+type flags struct {
+	file, report string
+	allow, addrs []string
+	images       map[string]builder.ImageSource
+	outputs      []builder.Output
+}
+
 func main() {
-	var images, outputs, allow []string
+	f := flags{images: map[string]builder.ImageSource{}}
 	add := func(l *[]string) func(string) error { return func(v string) error { *l = append(*l, v); return nil } }
-	file := flag.String("f", "build.yml", "build file")
-	flag.Func("allow", "PATH a secret file outside the work dir may be read from (repeatable)", add(&allow))
-	flag.Func("image", "REF=SOURCE base image replacement (repeatable)", add(&images))
-	flag.Func("output", "oci:DIR (repeatable)", add(&outputs))
-	flag.Parse()
+	flag.StringVar(&f.file, "f", "build.yml", "build file")
+	flag.StringVar(&f.report, "report", "", "write the build report to FILE.html or FILE.json")
+	flag.Func("allow", "PATH a secret file outside the work dir may be read from (repeatable)", add(&f.allow))
+	flag.Func("addr", "BuildKit address (repeatable: a pool)", add(&f.addrs))
+	flag.Func("image", "REF=SOURCE base image replacement (repeatable)", func(v string) error {
+		ref, src, err := builder.ParseImage(v)
+		f.images[ref] = src
+		return err
+	})
+	flag.Func("output", "oci:DIR (repeatable)", func(v string) error {
+		o, err := builder.ParseOutput(v)
+		f.outputs = append(f.outputs, o)
+		return err
+	})
+	flag.Parse() // a bad flag exits 2
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *file, images, outputs, allow, flag.Args()); err != nil {
+	if err := run(ctx, f, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "embed:", err) // a policy.Refusals or *builder.LintError says what to fix
+		if builder.IsBadInput(err) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, file string, images, outputs, allow, steps []string) error {
-	b, err := dag.Load(file, dag.WithAllowedReads(allow...))
+func run(ctx context.Context, f flags, steps []string) error {
+	if f.report != "" {
+		if err := report.PrepareFile(f.report); err != nil { // no earlier report passes for this one
+			return err
+		}
+	}
+	b, err := dag.Load(f.file, dag.WithAllowedReads(f.allow...))
 	if err != nil {
 		return err
 	}
@@ -64,36 +93,28 @@ func run(ctx context.Context, file string, images, outputs, allow, steps []strin
 	if err != nil {
 		return err
 	}
-	repl := map[string]builder.ImageSource{}
-	for _, s := range images {
-		ref, src, err := builder.ParseImage(s)
-		if err != nil {
-			return err
-		}
-		repl[ref] = src
+	c, closeSolver, err := builder.Daemons{Addrs: f.addrs}.Solver() // connects once the checks pass
+	if err != nil {
+		return err
 	}
-	opts := []builder.Option{
-		builder.WithPolicy(policy.Intersect(service, project)),
-		builder.WithImages(repl),
-		builder.WithEvents(func(e builder.Event) {
+	defer closeSolver()
+	var warnings report.Warnings
+	bld, err := builder.New(c, builder.WithPolicy(policy.Intersect(service, project)), builder.WithImages(f.images),
+		builder.WithOutputs(f.outputs...), builder.WithEvents(func(e builder.Event) {
+			warnings.Event(e) // the report's findings
 			_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"step": e.Step, "event": string(e.Type), "msg": e.Message})
 		}),
-		builder.WithProgress(func(*client.SolveStatus) {}), // a service would stream these to its UI
-	}
-	for _, s := range outputs {
-		o, err := builder.ParseOutput(s)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, builder.WithOutputs(o))
-	}
-	c := builder.ConnectLazily(builder.ConnectOptions{}) // connects once the checks pass
-	defer c.Close()
-	bld, err := builder.New(c, opts...)
+		builder.WithProgress(func(*client.SolveStatus) {})) // a service would stream these to its UI
 	if err != nil {
 		return err
 	}
 	res, err := bld.Run(ctx, plan, steps...)
+	if f.report != "" { // also for a failed build, as weld build --report
+		r := report.Build(plan, res, report.WithError(err), report.WithSelection(steps...), report.WithFindings(warnings.Findings()...))
+		if werr := r.WriteFile(f.report); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if res != nil {
 		for _, s := range res.Steps {
 			fmt.Printf("%s\t%s\t%s\t%d base(s)\n", s.Label, s.Status, s.Digest, len(s.Bases))
