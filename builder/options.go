@@ -48,6 +48,8 @@ type options struct {
 	revision *string
 	// repro: see reproducible.go.
 	repro reproOptions
+	// noGit: see nogit.go.
+	noGit bool
 	// sbomOff: see sbom.go.
 	sbomOff bool
 	// signKeys, signPassword, signers: see signing.go.

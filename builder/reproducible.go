@@ -60,14 +60,18 @@ func setEpoch(ctx context.Context, o *options, workDir string) {
 		o.repro.epoch, o.repro.userSet = v, true
 		return
 	}
-	o.repro.epoch = gitCommitTime(ctx, workDir)
+	o.repro.epoch = "0"
+	if !o.noGit { // nogit.go
+		o.repro.epoch = gitCommitTime(ctx, workDir)
+	}
 }
 
 // gitCommitTime is the commit time (Unix seconds) of the last commit in
 // dir, or "0" when dir is not in a git checkout with a commit (or git is
-// missing). As in gitRevision, the checkout's fsmonitor is not run.
+// missing). As in gitRevision, the checkout's fsmonitor is not run, nor
+// (--no-show-signature) the gpg.program its log.showSignature would run.
 func gitCommitTime(ctx context.Context, dir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-c", "core.fsmonitor=false", "-C", dir, "log", "-1", "--format=%ct").Output()
+	out, err := exec.CommandContext(ctx, "git", "-c", "core.fsmonitor=false", "-C", dir, "log", "-1", "--no-show-signature", "--format=%ct").Output()
 	if err != nil {
 		return "0"
 	}

@@ -22,7 +22,7 @@ func setRevision(ctx context.Context, o *options, workDir string) {
 	rev := ""
 	if o.revision != nil {
 		rev = *o.revision
-	} else {
+	} else if !o.noGit {
 		rev = gitRevision(ctx, workDir)
 	}
 	if rev != "" {

@@ -248,6 +248,7 @@ func (r *builderRunner) options(job *Job, pr *prepared, pe *progressEmitter) ([]
 		builder.WithNoCache(job.NoCache),
 		// Never git on the upload: its .git/config is the tenant's.
 		builder.WithRevision(job.Revision),
+		builder.WithoutGit(),
 		builder.WithEvents(func(e builder.Event) { pr.live.event(e); pe.event(e) }),
 		builder.WithProgress(pe.progress),
 	}, r.cfg.Options...), nil

@@ -48,7 +48,9 @@ func ecdsaKeyPair(t *testing.T, dir, name string, sec1 bool) {
 // TestQASignPlainECDSAKeys: plain PEM ECDSA P-256 keys (PKCS #8 and SEC 1)
 // sign a push and an OCI output in one run; the real cosign verify accepts
 // each key on the registry image and on the layout (--local-image), and
-// refuses a P-256 key that did not sign, on both.
+// refuses a P-256 key that did not sign, on both; weld verify agrees, on
+// the registry, the layout and the image pulled into the docker engine, and
+// refuses the layout once a layer in it was rewritten.
 func TestQASignPlainECDSAKeys(t *testing.T) {
 	e := publishEnv(t)
 	n := nonce(t)
@@ -80,6 +82,19 @@ func TestQASignPlainECDSAKeys(t *testing.T) {
 	}
 	if code, out, _ := e.weldVerify(t, dir, nil, "--key", "stranger.pub", "oci-layout://out/app"); code != 1 {
 		t.Errorf("weld verify --key stranger.pub of the layout exited %d, want 1:\n%s", code, out)
+	}
+
+	// The image pulled into the docker engine: its labels are read there,
+	// its signature from the registry of its repo digest.
+	if out, err := e.docker("pull", "-q", image); err != nil {
+		t.Fatalf("docker pull %s: %v\n%s", image, err, out)
+	}
+	env := []string{"DOCKER_HOST=" + e.dockerHost}
+	if code, out, stderr := e.weldVerify(t, dir, env, "--key", "pkcs8.pub", "docker-daemon:"+image); code != 0 || !strings.Contains(out, "signature from "+strings.Split(image, ":v1")[0]+"@sha256:") {
+		t.Errorf("weld verify --key pkcs8.pub docker-daemon:%s exited %d, want 0 with the signature read by the repo digest:\n%s%s", image, code, out, stderr)
+	}
+	if code, out, _ := e.weldVerify(t, dir, env, "--key", "stranger.pub", "docker-daemon:"+image); code != 1 {
+		t.Errorf("weld verify --key stranger.pub docker-daemon:%s exited %d, want 1:\n%s", image, code, out)
 	}
 
 	// An attacker rewrites the image's top layer in the folder: the
