@@ -14,43 +14,9 @@ import (
 // the step counts as built; after the publish gate (every step built and
 // checked) each output publishes from the same layout. It fills o.
 func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, release func(), o *outcome) {
-	dir, err := r.stagedLayout(s)
+	img, err := r.readyStaged(ctx, s, tr, resp, o)
 	if err != nil {
-		o.err = &StepError{Step: s.Label, Err: err}
-		return
-	}
-	o.clock.phase(PhaseExport)
-	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
-		o.err = &StepError{Step: s.Label, Err: err}
-		return
-	}
-	if err := r.attachStagedSBOM(ctx, s, tr, dir, resp); err != nil { // sbom.go
 		o.err = err
-		return
-	}
-	img := &stagedImage{step: s, dir: dir, tr: tr}
-	if len(s.Platforms) > 0 {
-		if o.platforms, err = platformImages(img); err != nil { // platforms.go
-			o.err = &StepError{Step: s.Label, Err: err}
-			return
-		}
-	}
-	if !r.checksInSession(s) { // else prepublish checked it
-		err := runChecks(ctx, r.checks(s, false), img)
-		o.gates = append(o.gates, img.gates...)
-		if err != nil {
-			o.err = r.explain(ctx, s, tr, err)
-			return
-		}
-		o.clock.phase(PhaseChecks)
-	}
-	setConfigDigest(img, resp)
-	if err := r.signStaged(ctx, img); err != nil { // signing.go
-		o.err = &StepError{Step: s.Label, Err: err}
-		return
-	}
-	if err := r.handOver(ctx, s, tr, dir); err != nil { // handover.go
-		o.err = &StepError{Step: s.Label, Err: err}
 		return
 	}
 	release()
@@ -79,4 +45,43 @@ func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 	}
 	o.unchanged = unchanged
 	r.emit(Event{Step: s.Label, Type: EventPublished, Message: o.exporter[exptypes.ExporterImageDigestKey]})
+}
+
+// readyStaged makes step s's staged image what ships, before the publish
+// gate: reproducible, with its SBOM, checked (unless its session did),
+// signed, and handed over to the daemons that need it.
+func (r *run) readyStaged(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, o *outcome) (*stagedImage, error) {
+	dir, err := r.stagedLayout(s)
+	if err != nil {
+		return nil, &StepError{Step: s.Label, Err: err}
+	}
+	o.clock.phase(PhaseExport)
+	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
+		return nil, &StepError{Step: s.Label, Err: err}
+	}
+	if err := r.attachStagedSBOM(ctx, s, tr, dir, resp); err != nil { // sbom.go
+		return nil, err
+	}
+	img := &stagedImage{step: s, dir: dir, tr: tr}
+	if len(s.Platforms) > 0 {
+		if o.platforms, err = platformImages(img); err != nil { // platforms.go
+			return nil, &StepError{Step: s.Label, Err: err}
+		}
+	}
+	if !r.checksInSession(s) { // else prepublish checked it
+		err := runChecks(ctx, r.checks(s, false), img)
+		o.gates = append(o.gates, img.gates...)
+		if err != nil {
+			return nil, r.explain(ctx, s, tr, err)
+		}
+		o.clock.phase(PhaseChecks)
+	}
+	setConfigDigest(img, resp)
+	if err := r.signStaged(ctx, img); err != nil { // signing.go
+		return nil, &StepError{Step: s.Label, Err: err}
+	}
+	if err := r.handOver(ctx, s, tr, dir); err != nil { // handover.go
+		return nil, &StepError{Step: s.Label, Err: err}
+	}
+	return img, nil
 }

@@ -3,11 +3,9 @@ package builder
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -320,39 +318,9 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 		lopts = append(lopts, llb.SessionID(id))
 	}
 	local := llb.Local(contextLocal(s.Label), lopts...)
-	var layers []llb.State
-	for _, d := range s.DependsOn {
-		dep := ss.stepByLabel(d)
-		dv, err := ss.solveFor(ctx, dep, plat) // the dependency for the same platform
-		if err != nil {
-			return gateway.SolveRequest{}, err
-		}
-		placed, _ := artifacts.Place(dep.Artifacts, ss.workDir(), s.Context)
-		if len(placed) > 0 {
-			layer := artifacts.Layer(dv.state, placed, dep.Label)
-			ldef, err := layer.Marshal(ctx)
-			if err != nil {
-				return gateway.SolveRequest{}, err
-			}
-			ss.own(ldef, dep.Label)
-			layers = append(layers, layer)
-		}
-		if !slices.Contains(s.FromSteps, d) {
-			continue
-		}
-		def := dv.def
-		key, err := ContextKey(dep.Name)
-		if err != nil {
-			return gateway.SolveRequest{}, err
-		}
-		in := "step-" + d
-		inputs[in] = def.ToPB()
-		md, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: dv.config})
-		if err != nil {
-			return gateway.SolveRequest{}, err
-		}
-		attrs["context:"+key] = "input:" + in
-		attrs["input-metadata:"+in] = string(md)
+	layers, err := ss.dependencyInputs(ctx, s, plat, attrs, inputs)
+	if err != nil {
+		return gateway.SolveRequest{}, err
 	}
 	def, err := artifacts.Context(local, layers, s.Label).Marshal(ctx)
 	if err != nil {

@@ -21,14 +21,9 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 	closure := r.closure[s.Label]
 	mounts := map[string]fsutil.FS{}
 	for _, l := range closure {
-		st := r.stepByLabel(l)
-		ctxFS, err := fsutil.NewFS(st.Context)
+		ctxFS, dfFS, err := openStepFS(r.stepByLabel(l))
 		if err != nil {
-			return client.SolveOpt{}, fmt.Errorf("opening context %s: %w", st.Context, err)
-		}
-		dfFS, err := fsutil.NewFS(filepath.Dir(st.Dockerfile))
-		if err != nil {
-			return client.SolveOpt{}, fmt.Errorf("opening %s: %w", filepath.Dir(st.Dockerfile), err)
+			return client.SolveOpt{}, err
 		}
 		mounts[contextLocal(l)] = ctxFS
 		mounts[dockerfileLocal(l)] = dfFS
@@ -101,3 +96,15 @@ func (r *run) dockerfileOwners(s *dag.Step) map[string]string {
 func contextLocal(label string) string { return "ctx-" + label }
 
 func dockerfileLocal(label string) string { return "df-" + label }
+
+// openStepFS opens the two folders a step's session serves: its context
+// and its Dockerfile's folder.
+func openStepFS(st *dag.Step) (ctxFS, dfFS fsutil.FS, err error) {
+	if ctxFS, err = fsutil.NewFS(st.Context); err != nil {
+		return nil, nil, fmt.Errorf("opening context %s: %w", st.Context, err)
+	}
+	if dfFS, err = fsutil.NewFS(filepath.Dir(st.Dockerfile)); err != nil {
+		return nil, nil, fmt.Errorf("opening %s: %w", filepath.Dir(st.Dockerfile), err)
+	}
+	return ctxFS, dfFS, nil
+}

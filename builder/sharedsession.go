@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync"
 
@@ -12,7 +11,6 @@ import (
 	sessioncontent "github.com/moby/buildkit/session/content"
 	"github.com/moby/buildkit/session/filesync"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/tonistiigi/fsutil"
 
 	"github.com/weld-build/weld/dag"
 )
@@ -104,13 +102,9 @@ func (r *run) newSharedSessions(ctx context.Context) *sharedSessions {
 
 // add serves step s's context and Dockerfile folder.
 func (sh *sharedSessions) add(s *dag.Step) error {
-	ctxFS, err := fsutil.NewFS(s.Context)
+	ctxFS, dfFS, err := openStepFS(s) // sessionopt.go
 	if err != nil {
-		return fmt.Errorf("opening context %s: %w", s.Context, err)
-	}
-	dfFS, err := fsutil.NewFS(filepath.Dir(s.Dockerfile))
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", filepath.Dir(s.Dockerfile), err)
+		return err
 	}
 	sh.files[contextLocal(s.Label)] = ctxFS
 	sh.files[dockerfileLocal(s.Label)] = dfFS

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -114,8 +113,8 @@ func safeDir(dir string, fi fs.FileInfo) error {
 	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("%w: others may write %s (mode %v)", ErrUnsafe, dir, fi.Mode().Perm())
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("%w: %s belongs to user %d, not to this one", ErrUnsafe, dir, st.Uid)
+	if uid, other := ownedByOther(fi); other {
+		return fmt.Errorf("%w: %s belongs to user %d, not to this one", ErrUnsafe, dir, uid)
 	}
 	return nil
 }
@@ -177,7 +176,7 @@ func (c *Cache) open(name string) (*os.File, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, name)
 	}
-	return c.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	return c.root.OpenFile(name, os.O_RDONLY|noFollow, 0)
 }
 
 // Entry is an entry being written: its blob goes through Write, Commit
@@ -199,7 +198,7 @@ func (c *Cache) NewEntry(k Key) *Entry {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	tmp := ".tmp-" + hex.EncodeToString(b[:])
-	f, err := c.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := c.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
 	if err != nil {
 		return nil
 	}

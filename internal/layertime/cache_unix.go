@@ -1,0 +1,21 @@
+//go:build unix
+
+package layertime
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// noFollow makes an open refuse a symlink as its last element.
+const noFollow = syscall.O_NOFOLLOW
+
+// ownedByOther reports the owner of fi when it is not this user.
+func ownedByOther(fi fs.FileInfo) (uint32, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Uid, int(st.Uid) != os.Geteuid()
+}
