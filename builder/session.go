@@ -302,9 +302,6 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 			return gateway.SolveRequest{}, err
 		}
 	}
-	if err := ss.shared.dockerfileInput(ctx, ss.sharedID, s, inputs); err != nil { // sharedsession.go
-		return gateway.SolveRequest{}, err
-	}
 	// A fixed unique ID makes the step's ops the same bytes in every
 	// session, so the daemon shares them by digest and a failure inside
 	// them carries a digest every session knows.
@@ -358,8 +355,13 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	for k, v := range ss.imageLabels(s) {
 		attrs["label:"+k] = v
 	}
-	if ss.shared.idFor(ss.sharedID, s.Label) != "" { // the Dockerfile is an input (sharedsession.go)
-		delete(attrs, "dockerfilekey")
+	// A sharing step's Dockerfile comes from the shared session
+	// (sharedsession.go): the same vertex in every session. Not as a
+	// frontend input: BuildKit's provenance records each input's request,
+	// so a chain of n FROM <step> doubled it n times (4.6 MB at 10). The
+	// session ID lands in the provenance, which reprovenance.go scrubs.
+	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
+		attrs["local-sessionid:"+dockerfileLocal(s.Label)] = id
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil

@@ -2,11 +2,9 @@ package builder
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/session"
 	sessioncontent "github.com/moby/buildkit/session/content"
 	"github.com/moby/buildkit/session/filesync"
@@ -184,29 +182,6 @@ func (sh *sharedSessions) useBases(id, label string, attrs map[string]string, in
 	defs := sh.defs[id]
 	sh.mu.Unlock()
 	return useSharedBases(sh.bases, defs, attrs, inputs)
-}
-
-// dockerfileInput gives a sharing step's frontend its Dockerfile as the
-// input "dockerfile", read from the shared session id: the same vertex in
-// every session. (The frontend's local-sessionid attr would do that too,
-// but it lands in the provenance, and the image's digest would change with
-// every run.)
-func (sh *sharedSessions) dockerfileInput(ctx context.Context, id string, s *dag.Step, inputs map[string]*pb.Definition) error {
-	if sh.idFor(id, s.Label) == "" {
-		return nil
-	}
-	name := filepath.Base(s.Dockerfile)
-	st := llb.Local(dockerfileLocal(s.Label), llb.SessionID(id),
-		llb.FollowPaths([]string{name, name + ".dockerignore"}),
-		llb.SharedKeyHint(dockerfileLocal(s.Label)),
-		llb.Differ(llb.DiffNone, false),
-		llb.WithCustomName("[internal] load build definition from "+name))
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return err
-	}
-	inputs["dockerfile"] = def.ToPB()
-	return nil
 }
 
 // close ends every shared session and waits for them.
