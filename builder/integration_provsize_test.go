@@ -34,7 +34,7 @@ func TestProvenanceLinearInChain(t *testing.T) {
 			if i < links {
 				yml += "      publish: false\n"
 			}
-			files[fmt.Sprintf("Dockerfile.s%d", i)] = fmt.Sprintf("FROM %s\nRUN echo %d %s >>/chain\n", from, i, n)
+			files[fmt.Sprintf("Dockerfile.s%d", i)] = fmt.Sprintf("FROM %s\nCOPY --from=busybox /bin/busybox /bb%d\nRUN echo %d %s >>/chain\n", from, i, i, n)
 		}
 		files["build.yml"] = yml
 		dir := writeProject(t, files)
