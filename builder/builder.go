@@ -102,6 +102,7 @@ type run struct {
 	ownDefs   map[string]map[digest.Digest]bool // per step, as solved in its own session
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
+	checked   sync.Map                          // per step with secrets: *afterChecks (keepchecked.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)

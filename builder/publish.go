@@ -76,6 +76,7 @@ func (r *run) readyStaged(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		}
 		o.clock.phase(PhaseChecks)
 	}
+	r.keepChecked(s) // keepchecked.go
 	setConfigDigest(img, resp)
 	if err := r.signStaged(ctx, img); err != nil { // signing.go
 		return nil, &StepError{Step: s.Label, Err: err}

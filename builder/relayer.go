@@ -36,8 +36,9 @@ import (
 // A step checked inside its session (prepublish.go: its session serves
 // secrets and --cache-to is set, or it is not published) keeps BuildKit's
 // rewrite for both of its exports, so that its checks and its image see
-// the same bytes. A step whose session serves secrets only reads the
-// cache, as the SBOM cache: a layer is never kept before its leak scan.
+// the same bytes. A step whose session serves secrets keeps its rewritten
+// layers only once its image passed the leak scan and the gates
+// (keepchecked.go), as the SBOM cache.
 
 // layerCacheMax bounds the rewritten layers kept under the user's cache dir.
 const layerCacheMax = 2 << 30
@@ -110,8 +111,11 @@ func (r *run) rewriteLayerTimes(s *dag.Step, dir string, resp *client.SolveRespo
 	if c != nil {
 		defer c.Close()
 		rl.cache = c
-		if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
+		if a := r.keepAfterChecks(s); a != nil { // keepchecked.go
 			rl.cache = c.ReadOnly()
+			rl.keep = func(k layertime.Key, res layertime.Result) {
+				a.add(func() { r.keepLayer(s, dir, k, res) })
+			}
 		}
 	}
 	old, root, err := rl.layout()
@@ -138,6 +142,9 @@ type relayer struct {
 	epoch time.Time
 	bases baseConfigs
 	cache *layertime.Cache // nil: none
+	// keep, when set, keeps a rewrite once the image passed its checks
+	// (the cache is then read-only until they did).
+	keep func(layertime.Key, layertime.Result)
 	// moved maps each blob replaced to its replacement.
 	moved map[digest.Digest]digest.Digest
 	// sizes are the sizes of the blobs written as replacements.

@@ -212,6 +212,9 @@ func (rl *relayer) rewrite(k layertime.Key, l ocispecs.Descriptor) (layertime.Re
 		return res, fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
 	e.Commit(res)
+	if rl.keep != nil {
+		rl.keep(k, res)
+	}
 	return res, nil
 }
 

@@ -66,25 +66,19 @@ const sbomCacheMax = 256
 // sbomCache keeps the scans of layers (package sbom) under the user's
 // cache dir ($XDG_CACHE_HOME/weld/sbom, else ~/.cache/weld/sbom), so a
 // rebuild or a shared base is not read again. A step whose session serves
-// secrets only reads it: a scan of its layers, made before the leak scan,
-// could hold a secret (in a file name) and is never written.
+// secrets keeps its scans only once its image passed the leak scan and the
+// gates: a scan made before them could hold a secret (in a file name).
 func (r *run) sbomCache(s *dag.Step) sbom.Cache {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return nil
 	}
 	c := &sbom.DirCache{Dir: filepath.Join(dir, "weld", "sbom"), Max: sbomCacheMax}
-	if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
-		return readOnlyCache{c}
+	if a := r.keepAfterChecks(s); a != nil {
+		return heldCache{c, a} // keepchecked.go
 	}
 	return c
 }
-
-// readOnlyCache is a Cache that keeps nothing new.
-type readOnlyCache struct{ sbom.Cache }
-
-// Put implements sbom.Cache: it does nothing.
-func (readOnlyCache) Put(digest.Digest, []byte) {}
 
 // sbomCreated is the SBOM's creation time: the step's SOURCE_DATE_EPOCH,
 // else now.

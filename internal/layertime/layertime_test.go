@@ -255,3 +255,44 @@ func TestCacheReadOnlyAndEviction(t *testing.T) {
 		t.Errorf("temporary files left: %v", m)
 	}
 }
+
+// TestCachePruneThrottled: a commit prunes (reading every entry) only when
+// the folder was not pruned for pruneEvery or this process wrote a share
+// of max since; the mark file says when.
+func TestCachePruneThrottled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layers")
+	blob, _ := layer(t)
+	probe, _ := Rewrite(bytes.NewReader(blob), epoch, io.Discard)
+	c, err := Open(dir, 64*probe.Size) // a commit is half of max/pruneShare
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	unpruned.Store(0)
+	mark := filepath.Join(dir, pruneMark)
+	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 1}, blob)
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatalf("the first commit did not prune: %v", err)
+	}
+	markAt := func(ago time.Duration) time.Time {
+		at := time.Now().Add(-ago).Truncate(time.Second)
+		if err := os.Chtimes(mark, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	recent := markAt(time.Minute)
+	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 2}, blob)
+	if fi, _ := os.Stat(mark); !fi.ModTime().Equal(recent) {
+		t.Errorf("a commit pruned a folder pruned a minute ago (mark %v, was %v)", fi.ModTime(), recent)
+	}
+	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 3}, blob) // max/pruneShare written since
+	if fi, _ := os.Stat(mark); fi.ModTime().Equal(recent) {
+		t.Error("a commit past max/pruneShare bytes since the last prune did not prune")
+	}
+	old := markAt(2 * pruneEvery)
+	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 4}, blob)
+	if fi, _ := os.Stat(mark); fi.ModTime().Equal(old) {
+		t.Error("a commit did not prune a folder unpruned for twice pruneEvery")
+	}
+}
