@@ -31,7 +31,14 @@ type fakeSolver struct {
 	// build function (the step's work, as durations.go records it).
 	timed bool
 
+	// exportDelay is how long a session's export takes.
+	exportDelay time.Duration
+
 	running, maxRunning atomic.Int32
+	// exporting counts the exports under way; frontendsWhileSolving the
+	// frontends run while a step was evaluated, solvesWhileExporting the
+	// evaluations started while a session exported.
+	exporting, frontendsWhileSolving, solvesWhileExporting atomic.Int32
 	mu                  sync.Mutex
 	exported            []string // labels whose image was published (publishObserver)
 	evaluated           []string
@@ -58,6 +65,9 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 		}
 	}
 	if len(opt.Exports) > 0 && res != nil && res.Ref != nil {
+		f.exporting.Add(1)
+		time.Sleep(f.exportDelay)
+		f.exporting.Add(-1)
 		if err := fakeExport(opt.Exports); err != nil {
 			return nil, err
 		}
@@ -108,6 +118,9 @@ type fakeClient struct {
 // Solve implements gateway.Client: the "Dockerfile" is the step label.
 func (c *fakeClient) Solve(_ context.Context, req gateway.SolveRequest) (*gateway.Result, error) {
 	label := req.FrontendOpt["filename"]
+	if c.f.running.Load() > 0 {
+		c.f.frontendsWhileSolving.Add(1)
+	}
 	res := gateway.NewResult()
 	res.SetRef(&fakeRef{f: c.f, label: label})
 	return res, nil
@@ -127,6 +140,9 @@ func (r *fakeRef) ToState() (llb.State, error) {
 
 // Evaluate implements gateway.Reference.
 func (r *fakeRef) Evaluate(ctx context.Context) error {
+	if r.f.exporting.Load() > 0 {
+		r.f.solvesWhileExporting.Add(1)
+	}
 	n := r.f.running.Add(1)
 	defer r.f.running.Add(-1)
 	for {

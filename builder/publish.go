@@ -13,13 +13,12 @@ import (
 // exported its image once into staging: the checks on that layout, then
 // the step counts as built; after the publish gate (every step built and
 // checked) each output publishes from the same layout. It fills o.
-func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, release func(), o *outcome) {
+func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, o *outcome) {
 	img, err := r.readyStaged(ctx, s, tr, resp, o)
 	if err != nil {
 		o.err = err
 		return
 	}
-	release()
 	r.stepBuilt(s, o.clock)
 	if o.err = r.waitGate(ctx, s); o.err != nil {
 		return
