@@ -39,9 +39,10 @@ type fakeSolver struct {
 	// frontends run while a step was evaluated, solvesWhileExporting the
 	// evaluations started while a session exported.
 	exporting, frontendsWhileSolving, solvesWhileExporting atomic.Int32
-	mu                  sync.Mutex
-	exported            []string // labels whose image was published (publishObserver)
-	evaluated           []string
+
+	mu        sync.Mutex
+	exported  []string // labels whose image was published (publishObserver)
+	evaluated []string
 }
 
 var _ Solver = (*fakeSolver)(nil)
