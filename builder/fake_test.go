@@ -87,12 +87,12 @@ func (f *fakeSolver) published(label string) {
 // through the exporter's writer.
 func fakeExport(exports []client.ExportEntry) error {
 	for _, e := range exports {
-		switch {
-		case e.OutputDir != "":
-			if err := os.MkdirAll(e.OutputDir, 0o755); err != nil {
+		switch dir := exportDir(e); {
+		case dir != "":
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(e.OutputDir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
 				return err
 			}
 		case e.Output != nil:
@@ -109,6 +109,15 @@ func fakeExport(exports []client.ExportEntry) error {
 		}
 	}
 	return nil
+}
+
+// exportDir is the folder an OCI export writes: its OutputDir, or the
+// layout of weld's staged store (stagedstore.go).
+func exportDir(e client.ExportEntry) string {
+	if s, ok := e.OutputStore.(*stagedStore); ok {
+		return s.dir
+	}
+	return e.OutputDir
 }
 
 type fakeClient struct {

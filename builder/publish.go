@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -55,6 +56,9 @@ func (r *run) readyStaged(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		return nil, &StepError{Step: s.Label, Err: err}
 	}
 	o.clock.phase(PhaseExport)
+	if err := writeStagedIndex(dir, resp); err != nil { // stagedstore.go
+		return nil, &StepError{Step: s.Label, Err: fmt.Errorf("writing the staged index: %w", err)}
+	}
 	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
 		return nil, &StepError{Step: s.Label, Err: err}
 	}
