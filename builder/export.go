@@ -28,8 +28,12 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 	if s.Name != "" {
 		attrs["name"] = s.Name
 	}
-	r.stagedExportAttrs(s, attrs) // relayer.go
-	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}, nil
+	r.stagedExportAttrs(s, attrs)      // relayer.go
+	e, err := stagedExport(attrs, dir) // stagedstore.go
+	if err != nil {
+		return nil, err
+	}
+	return []client.ExportEntry{e}, nil
 }
 
 // dockerLoader streams a docker-archive into the engine's load

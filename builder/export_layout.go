@@ -86,5 +86,10 @@ func (e *ociExporter) commit(ctx context.Context, img *stagedImage, staged, fina
 	}
 	// What BuildKit's client leaves beside the layout is not part of it.
 	_ = os.RemoveAll(filepath.Join(staged, "ingest"))
+	// The staged layout was written unsynced (atomicfile.WriteFileUnsynced):
+	// synced once here, as it stays.
+	if err := atomicfile.SyncTree(staged); err != nil {
+		return err
+	}
 	return swapInto(staged, final)
 }

@@ -31,10 +31,18 @@ type fakeSolver struct {
 	// build function (the step's work, as durations.go records it).
 	timed bool
 
+	// exportDelay is how long a session's export takes.
+	exportDelay time.Duration
+
 	running, maxRunning atomic.Int32
-	mu                  sync.Mutex
-	exported            []string // labels whose image was published (publishObserver)
-	evaluated           []string
+	// exporting counts the exports under way; frontendsWhileSolving the
+	// frontends run while a step was evaluated, solvesWhileExporting the
+	// evaluations started while a session exported.
+	exporting, frontendsWhileSolving, solvesWhileExporting atomic.Int32
+
+	mu        sync.Mutex
+	exported  []string // labels whose image was published (publishObserver)
+	evaluated []string
 }
 
 var _ Solver = (*fakeSolver)(nil)
@@ -58,6 +66,9 @@ func (f *fakeSolver) Build(ctx context.Context, opt client.SolveOpt, _ string, f
 		}
 	}
 	if len(opt.Exports) > 0 && res != nil && res.Ref != nil {
+		f.exporting.Add(1)
+		time.Sleep(f.exportDelay)
+		f.exporting.Add(-1)
 		if err := fakeExport(opt.Exports); err != nil {
 			return nil, err
 		}
@@ -76,12 +87,12 @@ func (f *fakeSolver) published(label string) {
 // through the exporter's writer.
 func fakeExport(exports []client.ExportEntry) error {
 	for _, e := range exports {
-		switch {
-		case e.OutputDir != "":
-			if err := os.MkdirAll(e.OutputDir, 0o755); err != nil {
+		switch dir := exportDir(e); {
+		case dir != "":
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(e.OutputDir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
 				return err
 			}
 		case e.Output != nil:
@@ -100,6 +111,15 @@ func fakeExport(exports []client.ExportEntry) error {
 	return nil
 }
 
+// exportDir is the folder an OCI export writes: its OutputDir, or the
+// layout of weld's staged store (stagedstore.go).
+func exportDir(e client.ExportEntry) string {
+	if s, ok := e.OutputStore.(*stagedStore); ok {
+		return s.dir
+	}
+	return e.OutputDir
+}
+
 type fakeClient struct {
 	gateway.Client
 	f *fakeSolver
@@ -108,6 +128,9 @@ type fakeClient struct {
 // Solve implements gateway.Client: the "Dockerfile" is the step label.
 func (c *fakeClient) Solve(_ context.Context, req gateway.SolveRequest) (*gateway.Result, error) {
 	label := req.FrontendOpt["filename"]
+	if c.f.running.Load() > 0 {
+		c.f.frontendsWhileSolving.Add(1)
+	}
 	res := gateway.NewResult()
 	res.SetRef(&fakeRef{f: c.f, label: label})
 	return res, nil
@@ -127,6 +150,9 @@ func (r *fakeRef) ToState() (llb.State, error) {
 
 // Evaluate implements gateway.Reference.
 func (r *fakeRef) Evaluate(ctx context.Context) error {
+	if r.f.exporting.Load() > 0 {
+		r.f.solvesWhileExporting.Add(1)
+	}
 	n := r.f.running.Add(1)
 	defer r.f.running.Add(-1)
 	for {

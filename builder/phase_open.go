@@ -22,20 +22,28 @@ func (r *run) endPhase(s *dag.Step, c *clock) {
 // nextPhase is the phase a step is in after done (see the Phase
 // constants for the order); "" after the last.
 func (r *run) nextPhase(label string, done []Phase) string {
+	limited := r.limit != nil || r.fleet != nil // it waits for its dependencies, then a slot (slot.go)
 	if len(done) == 0 {
-		if r.limit != nil {
+		if limited {
 			return PhaseQueued
 		}
 		return PhaseFrontend
 	}
-	exported := false
+	exported, frontend := false, false
 	for _, p := range done {
 		exported = exported || p.Name == PhaseExport
+		frontend = frontend || p.Name == PhaseFrontend
 	}
 	switch done[len(done)-1].Name {
 	case PhaseQueued:
+		if frontend {
+			return PhaseSolve
+		}
 		return PhaseFrontend
 	case PhaseFrontend:
+		if limited && len(r.hosted(label)) == 0 { // a host took its slot before
+			return PhaseQueued
+		}
 		return PhaseSolve
 	case PhaseSolve:
 		return PhaseChecks

@@ -67,7 +67,9 @@ func TestNextPhase(t *testing.T) {
 	}{
 		{"nothing yet", false, nil, PhaseFrontend},
 		{"nothing yet, under --jobs", true, nil, PhaseQueued},
-		{"queued", true, ph(PhaseQueued), PhaseFrontend},
+		{"queued for its dependencies", true, ph(PhaseQueued), PhaseFrontend},
+		{"frontend, under --jobs: queued for a slot", true, ph(PhaseQueued, PhaseFrontend), PhaseQueued},
+		{"queued for a slot", true, ph(PhaseQueued, PhaseFrontend, PhaseQueued), PhaseSolve},
 		{"frontend", false, ph(PhaseFrontend), PhaseSolve},
 		{"solve", false, ph(PhaseFrontend, PhaseSolve), PhaseChecks},
 		{"checks in session", false, ph(PhaseFrontend, PhaseSolve, PhaseChecks), PhaseExport},

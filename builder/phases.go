@@ -5,10 +5,11 @@ import (
 )
 
 // The phases of a step. A published step goes through them as queued,
-// frontend, solve, checks (in its session: command, tests), export, checks
-// (on its staged image: leak scan, gates), wait, publish.
+// frontend, queued, solve, checks (in its session: command, tests), export,
+// checks (on its staged image: leak scan, gates), wait, publish.
 const (
-	// PhaseQueued: waiting for its dependencies and a slot (--jobs).
+	// PhaseQueued: under --jobs or on a pool, waiting for its dependencies
+	// (before its session), then for a slot (after its frontend, slot.go).
 	PhaseQueued = "queued"
 	// PhaseFrontend: the session starts and the Dockerfile frontend turns
 	// the step (and the steps it needs) into LLB.

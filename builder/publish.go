@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -13,13 +14,12 @@ import (
 // exported its image once into staging: the checks on that layout, then
 // the step counts as built; after the publish gate (every step built and
 // checked) each output publishes from the same layout. It fills o.
-func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, release func(), o *outcome) {
+func (r *run) publishStep(ctx context.Context, s *dag.Step, tr *tracker, resp *client.SolveResponse, o *outcome) {
 	img, err := r.readyStaged(ctx, s, tr, resp, o)
 	if err != nil {
 		o.err = err
 		return
 	}
-	release()
 	r.stepBuilt(s, o.clock)
 	if o.err = r.waitGate(ctx, s); o.err != nil {
 		return
@@ -56,6 +56,9 @@ func (r *run) readyStaged(ctx context.Context, s *dag.Step, tr *tracker, resp *c
 		return nil, &StepError{Step: s.Label, Err: err}
 	}
 	o.clock.phase(PhaseExport)
+	if err := writeStagedIndex(dir, resp); err != nil { // stagedstore.go
+		return nil, &StepError{Step: s.Label, Err: fmt.Errorf("writing the staged index: %w", err)}
+	}
 	if err := r.reproduceStaged(s, dir, resp); err != nil { // reproducible.go
 		return nil, &StepError{Step: s.Label, Err: err}
 	}

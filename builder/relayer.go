@@ -179,7 +179,7 @@ func (rl *relayer) layout() (ocispecs.Descriptor, ocispecs.Descriptor, error) {
 	}
 	if root.Digest != old.Digest {
 		layout.Manifests[0] = root
-		if err := writeJSON(path, layout); err != nil {
+		if err := writeStagedJSON(path, layout); err != nil {
 			return old, root, err
 		}
 	}

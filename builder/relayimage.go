@@ -313,7 +313,7 @@ func (rl *relayer) putBlob(dt []byte) (ocispecs.Descriptor, error) {
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
-	return ocispecs.Descriptor{Digest: d, Size: int64(len(dt))}, atomicfile.WriteFile(path, dt, 0o644)
+	return ocispecs.Descriptor{Digest: d, Size: int64(len(dt))}, atomicfile.WriteFileUnsynced(path, dt, 0o644)
 }
 
 // dropMoved removes the blobs that were replaced, or written and not used,

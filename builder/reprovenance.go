@@ -76,7 +76,7 @@ func reproduceProvenance(dir, epoch string) (ocispecs.Descriptor, bool, error) {
 		return root, false, err
 	}
 	layout.Manifests[0] = nroot
-	return nroot, true, writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
+	return nroot, true, writeStagedJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
 }
 
 // reproduceAttestation rewrites the provenance layers of one attestation
@@ -189,7 +189,7 @@ func replaceBlob(dir string, old ocispecs.Descriptor, v any) (ocispecs.Descripto
 	if err != nil {
 		return old, err
 	}
-	if err := atomicfile.WriteFile(path, dt, 0o644); err != nil {
+	if err := atomicfile.WriteFileUnsynced(path, dt, 0o644); err != nil { // a staged layout
 		return old, err
 	}
 	oldPath, err := blobPath(dir, old.Digest)

@@ -126,7 +126,7 @@ func attachSBOM(ctx context.Context, dir, name string, created time.Time, cache 
 		return root, err
 	}
 	layout.Manifests[0] = nroot
-	return nroot, writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
+	return nroot, writeStagedJSON(filepath.Join(dir, ocispecs.ImageIndexFile), layout)
 }
 
 // imagesOf is the root index (made for a root that is a manifest) and its
@@ -260,7 +260,7 @@ func writeBlobBytes(dir string, d digest.Digest, dt []byte) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, dt, 0o644)
+	return atomicfile.WriteFileUnsynced(path, dt, 0o644) // a staged layout
 }
 
 // subjectName names the image in the statement as BuildKit does: a docker

@@ -52,15 +52,10 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 		if err := on.wait(ctx); err != nil {
 			return failed(clk, err)
 		}
+		clk.phase(PhaseQueued) // for its dependencies
 	}
-	release, err := on.limit.AcquireRanked(ctx, on.rank)
-	if err != nil {
-		return failed(clk, fmt.Errorf("step %q: %w", s.Label, context.Canceled))
-	}
-	defer release()
-	if on.limit != nil {
-		clk.phase(PhaseQueued)
-	}
+	sl := &slot{label: s.Label, limit: on.limit, rank: on.rank, clk: clk} // slot.go
+	defer sl.give()
 	r.emit(Event{Step: s.Label, Type: EventStarted})
 	opt, err := r.solveOpt(ctx, s, true)
 	if err != nil {
@@ -79,8 +74,8 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	var fnErr error
 	var gates []GateResult
 	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk, sharedID: sid}
-		res, err := ss.build(ctx, release)
+		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk, sharedID: sid, slot: sl}
+		res, err := ss.build(ctx)
 		fnErr, gates = err, ss.gates
 		return res, err
 	}, ch)
@@ -97,7 +92,7 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 			r.stepBuilt(s, clk)
 		}
 	default:
-		r.publishStep(ctx, s, tr, resp, release, &o)
+		r.publishStep(ctx, s, tr, resp, &o)
 	}
 	return o
 }
@@ -134,6 +129,8 @@ type stepSession struct {
 	sharedID string
 	// gates are the results of the gates its checks ran (prepublish).
 	gates []GateResult
+	// slot is its place among the steps its daemon solves at once.
+	slot *slot
 }
 
 // solved is one step's result inside a session.
@@ -153,8 +150,13 @@ type solved struct {
 // build solves the step, checks it, runs its command and tests, and returns
 // the result for the session's exports: its cache, and the image of a
 // published step, into this run's staging.
-func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Result, error) {
+func (ss *stepSession) build(ctx context.Context) (*gateway.Result, error) {
 	s := ss.step
+	if len(ss.hosted(s.Label)) > 0 { // the folded steps evaluate from the start
+		if err := ss.slot.take(ctx); err != nil {
+			return nil, err
+		}
+	}
 	fold := ss.startFolded(ctx) // fold.go
 	defer fold.stop()
 	svs, err := ss.solveStep(ctx, s) // platforms.go: one result per platform
@@ -162,6 +164,9 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	ss.clk.phase(PhaseFrontend)
+	if err := ss.slot.take(ctx); err != nil { // nothing was evaluated yet
+		return nil, err
+	}
 	if err := evaluateAll(ctx, svs); err != nil {
 		return nil, err
 	}
@@ -189,18 +194,18 @@ func (ss *stepSession) build(ctx context.Context, release func()) (*gateway.Resu
 		return nil, err
 	}
 	ss.clk.phase(PhaseChecks)
+	ss.slot.give() // the session's exports hold no slot
 	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;
 		// the step counts as built when its session has ended well
 		// (runStep), cache export included, so that nothing is published
 		// before that is known.
-		release()
 		// A step that hands over exports its image with its config (handover.go).
 		return res, setResult(res, svs, ss.fleet.handsOver(s.Label))
 	}
 	// The session exports the image once, into staging; it is checked
-	// and published from there (publish.go), the slot held until checked.
+	// and published from there (publish.go).
 	ss.noteBaseConfigs(svs)               // relayer.go
 	return res, setResult(res, svs, true) // platforms.go
 }

@@ -194,7 +194,7 @@ func addReferrer(dir string, root ocispecs.Descriptor, si sign.Image) error {
 	d := si.Manifest.Desc
 	d.Annotations = map[string]string{sign.KindAnnotation: sign.KindSignatures}
 	idx.Manifests = append(ms, d)
-	return writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), idx)
+	return writeStagedJSON(filepath.Join(dir, ocispecs.ImageIndexFile), idx)
 }
 
 func putBlob(path string, data []byte) error {
@@ -204,7 +204,7 @@ func putBlob(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, data, 0o644)
+	return atomicfile.WriteFileUnsynced(path, data, 0o644) // a staged layout
 }
 
 func withAnnotation(a map[string]string, k, v string) map[string]string {

@@ -33,14 +33,15 @@ func (s *indexSolver) Build(ctx context.Context, opt client.SolveOpt, ref string
 		return nil, err
 	}
 	for _, e := range opt.Exports {
-		if e.OutputDir == "" {
+		dir := exportDir(e)
+		if dir == "" {
 			continue
 		}
 		idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{{
-			MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromString(e.OutputDir), Size: 10,
+			MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromString(dir), Size: 10,
 		}}}
 		idx.SchemaVersion = 2
-		if err := writeJSON(filepath.Join(e.OutputDir, ocispecs.ImageIndexFile), idx); err != nil {
+		if err := writeJSON(filepath.Join(dir, ocispecs.ImageIndexFile), idx); err != nil {
 			return nil, err
 		}
 	}

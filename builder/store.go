@@ -98,6 +98,16 @@ func writeJSON(path string, v any) error {
 	return atomicfile.WriteFile(path, dt, 0o644)
 }
 
+// writeStagedJSON writes into a staged layout: atomically, unsynced (the
+// OCI output syncs the layout once, when it is placed).
+func writeStagedJSON(path string, v any) error {
+	dt, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFileUnsynced(path, dt, 0o644)
+}
+
 // moveBlob moves a staged blob (this run's) into the store unless the store
 // has it whole already: blobs are named by their digest, so one of the
 // same size is the same content, written whole by an earlier commit.
