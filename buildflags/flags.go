@@ -173,3 +173,26 @@ func publishesAny(p *dag.Plan) bool {
 	}
 	return false
 }
+
+// ServeDaemons are what weld serve builds on from the same flags (--addr,
+// --builders, --staging): one daemon (connect), or a pool of two or more
+// (members), and the pool's staging repository; a bad value matches
+// builder.ErrInvalid, so that the server never starts on it.
+func ServeDaemons(addrs []string, builders, staging string) (connect builder.ConnectOptions, members []builder.PoolMember, repo string, err error) {
+	d := builder.Daemons{Addrs: addrs, BuildersFile: builders}
+	if members, err = d.Members(); err != nil { // builder.ErrInvalid
+		return connect, nil, "", err
+	}
+	switch {
+	case members != nil:
+		if _, err = builder.NewPool(members...); err != nil { // an address named twice
+			return connect, nil, "", fmt.Errorf("%w: %v", builder.ErrInvalid, err)
+		}
+	case len(addrs) == 1:
+		connect.Addr = addrs[0]
+	}
+	if repo, err = builder.ParseStaging(staging); err != nil { // builder.ErrInvalid
+		return connect, nil, "", err
+	}
+	return connect, members, repo, nil
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/policy"
 )
 
@@ -76,5 +77,20 @@ func TestCheckMode(t *testing.T) {
 	err := CheckMode("fancy")
 	if !builder.IsBadInput(err) || err.Error() != `bad input: --progress "fancy": use auto, tty, plain, rawjson or quiet` {
 		t.Errorf("CheckMode(fancy) = %v, want bad input naming the modes", err)
+	}
+}
+
+// TestError: a build file's errors a line each, any other error after
+// "weld: ".
+func TestError(t *testing.T) {
+	var w strings.Builder
+	Error(&w, fmt.Errorf("loading: %w", dag.ErrorList{{Pos: dag.Pos{File: "build.yml", Line: 2, Col: 3}, Msg: "a"}, {Pos: dag.Pos{File: "build.yml", Line: 4, Col: 1}, Msg: "b"}}))
+	if got, want := w.String(), "build.yml:2:3: a\nbuild.yml:4:1: b\n"; got != want {
+		t.Errorf("Error(ErrorList) wrote %q, want %q", got, want)
+	}
+	w.Reset()
+	Error(&w, errors.New("connecting: no daemon"))
+	if got, want := w.String(), "weld: connecting: no daemon\n"; got != want {
+		t.Errorf("Error wrote %q, want %q", got, want)
 	}
 }

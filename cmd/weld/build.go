@@ -21,7 +21,7 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 				return err
 			}
 			// What weld prints itself may name a build arg's token (redact.go).
-			red, w := in.Redactor, lineRedactor{in.Redactor, cmd.ErrOrStderr()}
+			red := in.Redactor
 			redactLog(o, red, cmd.ErrOrStderr())
 			opts, err := f.Options(cmd.Context(), in, o.log)
 			if err != nil {
@@ -29,22 +29,22 @@ func newBuildCmd(o *rootOptions) *cobra.Command {
 			}
 			c, closeSolver, err := f.Daemons().Solver() // no daemon before the checks pass
 			if err != nil {
-				return redactErr(red, err)
+				return red.Error(err)
 			}
 			defer closeSolver()
 			disp := display.NewProgress(cmd.ErrOrStderr(), f.Progress)
 			b, err := builder.New(c, append(opts, builder.WithProgress(disp.Write))...)
 			if err != nil {
 				disp.Wait()
-				return redactErr(red, err)
+				return red.Error(err)
 			}
 			res, runErr := b.Run(cmd.Context(), in.Plan, in.Labels...)
 			disp.Wait()
-			written, err := display.End(w, in.Policy, in.Plan.Build(), res, runErr, f.WriteFiles(in, res, runErr))
+			written, err := display.End(red.Writer(cmd.ErrOrStderr()), in.Policy, in.Plan.Build(), res, runErr, f.WriteFiles(in, res, runErr))
 			if written {
 				err = &reportedError{err}
 			}
-			return redactErr(red, err)
+			return red.Error(err)
 		},
 	}
 	addBuildFlags(cmd, bo)

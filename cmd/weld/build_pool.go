@@ -1,11 +1,10 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/pflag"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/buildflags"
 )
 
 // poolOptions are the flags that name the daemons of a build: one
@@ -35,23 +34,7 @@ func (po *poolOptions) daemons(tls builder.ConnectOptions) builder.Daemons {
 	return builder.Daemons{Connect: tls, Addrs: po.addrs, BuildersFile: po.builders}
 }
 
-// serveDaemons are what weld serve builds on: one daemon (connect), or a
-// pool of two or more (members), and the pool's staging repository; checked
-// before the server starts (exit 2).
-func (po *poolOptions) serveDaemons() (connect builder.ConnectOptions, members []builder.PoolMember, staging string, err error) {
-	if members, err = po.daemons(builder.ConnectOptions{}).Members(); err != nil { // builder.ErrInvalid
-		return connect, nil, "", err
-	}
-	switch {
-	case members != nil:
-		if _, err = builder.NewPool(members...); err != nil { // an address named twice
-			return connect, nil, "", fmt.Errorf("%w: %v", errBadInput, err)
-		}
-	case len(po.addrs) == 1:
-		connect.Addr = po.addrs[0]
-	}
-	if staging, err = builder.ParseStaging(po.staging); err != nil {
-		return connect, nil, "", fmt.Errorf("%w: %w", errBadInput, err)
-	}
-	return connect, members, staging, nil
+// serveDaemons are what weld serve builds on (buildflags.ServeDaemons).
+func (po *poolOptions) serveDaemons() (builder.ConnectOptions, []builder.PoolMember, string, error) {
+	return buildflags.ServeDaemons(po.addrs, po.builders, po.staging)
 }

@@ -66,12 +66,12 @@ func (lo *lintOptions) run(cmd *cobra.Command, o *rootOptions, args []string) er
 		return err
 	}
 	findings, err := b.Check(cmd.Context(), plan, args...)
-	if display.Refusals(lineRedactor{red, cmd.ErrOrStderr()}, err) {
-		return &reportedError{redactErr(red, err)}
+	if display.Refusals(red.Writer(cmd.ErrOrStderr()), err) {
+		return &reportedError{red.Error(err)}
 	} else if err != nil {
-		return redactErr(red, err)
+		return red.Error(err)
 	}
-	err = redactedTo(red, cmd.OutOrStdout(), func(w io.Writer) error {
+	err = red.WriteAll(cmd.OutOrStdout(), func(w io.Writer) error {
 		if lo.format == "json" {
 			return findings.WriteJSON(w)
 		}

@@ -51,7 +51,7 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if members != nil && po.format != "text" {
 				return fmt.Errorf("%w: --builders shows the placement with --format text only", errBadInput)
 			}
-			return redactedTo(buildflags.ArgRedactor(steps, nil), cmd.OutOrStdout(), func(w io.Writer) error {
+			return buildflags.ArgRedactor(steps, nil).WriteAll(cmd.OutOrStdout(), func(w io.Writer) error {
 				if err := p.Render(w, po.format, steps, opts...); err != nil || members == nil {
 					return err
 				}

@@ -12,8 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
-	"github.com/weld-build/weld/dag"
-	"github.com/weld-build/weld/internal/redact"
+	"github.com/weld-build/weld/display"
 )
 
 // Exit codes weld promises to CI.
@@ -82,19 +81,8 @@ func exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var list dag.ErrorList
-	var rep *reportedError
-	switch {
-	case errors.As(err, &rep):
-		// The command's own summary was the last thing printed.
-	case redact.Redacted(err):
-		fmt.Fprintln(os.Stderr, "weld: "+err.Error())
-	case errors.As(err, &list):
-		for _, e := range list {
-			fmt.Fprintln(os.Stderr, e.Error())
-		}
-	default:
-		fmt.Fprintln(os.Stderr, "weld: "+err.Error())
+	if rep := (*reportedError)(nil); !errors.As(err, &rep) { // else its summary was the last thing printed
+		display.Error(os.Stderr, err)
 	}
 	switch {
 	case context.Cause(ctx) != nil || errors.Is(err, context.Canceled):
