@@ -38,7 +38,9 @@ type fleet struct {
 }
 
 // handoverCost is what placement counts for moving a result between
-// daemons: a push and a pull of its layers through the staging registry.
+// daemons: a push and a pull of its layers through the staging registry
+// (measured on loopback: 0.1 s push, 0.2 s pull of a 1.1 MB image, plus its
+// export; a constant, so it undercounts big images on a real network).
 const handoverCost = 0.5
 
 // fleetRetries is how many times a step runs again after its daemon was lost.
