@@ -61,8 +61,8 @@ func newAffectedCmd(o *rootOptions) *cobra.Command {
 			return ao.print(cmd, labels, changed)
 		},
 	}
-	addFileFlags(cmd.Flags(), &ao.fileOptions)
-	addPolicyFlags(cmd.Flags(), &ao.policyOptions)
+	addFileFlags(cmd.Flags(), &ao.File)
+	addPolicyFlag(cmd.Flags(), &ao.policyFile)
 	cmd.Flags().StringVar(&ao.base, "base", "", "list the steps built on this image (a ref without a tag means every tag), and their dependents")
 	cmd.Flags().StringArrayVar(&ao.changed, "changed", nil, "list the steps whose context holds these paths (relative to the work dir), and their dependents; more paths may follow as arguments")
 	cmd.Flags().StringVar(&ao.format, "format", "text", "output format: text (one label per line) or json")

@@ -19,9 +19,14 @@ type poolOptions struct {
 }
 
 func addPoolFlags(f *pflag.FlagSet, po *poolOptions) {
-	f.StringArrayVar(&po.addrs, "addr", nil, "BuildKit address: unix://, tcp://, docker-container://, kube-pod://, podman-container:// or ssh:// (default $BUILDKIT_HOST, else weld's own local daemon); repeat it for a pool of daemons")
-	f.StringVar(&po.builders, "builders", "", "a YAML `FILE` listing a pool of BuildKit daemons (- addr:, tls: {ca, cert, key, server_name}, capacity:, platforms:)")
-	f.StringVar(&po.staging, "staging", "", "`REGISTRY/PREFIX` through which a pool's daemons hand results over, by digest (nothing is tagged there)")
+	bindPoolFlags(f, &po.addrs, &po.builders, &po.staging)
+}
+
+// bindPoolFlags declares --addr, --builders and --staging.
+func bindPoolFlags(f *pflag.FlagSet, addrs *[]string, builders, staging *string) {
+	f.StringArrayVar(addrs, "addr", nil, "BuildKit address: unix://, tcp://, docker-container://, kube-pod://, podman-container:// or ssh:// (default $BUILDKIT_HOST, else weld's own local daemon); repeat it for a pool of daemons")
+	f.StringVar(builders, "builders", "", "a YAML `FILE` listing a pool of BuildKit daemons (- addr:, tls: {ca, cert, key, server_name}, capacity:, platforms:)")
+	f.StringVar(staging, "staging", "", "`REGISTRY/PREFIX` through which a pool's daemons hand results over, by digest (nothing is tagged there)")
 }
 
 // daemons are the daemons the flags name (builder.Daemons: the pool file,

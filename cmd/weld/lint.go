@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/buildflags"
+	"github.com/weld-build/weld/display"
 )
 
 func init() { subcommands = append(subcommands, newLintCmd) }
@@ -26,8 +28,8 @@ func newLintCmd(o *rootOptions) *cobra.Command {
 		Short: "Check the steps' base images against the policy and their Dockerfiles, without building",
 		RunE:  func(cmd *cobra.Command, args []string) error { return lo.run(cmd, o, args) },
 	}
-	addFileFlags(cmd.Flags(), &lo.fileOptions)
-	addPolicyFlags(cmd.Flags(), &lo.policyOptions)
+	addFileFlags(cmd.Flags(), &lo.File)
+	addPolicyFlag(cmd.Flags(), &lo.policyFile)
 	cmd.Flags().StringVar(&lo.format, "format", "text", "output format: text or json")
 	cmd.Flags().StringArrayVar(&lo.buildArgs, "build", nil, "build arg K=V for every step, as weld build takes it (repeatable)")
 	return cmd
@@ -46,7 +48,7 @@ func (lo *lintOptions) run(cmd *cobra.Command, o *rootOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	buildArgs, err := parseEnv(lo.buildArgs)
+	buildArgs, err := buildflags.ParseEnv(lo.buildArgs)
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func (lo *lintOptions) run(cmd *cobra.Command, o *rootOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	red := argRedactor(steps, buildArgs) // redact.go
+	red := buildflags.ArgRedactor(steps, buildArgs)
 	redactLog(o, red, cmd.ErrOrStderr())
 	// The checks weld build runs before it builds; no daemon (the
 	// registry's credentials for require_signed_bases, as weld build).
@@ -64,7 +66,7 @@ func (lo *lintOptions) run(cmd *cobra.Command, o *rootOptions, args []string) er
 		return err
 	}
 	findings, err := b.Check(cmd.Context(), plan, args...)
-	if printRefusals(lineRedactor{red, cmd.ErrOrStderr()}, err) {
+	if display.Refusals(lineRedactor{red, cmd.ErrOrStderr()}, err) {
 		return &reportedError{redactErr(red, err)}
 	} else if err != nil {
 		return redactErr(red, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/buildflags"
 	"github.com/weld-build/weld/dag"
 )
 
@@ -50,7 +51,7 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			if members != nil && po.format != "text" {
 				return fmt.Errorf("%w: --builders shows the placement with --format text only", errBadInput)
 			}
-			return redactedTo(argRedactor(steps, nil), cmd.OutOrStdout(), func(w io.Writer) error {
+			return redactedTo(buildflags.ArgRedactor(steps, nil), cmd.OutOrStdout(), func(w io.Writer) error {
 				if err := p.Render(w, po.format, steps, opts...); err != nil || members == nil {
 					return err
 				}
@@ -58,21 +59,8 @@ func newPlanCmd(o *rootOptions) *cobra.Command {
 			})
 		},
 	}
-	addFileFlags(cmd.Flags(), &po.fileOptions)
+	addFileFlags(cmd.Flags(), &po.File)
 	cmd.Flags().StringVar(&po.format, "format", "text", "output format: "+strings.Join(dag.Formats, ", "))
 	cmd.Flags().StringVar(&po.pool.builders, "builders", "", "also show where a build on the pool of daemons in this YAML `FILE` would run each step")
 	return cmd
-}
-
-// parseEnv turns --env K=V flags into a map.
-func parseEnv(kvs []string) (map[string]string, error) {
-	env := make(map[string]string, len(kvs))
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%w: --env %q: write K=V", errBadInput, kv)
-		}
-		env[k] = v
-	}
-	return env, nil
 }

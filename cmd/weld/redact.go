@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"io"
 
-	"github.com/weld-build/weld/dag"
 	"github.com/weld-build/weld/internal/redact"
-	"github.com/weld-build/weld/policy"
 )
 
 // The library redacts what a build reports; weld's commands also print
@@ -14,18 +12,7 @@ import (
 // base's name (FROM busybox:${TOKEN}) in weld plan, weld lint, the policy's
 // refusals and the metadata file's weld.bases. A build arg that holds a
 // secret (allowed by the policy, or about to be refused) is redacted there
-// too, as [secret:NAME].
-
-// argRedactor redacts the values of the build args of steps (and cli, the
-// command line's) that look like secrets, whatever their severity.
-func argRedactor(steps []*dag.Step, cli map[string]string) *redact.Redactor {
-	found, _ := policy.CheckBuildArgs(nil, steps, cli) // the values, not the verdict
-	var secrets []redact.Secret
-	for _, a := range found {
-		secrets = append(secrets, redact.Secret{ID: a.Name, Value: []byte(a.Value)})
-	}
-	return redact.NewSecrets(secrets...)
-}
+// too, as [secret:NAME] (buildflags.ArgRedactor).
 
 // redactedTo runs write into a buffer and copies what it wrote to w,
 // redacted as a whole, so that a value split between two writes is found.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weld-build/weld/builder"
+	"github.com/weld-build/weld/buildflags"
 	"github.com/weld-build/weld/internal/boundedio"
 	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/serve"
@@ -30,7 +31,7 @@ type serveOptions struct {
 	maxBuilds, queue, tenantMax                int
 	drainTimeout                               time.Duration
 	limits                                     serve.Limits
-	sign                                       signOptions // build_sign.go: --sign-password-file
+	signPasswordFile                           string // --sign-password-file
 }
 
 func newServeCmd(o *rootOptions) *cobra.Command {
@@ -64,7 +65,7 @@ func newServeCmd(o *rootOptions) *cobra.Command {
 	f.StringVar(&so.state, "state", "", "folder of build records, event logs and work folders")
 	f.StringVar(&so.secrets, "secrets", "", "file of TENANT ID file:PATH|env:VAR lines: the only secrets builds get")
 	f.StringVar(&so.policyFile, "policy", "", "the server's policy; a project's weld.policy.yml can only tighten it")
-	f.StringVar(&so.sign.passwordFile, "sign-password-file", "", "read the password of the policy's encrypted sign: key from this `FILE` (default $COSIGN_PASSWORD); checked at start")
+	f.StringVar(&so.signPasswordFile, "sign-password-file", "", "read the password of the policy's encrypted sign: key from this `FILE` (default $COSIGN_PASSWORD); checked at start")
 	addPoolFlags(f, &so.pool) // as weld build's: every build runs on the pool
 	f.StringArrayVar(&so.images, "image", nil, "replace a base image in every build: REF=SOURCE (repeatable)")
 	f.StringArrayVarP(&so.outputs, "output", "o", nil, "where every build's images go: oci:DIR (DIR/TENANT/ID/STEP)")
@@ -142,15 +143,11 @@ func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
 	if bc.Connect, bc.Pool, bc.Staging, err = so.pool.serveDaemons(); err != nil {
 		return bc, err
 	}
-	bo := &buildOptions{images: so.images}
-	if bc.Images, err = bo.imageFlags(); err != nil {
+	if bc.Images, err = buildflags.ParseImages(so.images); err != nil {
 		return bc, err
 	}
-	if bc.Outputs, err = parseEach(so.outputs, "", builder.ParseOutput); err != nil {
+	if bc.Outputs, err = buildflags.ParseOutputs(so.outputs, so.push, false); err != nil {
 		return bc, err
-	}
-	if so.push {
-		bc.Outputs = append(bc.Outputs, builder.Output{Type: builder.OutputRegistry})
 	}
 	if so.policyFile != "" {
 		if bc.Policy, err = policy.Find(so.policyFile, ""); err != nil {
@@ -166,7 +163,7 @@ func (so *serveOptions) builderConfig() (serve.BuilderConfig, error) {
 			return bc, fmt.Errorf("%w: %w", errBadInput, err)
 		}
 	}
-	pw, err := builder.ReadSignPassword(so.sign.passwordFile)
+	pw, err := builder.ReadSignPassword(so.signPasswordFile)
 	if err != nil {
 		return bc, err
 	}

@@ -34,6 +34,19 @@ func TestUsageErrorsAreBadInput(t *testing.T) {
 		"build --ssh k=/nonexistent/key",    // a flag the library refuses
 		"build --addr http://x",             // the same
 		"build --builders /nonexistent.yml", // the same
+		"build --build NOEQUALS",            // values buildflags parses
+		"build --env NOEQUALS",
+		"build --allow fs.write=/x",
+		"build --image busybox",
+		"build -o bad:x",
+		"build --secret src=/x",
+		"build --cache-to type=local",
+		"build --cache-from type=local,dest=x",
+		"build --progress fancy",
+		"build --affected-by-base busybox a",
+		"build --report r.txt",
+		"plan --env NOEQUALS",
+		"lint --build NOEQUALS",
 	} {
 		t.Run(args, func(t *testing.T) {
 			cmd := newRootCmd()
