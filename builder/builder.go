@@ -154,7 +154,7 @@ func (b *Builder) newRun(p *dag.Plan, steps []*dag.Step, labels []string, sec ru
 		limit: sched.NewLimiter(b.o.jobs), gate: sched.NewBarrier(len(steps)),
 	}
 	if r.limit != nil {
-		r.ranks = rankSteps(p, steps)
+		r.ranks = rankSteps(b.o.durationsOf(p), steps)
 	}
 	for _, s := range steps {
 		r.futures[s.Label] = sched.NewFuture()
@@ -200,7 +200,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.redacting.close()
 	res, err := r.result(ctx)
 	if err == nil { // the durations placement and --jobs rank by next time (durations.go)
-		if serr := saveDurations(r.plan.Build().WorkDir, res, r.workDone()); serr != nil {
+		if serr := saveDurations(r.o.durationsOf(r.plan), res, r.workDone()); serr != nil {
 			r.emit(Event{Type: EventWarning, Message: "recording the step durations: " + serr.Error()})
 		}
 	}

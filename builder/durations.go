@@ -2,8 +2,10 @@ package builder
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -26,12 +28,45 @@ const durationsFile = dag.StateDir + "/durations.json"
 // are dropped (a build file's renamed steps never pile up).
 const maxDurations = 2048
 
+// durationsAt is where a run keeps its durations: the file name
+// ("/"-separated) under dir, none of whose elements may be a symlink.
+type durationsAt struct{ dir, name string }
+
+// WithDurations keeps the step durations (what placement and --jobs rank
+// by, durationsFile) in the file name ("/"-separated, relative) under dir
+// instead of <work dir>/.weld/durations.json: a service whose work folders
+// do not outlive a build keeps them there (weld serve: per tenant and
+// build file, in its state folder). No element of name below dir may be a
+// symlink: weld then neither reads nor writes it.
+func WithDurations(dir, name string) Option {
+	return func(o *options) error {
+		if dir == "" || name == "" || filepath.IsAbs(name) || !filepath.IsLocal(filepath.FromSlash(name)) {
+			return fmt.Errorf("%w: WithDurations(%q, %q): give a folder and a relative file name inside it", ErrInvalid, dir, name)
+		}
+		o.durations = &durationsAt{dir: dir, name: name}
+		return nil
+	}
+}
+
+// durationsOf is where the run of plan p keeps its durations.
+func (o *options) durationsOf(p *dag.Plan) durationsAt {
+	if o.durations != nil {
+		return *o.durations
+	}
+	return durationsAt{dir: p.Build().WorkDir, name: durationsFile}
+}
+
 // LoadDurations reads the step durations recorded in workDir by earlier
 // runs; an absent or unreadable file is no durations (every
 // step then counts 1 s).
 func LoadDurations(workDir string) map[string]float64 {
+	return durationsAt{dir: workDir, name: durationsFile}.load()
+}
+
+// load reads the durations; an absent, unreadable or linked file is none.
+func (d durationsAt) load() map[string]float64 {
 	out := map[string]float64{}
-	p, err := ownEntry(workDir, durationsFile)
+	p, err := ownEntry(d.dir, d.name)
 	if err != nil {
 		return out
 	}
@@ -53,11 +88,11 @@ func LoadDurations(workDir string) map[string]float64 {
 
 // saveDurations records the work of the steps that built (work, by
 // label), over the earlier durations, atomically.
-func saveDurations(workDir string, res *Result, work map[string]time.Duration) error {
+func saveDurations(at durationsAt, res *Result, work map[string]time.Duration) error {
 	if res == nil {
 		return nil
 	}
-	all := LoadDurations(workDir)
+	all := at.load()
 	before := maps.Clone(all)
 	ran := map[string]bool{}
 	for _, s := range res.Steps {
@@ -79,14 +114,14 @@ func saveDurations(workDir string, res *Result, work map[string]time.Duration) e
 	if maps.Equal(all, before) {
 		return nil
 	}
-	p, err := ownEntry(workDir, durationsFile)
+	p, err := ownEntry(at.dir, at.name) // every element, its folders too
 	if err != nil {
 		return err
 	}
-	if _, err := ownEntry(workDir, dag.StateDir); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(workDir+"/"+dag.StateDir, 0o755); err != nil {
+	if p, err = ownEntry(at.dir, at.name); err != nil { // the folders it made
 		return err
 	}
 	data, err := json.MarshalIndent(all, "", "  ")

@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,7 +62,7 @@ func TestDurationsBounded(t *testing.T) {
 	writeDurations(t, work, old)
 	res := &Result{Steps: []*StepResult{{Label: "new", Status: StatusDone, Duration: Duration(3 * time.Second)},
 		{Label: "failed", Status: StatusFailed, Duration: Duration(time.Second)}}}
-	if err := saveDurations(work, res, map[string]time.Duration{"new": 3 * time.Second, "failed": time.Second}); err != nil {
+	if err := saveDurations(durationsAt{work, durationsFile}, res, map[string]time.Duration{"new": 3 * time.Second, "failed": time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	got := LoadDurations(work)
@@ -80,7 +81,7 @@ func TestDurationsBounded(t *testing.T) {
 	if err := os.Symlink(target, filepath.Join(linked, durationsFile)); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveDurations(linked, res, map[string]time.Duration{"new": time.Second}); err == nil {
+	if err := saveDurations(durationsAt{linked, durationsFile}, res, map[string]time.Duration{"new": time.Second}); err == nil {
 		t.Error("saveDurations through a symlink = nil, want a refusal")
 	}
 	if _, err := os.Lstat(target); !os.IsNotExist(err) {
@@ -123,5 +124,49 @@ func TestWorkForCountsOnlyOwnUncachedVertices(t *testing.T) {
 	}
 	if got := tr.workFor("compile"); got != 4*time.Second {
 		t.Errorf("workFor(compile) = %v, want 4s", got)
+	}
+}
+
+// TestWithDurationsElsewhere: WithDurations keeps the durations in the
+// named file, not in the work dir; a second run ranks by them; a symlink
+// in their path is neither read nor written through; a bad name is
+// refused.
+func TestWithDurationsElsewhere(t *testing.T) {
+	p := testPlan(t, nil, "slow", "quick")
+	state := t.TempDir()
+	f := &fakeSolver{timed: true, delay: map[string]time.Duration{"slow": 120 * time.Millisecond}}
+	b, err := New(f, WithDurations(state, "durations/t/p.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(p.Build().WorkDir, durationsFile)); !os.IsNotExist(err) {
+		t.Errorf("the work dir has %s (%v), want none with WithDurations", durationsFile, err)
+	}
+	got := durationsAt{state, "durations/t/p.json"}.load()
+	if got["slow"] < 0.12 || got["quick"] <= 0 {
+		t.Fatalf("durations in the state folder = %v, want slow ≥ 0.12 s and quick", got)
+	}
+	if r := rankSteps(b.o.durationsOf(p), p.Build().Steps); r["slow"] <= r["quick"] {
+		t.Errorf("ranks %v, want slow above quick from the recorded durations", r)
+	}
+
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(state, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = New(f, WithDurations(state, "linked/p.json"))
+	if _, err := b.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("durations written through a symlinked folder: %v", ents)
+	}
+	for _, name := range []string{"", "/abs.json", "../up.json"} {
+		if _, err := New(f, WithDurations(state, name)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("WithDurations(%q) = %v, want ErrInvalid", name, err)
+		}
 	}
 }

@@ -38,7 +38,9 @@ type fleet struct {
 }
 
 // handoverCost is what placement counts for moving a result between
-// daemons: a push and a pull of its layers through the staging registry.
+// daemons: a push and a pull of its layers through the staging registry
+// (measured on loopback: 0.1 s push, 0.2 s pull of a 1.1 MB image, plus its
+// export; a constant, so it undercounts big images on a real network).
 const handoverCost = 0.5
 
 // fleetRetries is how many times a step runs again after its daemon was lost.
@@ -61,7 +63,7 @@ func (b *Builder) newFleet(p *dag.Plan, steps []*dag.Step) (*fleet, error) {
 	if f.staging == "" {
 		h = 1e6 // without a staging registry a dependent re-solves what it needs
 	}
-	ts := tasks(steps, LoadDurations(p.Build().WorkDir), defaultPlatform(f.pooled()))
+	ts := tasks(steps, b.o.durationsOf(p).load(), defaultPlatform(f.pooled()))
 	f.plan = placement.Place(ts, f.pooled(), h)
 	f.ranks = placement.Ranks(ts, h)
 	f.tasks = map[string]placement.Task{}
@@ -101,8 +103,8 @@ func (f *fleet) pooled() []placement.Daemon {
 // rankSteps are the steps' upward ranks (their longest path to the end in
 // the durations of earlier runs, 1 s each when unknown): the order in
 // which steps take --jobs slots, critical path first.
-func rankSteps(p *dag.Plan, steps []*dag.Step) map[string]float64 {
-	return placement.Ranks(tasks(steps, LoadDurations(p.Build().WorkDir), ""), 0)
+func rankSteps(at durationsAt, steps []*dag.Step) map[string]float64 {
+	return placement.Ranks(tasks(steps, at.load(), ""), 0)
 }
 
 // tasks are the steps as placement sees them: their dependencies, their

@@ -58,6 +58,9 @@ type options struct {
 	signers      []imageSigner
 	// staging: see handover.go.
 	staging string
+	// durations is where the step durations are kept (WithDurations);
+	// nil: the work dir's .weld/durations.json.
+	durations *durationsAt
 }
 
 // WithLogger sets the logger; the default discards everything.

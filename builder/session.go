@@ -312,14 +312,19 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 	// them carries a digest every session knows.
 	// The frontend reads no .dockerignore from a context given as an
 	// input, so weld applies it here, and leaves its own state out.
-	lopts := []llb.LocalOption{llb.LocalUniqueID("weld-" + s.Label),
+	name, uniq := contextLocal(s.Label), "weld-"+s.Label
+	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
+		name = ss.shared.localNames(ss.sharedID, s.Label).ctx // the same op for every step that sends this folder
+		uniq = "weld-" + name
+	}
+	lopts := []llb.LocalOption{llb.LocalUniqueID(uniq),
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
-		llb.SharedKeyHint(contextLocal(s.Label)),
+		llb.SharedKeyHint(name),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label))}
 	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
 		lopts = append(lopts, llb.SessionID(id))
 	}
-	local := llb.Local(contextLocal(s.Label), lopts...)
+	local := llb.Local(name, lopts...)
 	layers, err := ss.dependencyInputs(ctx, s, plat, attrs, inputs)
 	if err != nil {
 		return gateway.SolveRequest{}, err
@@ -366,7 +371,9 @@ func (ss *stepSession) frontendAttrs(s *dag.Step) (map[string]string, error) {
 	// so a chain of n FROM <step> doubled it n times (4.6 MB at 10). The
 	// session ID lands in the provenance, which reprovenance.go scrubs.
 	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
-		attrs["local-sessionid:"+dockerfileLocal(s.Label)] = id
+		df := ss.shared.localNames(ss.sharedID, s.Label).df
+		attrs["dockerfilekey"] = df
+		attrs["local-sessionid:"+df] = id
 	}
 	ss.setFrontend(s, attrs)
 	return attrs, nil

@@ -2,6 +2,9 @@ package builder
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -26,6 +29,7 @@ type sharedSessions struct {
 	files  filesync.StaticDirSource
 	stores map[string]content.Store
 	shares map[string]bool // per step label: its locals come from the shared session
+	names  map[string]sharedNames
 	bases  []sharedBase    // the OCI-layout bases it serves as frontend inputs (sharedbases.go)
 	ctx    context.Context // the run's: the sessions end with it
 
@@ -79,13 +83,13 @@ func (r *run) newSharedSessions(ctx context.Context) *sharedSessions {
 		return nil
 	}
 	sh := &sharedSessions{files: filesync.StaticDirSource{}, stores: map[string]content.Store{},
-		shares: map[string]bool{}, ctx: ctx, by: map[Solver]*sharedSession{},
+		shares: map[string]bool{}, names: map[string]sharedNames{}, ctx: ctx, by: map[Solver]*sharedSession{},
 		defs: map[string]map[string]*pb.Definition{}, bases: sharedBaseList(r.bases)}
 	for _, s := range r.steps {
 		if len(sessionSecrets(r.closure[s.Label], r.perStep, r.global)) > 0 {
 			continue
 		}
-		if err := sh.add(s); err != nil {
+		if err := sh.add(s, r.plan.Build().WorkDir); err != nil {
 			return nil
 		}
 	}
@@ -98,16 +102,68 @@ func (r *run) newSharedSessions(ctx context.Context) *sharedSessions {
 	return sh
 }
 
-// add serves step s's context and Dockerfile folder.
-func (sh *sharedSessions) add(s *dag.Step) error {
+// add serves step s's context (less excludes) and Dockerfile folder.
+func (sh *sharedSessions) add(s *dag.Step, workDir string) error {
 	ctxFS, dfFS, err := openStepFS(s) // sessionopt.go
 	if err != nil {
 		return err
 	}
-	sh.files[contextLocal(s.Label)] = ctxFS
-	sh.files[dockerfileLocal(s.Label)] = dfFS
+	n := namesOf(s, workDir)
+	sh.files[n.ctx] = ctxFS
+	sh.files[n.df] = dfFS
+	sh.names[s.Label] = n
 	sh.shares[s.Label] = true
 	return nil
+}
+
+// sharedNames are the names a sharing step's context and Dockerfile
+// folder have in the shared session: a name per folder. Steps that send
+// the same folder with the same excludes (the leaves of a fan-out, all in
+// "."), or read the same Dockerfile, then have the same local source op,
+// which the daemon loads once for all of them, not once per step (other
+// excludes make another op of the same folder). A name holds no absolute
+// path (it lands in the provenance): a hash of the folder relative to the
+// work dir.
+type sharedNames struct{ ctx, df string }
+
+func namesOf(s *dag.Step, workDir string) sharedNames {
+	return sharedNames{
+		ctx: "ctx-" + folderKey(s.Context, workDir),
+		df:  "df-" + folderKey(filepath.Dir(s.Dockerfile), workDir),
+	}
+}
+
+func folderKey(dir, workDir string) string {
+	if rel, err := filepath.Rel(workDir, dir); err == nil {
+		dir = rel
+	}
+	h := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(h[:8])
+}
+
+// localNames are the names of step label's context and Dockerfile
+// folder in its session: the shared session's when it shares there (id
+// is the shared session's ID on its daemon, "" for none), else its own.
+func (sh *sharedSessions) localNames(id, label string) sharedNames {
+	if sh.idFor(id, label) != "" {
+		return sh.names[label]
+	}
+	return sharedNames{ctx: contextLocal(label), df: dockerfileLocal(label)}
+}
+
+// allLocalNames are the shared names of the given steps, for the source
+// policy.
+func (sh *sharedSessions) allLocalNames(labels []string) []string {
+	if sh == nil {
+		return nil
+	}
+	var out []string
+	for _, l := range labels {
+		if n, ok := sh.names[l]; ok {
+			out = append(out, n.ctx, n.df)
+		}
+	}
+	return out
 }
 
 // on returns the ID of the shared session on the daemon of solver,

@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,8 +51,11 @@ func TestSharedSessionSteps(t *testing.T) {
 				for l := range sh.shares {
 					got = append(got, l)
 				}
-				if len(sh.files) != 2*len(got) {
-					t.Errorf("the shared session serves %d folders, want %d (a context and a Dockerfile folder per sharing step)", len(sh.files), 2*len(got))
+				if len(sh.files) != 2 { // every step sends "." and reads ./Dockerfile
+					t.Errorf("the shared session serves %d folders, want 2 (the one context and the one Dockerfile folder of all its steps)", len(sh.files))
+				}
+				if n := sh.names["base"]; n != sh.names[got[0]] || n.ctx == n.df || !strings.HasPrefix(n.ctx, "ctx-") {
+					t.Errorf("names %+v and %+v: want one context name and one Dockerfile folder name for all", n, sh.names[got[0]])
 				}
 			}
 			slices.Sort(got)

@@ -74,7 +74,7 @@ func (r *run) setFrontend(s *dag.Step, attrs map[string]string) {
 // applySourcePolicy adds the run's source policies to a session whose
 // local mounts are those of the given step labels.
 func (r *run) applySourcePolicy(opt *client.SolveOpt, labels []string) {
-	opt.SourcePolicy, opt.SourcePolicyProvider = sessionPolicy(r.o, r.bases, labels)
+	opt.SourcePolicy, opt.SourcePolicyProvider = sessionPolicy(r.o, r.bases, labels, r.shared.allLocalNames(labels)...)
 	if opt.SourcePolicy != nil && r.fleet != nil && r.fleet.staging != "" { // handover.go: the pool's own handovers
 		opt.SourcePolicy.Rules = append(opt.SourcePolicy.Rules, rule(spb.PolicyAction_ALLOW, spb.MatchType_REGEX,
 			"^docker-image://"+regexp.QuoteMeta(r.fleet.staging)+"@sha256:[0-9a-f]{64}$"))
@@ -83,12 +83,12 @@ func (r *run) applySourcePolicy(opt *client.SolveOpt, labels []string) {
 
 // sessionPolicy is the policy sent with a session, and the provider that
 // evaluates the others; nil without WithSourcePolicy.
-func sessionPolicy(o *options, b *baseImages, labels []string) (*spb.Policy, session.Attachable) {
+func sessionPolicy(o *options, b *baseImages, labels []string, locals ...string) (*spb.Policy, session.Attachable) {
 	if len(o.sourcePolicies) == 0 {
 		return nil, nil
 	}
 	first := o.sourcePolicies[0].CloneVT()
-	first.Rules = append(first.Rules, ownRules(o.images, b, labels)...)
+	first.Rules = append(first.Rules, ownRules(o.images, b, labels, locals)...)
 	if len(o.sourcePolicies) == 1 {
 		return first, nil
 	}
@@ -98,12 +98,15 @@ func sessionPolicy(o *options, b *baseImages, labels []string) (*spb.Policy, ses
 // ownRules allow what weld passes itself, by exact identity, and convert
 // the image refs replaced by another ref. They come last, so they win over
 // the policy's DENYs (the last matching rule wins).
-func ownRules(images map[string]ImageSource, b *baseImages, labels []string) []*spb.Rule {
+func ownRules(images map[string]ImageSource, b *baseImages, labels, locals []string) []*spb.Rule {
 	rules := []*spb.Rule{rule(spb.PolicyAction_DENY, spb.MatchType_REGEX, `^(local|oci-layout)://`)}
 	for _, l := range labels {
 		rules = append(rules,
 			rule(spb.PolicyAction_ALLOW, spb.MatchType_EXACT, "local://"+contextLocal(l)),
 			rule(spb.PolicyAction_ALLOW, spb.MatchType_EXACT, "local://"+dockerfileLocal(l)))
+	}
+	for _, n := range locals { // the shared session's names of their folders (sharedsession.go)
+		rules = append(rules, rule(spb.PolicyAction_ALLOW, spb.MatchType_EXACT, "local://"+n))
 	}
 	keys := make([]string, 0, len(images))
 	for k := range images {

@@ -251,7 +251,7 @@ func (r *builderRunner) options(job *Job, pr *prepared, pe *progressEmitter) ([]
 		builder.WithoutGit(),
 		builder.WithEvents(func(e builder.Event) { pr.live.event(e); pe.event(e) }),
 		builder.WithProgress(pe.progress),
-	}, r.cfg.Options...), nil
+	}, append(r.durationsOption(job), r.cfg.Options...)...), nil // durations.go
 }
 
 // metadata is res in --metadata-file's shape (builder.WriteMetadata's).
