@@ -2,7 +2,7 @@
 // build in one library call, with the project's policy under the service's
 // own (an allowlist, a replacement, a gate), on one daemon or a pool
 // (-addr repeated), with weld build's report file. It prints a JSON line per
-// event and the result, and exits as weld build does (2: bad input, found
+// event and weld build's summary (display), and exits as weld build does (2: bad input, found
 // before any build; 1: a failed build); the library never prints or exits.
 //
 //	SECRETAPP_TOKEN_FILE=/path/to/token go run ./examples/embed -f examples/secretapp/build.yml \
@@ -22,6 +22,7 @@ import (
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/display"
 	"github.com/weld-build/weld/policy"
 	"github.com/weld-build/weld/report"
 )
@@ -115,10 +116,6 @@ func run(ctx context.Context, f flags, steps []string) error {
 			err = werr
 		}
 	}
-	if res != nil {
-		for _, s := range res.Steps {
-			fmt.Printf("%s\t%s\t%s\t%d base(s)\n", s.Label, s.Status, s.Digest, len(s.Bases))
-		}
-	}
+	display.Summary(os.Stdout, res, err) // weld build's closing summary
 	return err
 }
