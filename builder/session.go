@@ -312,16 +312,17 @@ func (ss *stepSession) request(ctx context.Context, s *dag.Step, plat string) (g
 	// them carries a digest every session knows.
 	// The frontend reads no .dockerignore from a context given as an
 	// input, so weld applies it here, and leaves its own state out.
-	name, uniq := contextLocal(s.Label), "weld-"+s.Label
-	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
-		name = ss.shared.localNames(ss.sharedID, s.Label).ctx // the same op for every step that sends this folder
+	id := ss.shared.idFor(ss.sharedID, s.Label)
+	name := ss.shared.localNames(ss.sharedID, s.Label).ctx // shared: the same op for every step that sends this folder
+	uniq := "weld-" + s.Label
+	if id != "" {
 		uniq = "weld-" + name
 	}
 	lopts := []llb.LocalOption{llb.LocalUniqueID(uniq),
 		llb.ExcludePatterns(ss.filters[s.Label].Excludes),
 		llb.SharedKeyHint(name),
 		llb.WithCustomName(fmt.Sprintf("[%s] load build context", s.Label))}
-	if id := ss.shared.idFor(ss.sharedID, s.Label); id != "" {
+	if id != "" {
 		lopts = append(lopts, llb.SessionID(id))
 	}
 	local := llb.Local(name, lopts...)
