@@ -95,7 +95,11 @@ func scopedRef(ref, label string) string {
 func (r *run) cacheExports(s *dag.Step) []client.CacheOptionsEntry {
 	var out []client.CacheOptionsEntry
 	for _, e := range r.o.cacheTo {
-		out = append(out, r.secretSafeCache(s, scopeCache(e, s.Label))) // cachesecrets.go
+		e = r.secretSafeCache(s, scopeCache(e, s.Label)) // cachesecrets.go
+		if e.Type != "inline" {
+			e = forceGzipCache(e) // compression.go
+		}
+		out = append(out, e)
 	}
 	return out
 }

@@ -29,6 +29,7 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 		attrs["name"] = s.Name
 	}
 	r.stagedExportAttrs(s, attrs)      // relayer.go
+	r.stagedCompression(s, attrs)      // compression.go
 	e, err := stagedExport(attrs, dir) // stagedstore.go
 	if err != nil {
 		return nil, err

@@ -65,7 +65,9 @@ func (r *run) handoverExport(s *dag.Step) ([]client.ExportEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: map[string]string{"tar": "false"}, OutputDir: dir}}, nil
+	attrs := map[string]string{"tar": "false"}
+	forceGzip(attrs) // compression.go
+	return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}, nil
 }
 
 func (r *run) handoverDir(s *dag.Step) (string, error) {

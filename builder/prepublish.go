@@ -81,6 +81,7 @@ func (ss *stepSession) exportTo(ctx context.Context, svs []*solved, dir string) 
 		attrs["name"] = s.Name
 	}
 	ss.o.repro.exporterAttrs(s, attrs) // reproducible.go
+	forceGzip(attrs)                   // compression.go
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, OutputDir: dir}}
 	if mode := ss.provenanceMode(); mode != "" {
 		opt.FrontendAttrs["attest:provenance"] = "mode=" + mode

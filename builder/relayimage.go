@@ -58,9 +58,6 @@ func (rl *relayer) image(desc ocispecs.Descriptor, p *ocispecs.Platform) (ocispe
 	}
 	changed := false
 	for _, t := range todo {
-		if t.imm != "" && t.res.OrigDiffID == t.imm {
-			continue // BuildKit keeps the source layer
-		}
 		l := man.Layers[t.i]
 		nl := l
 		nl.MediaType = ocispecs.MediaTypeImageLayerGzip
@@ -68,6 +65,21 @@ func (rl *relayer) image(desc ocispecs.Descriptor, p *ocispecs.Platform) (ocispe
 		nl.Annotations = nil
 		if man.MediaType == ocispecs.MediaTypeImageManifest { // RemoveInternalLayerAnnotations
 			nl.Annotations = map[string]string{annotationRewritten: fmt.Sprint(rl.sec)}
+		}
+		if t.imm != "" && t.res.OrigDiffID == t.imm { // BuildKit keeps the source layer
+			if !isPlainTar(l.MediaType) {
+				continue
+			}
+			// weld had it uncompressed (compression.go): the blob
+			// BuildKit would have kept is its gzip.
+			res, err := rl.compressSource(l)
+			if err != nil {
+				return desc, err
+			}
+			nl.Annotations = l.Annotations
+			nl.Digest, nl.Size = res.Digest, res.Size
+			t.res.DiffID = res.DiffID
+			rl.written[res.Digest] = true
 		}
 		man.Layers[t.i] = nl
 		rootfs.DiffIDs[t.i] = t.res.DiffID

@@ -49,24 +49,46 @@ func Rewrite(src io.Reader, epoch time.Time, dst io.Writer) (Result, error) {
 	orig := digest.Canonical.Digester()
 	tr := tarconverter.NewReader(io.TeeReader(dec, orig.Hash()), clamp(epoch))
 	defer tr.Close()
+	diff := digest.Canonical.Digester()
+	blob, size, err := gzipTo(dst, io.TeeReader(tr, diff.Hash()))
+	if err != nil {
+		return Result{}, fmt.Errorf("rewriting the layer's file times: %w", err)
+	}
+	return Result{Digest: blob, Size: size, DiffID: diff.Digest(), OrigDiffID: orig.Digest()}, nil
+}
+
+// Compress writes to dst the gzip of the plain tar layer src, as BuildKit
+// compresses a layer it exports (util/compression, gzip at its default
+// level): the blob BuildKit keeps where its rewrite keeps the source
+// layer, when weld had the layer uncompressed.
+func Compress(src io.Reader, dst io.Writer) (Result, error) {
+	diff := digest.Canonical.Digester()
+	blob, size, err := gzipTo(dst, io.TeeReader(src, diff.Hash()))
+	if err != nil {
+		return Result{}, fmt.Errorf("compressing the layer: %w", err)
+	}
+	return Result{Digest: blob, Size: size, DiffID: diff.Digest(), OrigDiffID: diff.Digest()}, nil
+}
+
+// gzipTo writes the gzip of src to dst and returns its digest and size.
+func gzipTo(dst io.Writer, src io.Reader) (digest.Digest, int64, error) {
 	blob := digest.Canonical.Digester()
 	n := &counter{}
 	bw := bufio.NewWriterSize(io.MultiWriter(dst, blob.Hash(), n), 128*1024)
 	zw, err := gzip.NewWriterLevel(bw, gzip.DefaultCompression)
 	if err != nil {
-		return Result{}, err
+		return "", 0, err
 	}
-	diff := digest.Canonical.Digester()
-	if _, err := io.Copy(zw, io.TeeReader(tr, diff.Hash())); err != nil {
-		return Result{}, fmt.Errorf("rewriting the layer's file times: %w", err)
+	if _, err := io.Copy(zw, src); err != nil {
+		return "", 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return Result{}, err
+		return "", 0, err
 	}
 	if err := bw.Flush(); err != nil {
-		return Result{}, err
+		return "", 0, err
 	}
-	return Result{Digest: blob.Digest(), Size: n.n, DiffID: diff.Digest(), OrigDiffID: orig.Digest()}, nil
+	return blob.Digest(), n.n, nil
 }
 
 // clamp is BuildKit's rewriteTimestampInTarHeader.
