@@ -29,7 +29,7 @@ type File struct {
 // Load parses the flags and reads and validates the build file; its
 // warnings are in the Build's Warnings.
 func (f File) Load() (*dag.Build, error) {
-	env, err := ParseEnv(f.Env)
+	env, err := ParseEnv("--env", f.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -47,13 +47,13 @@ func (f File) Load() (*dag.Build, error) {
 		dag.WithAllowedReads(reads...), dag.WithOverriddenSecrets(f.SecretIDs...))
 }
 
-// ParseEnv parses K=V values (--env, --build) into a map.
-func ParseEnv(kvs []string) (map[string]string, error) {
+// ParseEnv parses the K=V values of flag (--env, --build) into a map.
+func ParseEnv(flag string, kvs []string) (map[string]string, error) {
 	env := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("%w: --env %q: write K=V", builder.ErrInvalid, kv)
+			return nil, fmt.Errorf("%w: %s %q: write K=V", builder.ErrInvalid, flag, kv)
 		}
 		env[k] = v
 	}

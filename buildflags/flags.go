@@ -71,7 +71,7 @@ func (f *Flags) Options(ctx context.Context, in *Input, l *log.Logger) ([]builde
 }
 
 func (f *Flags) options(ctx context.Context, in *Input, l *log.Logger) ([]builder.Option, error) {
-	args, err := ParseEnv(f.BuildArgs)
+	args, err := ParseEnv("--build", f.BuildArgs)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func (f *Flags) Resolve(l *log.Logger, args []string) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	cli, err := ParseEnv(f.BuildArgs)
+	cli, err := ParseEnv("--build", f.BuildArgs)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,9 @@ func TestParsersRefuseBadValues(t *testing.T) {
 		parse func() error
 		want  string
 	}{
-		{"--env without =", func() error { _, err := ParseEnv([]string{"A=1", "B"}); return err }, `bad input: --env "B": write K=V`},
-		{"--env without a key", func() error { _, err := ParseEnv([]string{"=1"}); return err }, `bad input: --env "=1": write K=V`},
+		{"--env without =", func() error { _, err := ParseEnv("--env", []string{"A=1", "B"}); return err }, `bad input: --env "B": write K=V`},
+		{"--env without a key", func() error { _, err := ParseEnv("--env", []string{"=1"}); return err }, `bad input: --env "=1": write K=V`},
+		{"--build without =", func() error { _, err := ParseEnv("--build", []string{"X"}); return err }, `bad input: --build "X": write K=V`},
 		{"--allow fs.write", func() error { _, err := ParseAllow([]string{"fs.write=/x"}); return err },
 			`bad input: --allow "fs.write=/x": weld knows fs.read=PATH (a file or a folder the build file may read outside the work dir)`},
 		{"--allow without a path", func() error { _, err := ParseAllow([]string{"fs.read="}); return err },
@@ -47,7 +48,7 @@ func TestParsersRefuseBadValues(t *testing.T) {
 // TestParsersTakeGoodValues: the values weld build's help names parse to
 // what the builder takes.
 func TestParsersTakeGoodValues(t *testing.T) {
-	env, err := ParseEnv([]string{"A=1", "B=x=y", "C="})
+	env, err := ParseEnv("--env", []string{"A=1", "B=x=y", "C="})
 	if d := cmp.Diff(map[string]string{"A": "1", "B": "x=y", "C": ""}, env); err != nil || d != "" {
 		t.Errorf("ParseEnv: %v, (-want +got):\n%s", err, d)
 	}

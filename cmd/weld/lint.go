@@ -48,7 +48,7 @@ func (lo *lintOptions) run(cmd *cobra.Command, o *rootOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	buildArgs, err := buildflags.ParseEnv(lo.buildArgs)
+	buildArgs, err := buildflags.ParseEnv("--build", lo.buildArgs)
 	if err != nil {
 		return err
 	}

@@ -7,11 +7,11 @@ import (
 	"compress/bzip2"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"strings"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
