@@ -127,6 +127,33 @@ func TestWorkForCountsOnlyOwnUncachedVertices(t *testing.T) {
 	}
 }
 
+// TestWorkForIgnoresACachedRebuild: a step whose build the cache answered
+// whole, its loads and export aside, has no work (it keeps its earlier
+// duration); the loads count when something else ran too.
+func TestWorkForIgnoresACachedRebuild(t *testing.T) {
+	at := func(s float64) *time.Time {
+		v := time.Unix(0, 0).Add(time.Duration(s * float64(time.Second)))
+		return &v
+	}
+	loads := []*client.Vertex{
+		{Digest: digest.FromString("df"), Name: "[internal] load build definition from Dockerfile", Started: at(0), Completed: at(0.1)},
+		{Digest: digest.FromString("ctx"), Name: "[leaf8] load build context", Started: at(0), Completed: at(0.1)},
+		{Digest: digest.FromString("base"), Name: "[context busybox] OCI load from client", Started: at(0), Completed: at(0.05)},
+		{Digest: digest.FromString("run"), Name: "[2/2] RUN make", Started: at(0.1), Completed: at(0.2), Cached: true},
+		{Digest: digest.FromString("exp"), Name: "exporting to oci image format", Started: at(0.2), Completed: at(0.4)},
+	}
+	tr := newTracker("app", func(*client.SolveStatus) {}, nil)
+	tr.observe(&client.SolveStatus{Vertexes: loads}, true)
+	if got := tr.workFor("app"); got != 0 {
+		t.Errorf("workFor(app) of a cached rebuild = %v, want 0 (keep the earlier duration)", got)
+	}
+	tr = newTracker("app", func(*client.SolveStatus) {}, nil)
+	tr.observe(&client.SolveStatus{Vertexes: append(loads, &client.Vertex{Digest: digest.FromString("copy"), Name: "[3/3] COPY a /a", Started: at(0.4), Completed: at(1.4)})}, true)
+	if got, want := tr.workFor("app"), 1450*time.Millisecond; got != want {
+		t.Errorf("workFor(app) = %v, want %v (the COPY, the loads and the export)", got, want)
+	}
+}
+
 // TestWithDurationsElsewhere: WithDurations keeps the durations in the
 // named file, not in the work dir; a second run ranks by them; a symlink
 // in their path is neither read nor written through; a bad name is
@@ -167,6 +194,25 @@ func TestWithDurationsElsewhere(t *testing.T) {
 	for _, name := range []string{"", "/abs.json", "../up.json"} {
 		if _, err := New(f, WithDurations(state, name)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("WithDurations(%q) = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestIsTransfer(t *testing.T) {
+	for name, want := range map[string]bool{
+		"[internal] load build definition from Dockerfile":              true,
+		"[internal] load metadata for docker.io/library/busybox:latest": true,
+		"[leaf8] load build context":                                    true,
+		"[context busybox] OCI load from client":                        true,
+		"exporting to oci image format":                                 true,
+		"build context with artifacts":                                  true,
+		"[2/3] RUN sleep 1":                                             false,
+		"[stage-1 2/3] COPY --from=build /a /a":                         false,
+		"[1/1] RUN echo \"[x] load build context\"":                     false,
+		"artifact /artifact from root → artifact":                       false,
+	} {
+		if got := isTransfer(name); got != want {
+			t.Errorf("isTransfer(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

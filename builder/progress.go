@@ -84,7 +84,7 @@ func (t *tracker) observe(st *client.SolveStatus, count bool) {
 			v.Name = name
 		}
 		if count && v.Completed != nil {
-			d := doneVertex{owner: owner, cached: v.Cached}
+			d := doneVertex{owner: owner, cached: v.Cached, transfer: isTransfer(name)}
 			if v.Started != nil && !v.Cached {
 				d.busy = v.Completed.Sub(*v.Started)
 			}
@@ -135,22 +135,53 @@ func (t *tracker) countsFor(label string) (all, cached int) {
 // cache answered it, and how long it ran (from its start, after it got a
 // slot of the daemon's max-parallelism, to its end).
 type doneVertex struct {
-	owner  string
-	cached bool
-	busy   time.Duration
+	owner    string
+	cached   bool
+	transfer bool // a load or an export (isTransfer): never cached
+	busy     time.Duration
+}
+
+// transferPrefixes name the vertices that move files in or out rather
+// than build: the frontend's and weld's loads, the exports. BuildKit runs
+// them at every build, so they are never cached.
+var transferPrefixes = []string{"load ", "[context ", "build context with artifacts", "exporting to "}
+
+// isTransfer says whether a vertex name is a load or an export, after its
+// labels ("[internal] ", a step's "[leaf1] ").
+func isTransfer(name string) bool {
+	for strings.HasPrefix(name, "[") {
+		end := strings.Index(name, "] ")
+		if end < 0 || strings.ContainsAny(name[:end], " /") {
+			break
+		}
+		name = name[end+2:]
+	}
+	for _, p := range transferPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // workFor is how long the vertices of step label that the cache did not
 // answer ran in this session, one after another: the step's own work,
-// without the time it waited for the daemon (durations.go).
+// without the time it waited for the daemon (durations.go). It is 0 when
+// only its loads and exports ran (a cached rebuild: the step keeps its
+// earlier duration).
 func (t *tracker) workFor(label string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var sum time.Duration
+	built := false
 	for _, c := range t.done {
 		if c.owner == label {
 			sum += c.busy
+			built = built || (!c.cached && !c.transfer)
 		}
+	}
+	if !built { // the cache answered every step of its build: no new figure
+		return 0
 	}
 	return sum
 }
