@@ -103,6 +103,7 @@ type run struct {
 	ownLines  map[string]map[string]int         // per step: vertex name → Dockerfile line
 	baseCfgs  sync.Map                          // per published step: its baseConfigs (relayer.go)
 	checked   sync.Map                          // per step with secrets: *afterChecks (keepchecked.go)
+	skipped   sync.Map                          // per published step: *skippedLayers (stagedskip.go)
 	cancel    context.CancelCauseFunc
 	startedAt time.Time
 	shared    *sharedSessions // the contexts' sessions, one per daemon (sharedsession.go)

@@ -104,6 +104,9 @@ func (r *run) rewriteLayerTimes(s *dag.Step, dir string, resp *client.SolveRespo
 		return errors.New("no base image configs were recorded for the layers' time rewrite")
 	}
 	rl := &relayer{dir: dir, sec: sec, epoch: time.Unix(sec, 0).UTC(), bases: b.(baseConfigs), moved: map[digest.Digest]digest.Digest{}, written: map[digest.Digest]bool{}, sizes: map[digest.Digest]int64{}}
+	if k, ok := r.skipped.Load(s.Label); ok {
+		rl.skipped = k.(*skippedLayers)
+	}
 	c, err := r.layerCache(s)
 	if err != nil {
 		r.o.log.Warn("not keeping the rewritten layers", "err", err)
@@ -151,6 +154,9 @@ type relayer struct {
 	sizes map[digest.Digest]int64
 	// written are the rewritten layers written into the layout.
 	written map[digest.Digest]bool
+	// skipped are the layers the daemon did not send: their rewrites
+	// are in the layout (stagedskip.go).
+	skipped *skippedLayers
 }
 
 // layout rewrites the layout's root and returns the old and new root.

@@ -170,6 +170,9 @@ var layerFlight singleflight.Group
 // layer rewrites one layer into the layout: from the cache when it holds
 // it whole, else from the source blob (kept in the cache when it may).
 func (rl *relayer) layer(l ocispecs.Descriptor, imm digest.Digest) (layertime.Result, error) {
+	if res, ok := rl.skipped.get(l.Digest); ok { // its rewrite is there already
+		return res, nil
+	}
 	k := layertime.Key{Source: l.Digest, Epoch: rl.sec}
 	if res, ok := rl.fromCache(k, imm); ok {
 		return res, nil

@@ -44,6 +44,9 @@ const blobPoolDir = ".weld-blobs"
 type stagedStore struct {
 	dir  string // the layout
 	pool string // the run's blob pool
+	// skip, when set, says whether a layer need not be sent: weld put
+	// its rewrite in the layout (stagedskip.go).
+	skip func(ocispecs.Descriptor) bool
 }
 
 var _ content.Store = (*stagedStore)(nil)
@@ -78,6 +81,9 @@ func (s *stagedStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return nil, err
+	}
+	if s.skip != nil && s.skip(wo.Desc) {
+		return nil, fmt.Errorf("content %s: its rewrite is staged: %w", d, errdefs.ErrAlreadyExists)
 	}
 	fl, err := s.claim(ctx, d, wo.Desc.Size, dst)
 	if err != nil {
@@ -246,11 +252,12 @@ func (w *stagedWriter) Close() error {
 }
 
 // stagedExport is the export entry of a staged layout at dir.
-func stagedExport(attrs map[string]string, dir string) (client.ExportEntry, error) {
+func stagedExport(attrs map[string]string, dir string, skip func(ocispecs.Descriptor) bool) (client.ExportEntry, error) {
 	cs, err := newStagedStore(dir)
 	if err != nil {
 		return client.ExportEntry{}, err
 	}
+	cs.skip = skip
 	return client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputStore: cs}, nil
 }
 
