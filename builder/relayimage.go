@@ -58,33 +58,11 @@ func (rl *relayer) image(desc ocispecs.Descriptor, p *ocispecs.Platform) (ocispe
 	}
 	changed := false
 	for _, t := range todo {
-		l := man.Layers[t.i]
-		nl := l
-		nl.MediaType = ocispecs.MediaTypeImageLayerGzip
-		nl.Digest, nl.Size = t.res.Digest, t.res.Size
-		nl.Annotations = nil
-		if man.MediaType == ocispecs.MediaTypeImageManifest { // RemoveInternalLayerAnnotations
-			nl.Annotations = map[string]string{annotationRewritten: fmt.Sprint(rl.sec)}
+		moved, err := rl.placeLayer(&man, &rootfs, t)
+		if err != nil {
+			return desc, err
 		}
-		if t.imm != "" && t.res.OrigDiffID == t.imm { // BuildKit keeps the source layer
-			if !isPlainTar(l.MediaType) {
-				continue
-			}
-			// weld had it uncompressed (compression.go): the blob
-			// BuildKit would have kept is its gzip.
-			res, err := rl.compressSource(l)
-			if err != nil {
-				return desc, err
-			}
-			nl.Annotations = l.Annotations
-			nl.Digest, nl.Size = res.Digest, res.Size
-			t.res.DiffID = res.DiffID
-			rl.written[res.Digest] = true
-		}
-		man.Layers[t.i] = nl
-		rootfs.DiffIDs[t.i] = t.res.DiffID
-		rl.moved[l.Digest] = nl.Digest
-		changed = true
+		changed = changed || moved
 	}
 	for _, t := range todo {
 		rl.written[t.res.Digest] = true
@@ -100,6 +78,38 @@ func (rl *relayer) image(desc ocispecs.Descriptor, p *ocispecs.Platform) (ocispe
 		return desc, err
 	}
 	return rl.replace(desc, man, indentJSON)
+}
+
+// placeLayer puts the rewrite t of a layer into the manifest and rootfs,
+// as BuildKit's rewrite would; it says whether the layer moved.
+func (rl *relayer) placeLayer(man *ocispecs.Manifest, rootfs *ocispecs.RootFS, t *layerRewrite) (bool, error) {
+	l := man.Layers[t.i]
+	nl := l
+	nl.MediaType = ocispecs.MediaTypeImageLayerGzip
+	nl.Digest, nl.Size = t.res.Digest, t.res.Size
+	nl.Annotations = nil
+	if man.MediaType == ocispecs.MediaTypeImageManifest { // RemoveInternalLayerAnnotations
+		nl.Annotations = map[string]string{annotationRewritten: fmt.Sprint(rl.sec)}
+	}
+	if t.imm != "" && t.res.OrigDiffID == t.imm { // BuildKit keeps the source layer
+		if !isPlainTar(l.MediaType) {
+			return false, nil
+		}
+		// weld had it uncompressed (compression.go): the blob BuildKit
+		// would have kept is its gzip.
+		res, err := rl.compressSource(l)
+		if err != nil {
+			return false, err
+		}
+		nl.Annotations = l.Annotations
+		nl.Digest, nl.Size = res.Digest, res.Size
+		t.res.DiffID = res.DiffID
+		rl.written[res.Digest] = true
+	}
+	man.Layers[t.i] = nl
+	rootfs.DiffIDs[t.i] = t.res.DiffID
+	rl.moved[l.Digest] = nl.Digest
+	return true, nil
 }
 
 // toRewrite are the layers BuildKit rewrites, given the image's diffIDs
