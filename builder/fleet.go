@@ -169,7 +169,7 @@ func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
 			o.err = fmt.Errorf("step %q: %w: every daemon of the pool was lost", s.Label, ErrDaemonLost)
 			break
 		}
-		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, limit: f.limits[d], rank: f.ranks[s.Label],
+		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, native: f.daemons[d].native, limit: f.limits[d], rank: f.ranks[s.Label],
 			wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }})
 		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
 			break

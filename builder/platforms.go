@@ -1,10 +1,12 @@
 package builder
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -116,34 +118,63 @@ func setResult(res *gateway.Result, svs []*solved, withConfig bool) error {
 }
 
 // warnEmulated says which of the step's platforms the daemon runs under
-// emulation (QEMU through binfmt_misc): those its worker does not run
-// natively.
+// emulation (QEMU through binfmt_misc): those it does not run natively.
+// A pool daemon's native platforms are the pool's (the builders file's
+// when it names them); else they are what its worker reports.
 func (ss *stepSession) warnEmulated(s *dag.Step) {
-	bo := ss.c.BuildOpts()
-	if len(bo.Workers) == 0 || len(bo.Workers[0].Platforms) == 0 {
-		return
-	}
-	native := platforms.Normalize(bo.Workers[0].Platforms[0])
 	var foreign []string
-	for _, p := range s.Platforms {
-		if pp, err := platforms.Parse(p); err == nil && emulated(native, platforms.Normalize(pp)) {
-			foreign = append(foreign, p)
+	native := ss.native
+	if len(native) > 0 {
+		foreign = notIn(s.Platforms, native)
+	} else {
+		bo := ss.c.BuildOpts()
+		if len(bo.Workers) == 0 || len(bo.Workers[0].Platforms) == 0 {
+			return
+		}
+		wn := platforms.Normalize(bo.Workers[0].Platforms[0])
+		native = []string{platforms.Format(wn)}
+		for _, p := range s.Platforms {
+			if pp, err := platforms.Parse(p); err == nil && emulated(wn, platforms.Normalize(pp)) {
+				foreign = append(foreign, p)
+			}
 		}
 	}
 	if len(foreign) == 0 {
 		return
 	}
-	daemon := "the daemon"
+	daemon := ss.daemon
 	switch c := ss.solver.(type) {
 	case *Client:
-		daemon = c.Addr()
+		daemon = cmp.Or(daemon, c.Addr())
 	case connector:
-		if cl, err := c.Connect(context.Background()); err == nil { // connected once already
+		if cl, err := c.Connect(context.Background()); daemon == "" && err == nil { // connected once already
 			daemon = cl.Addr()
 		}
 	}
+	daemon = cmp.Or(daemon, "the daemon")
 	ss.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: %s runs under emulation on %s (native: %s)",
-		s.Label, strings.Join(foreign, ", "), daemon, platforms.Format(native))})
+		s.Label, strings.Join(foreign, ", "), daemon, strings.Join(native, ", "))})
+}
+
+// notIn are the platforms of ps that none of native is (each normalised).
+func notIn(ps, native []string) []string {
+	var out []string
+	for _, p := range ps {
+		if !slices.ContainsFunc(native, func(n string) bool { return samePlatform(p, n) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// samePlatform says whether a and b name one platform once normalised.
+func samePlatform(a, b string) bool {
+	pa, errA := platforms.Parse(a)
+	pb, errB := platforms.Parse(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return platforms.Format(platforms.Normalize(pa)) == platforms.Format(platforms.Normalize(pb))
 }
 
 // emulated reports whether a worker whose native platform is native runs

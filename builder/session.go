@@ -39,8 +39,9 @@ func (r *run) runStep(ctx context.Context, s *dag.Step) outcome {
 // it takes there, and what it waits for before it takes one.
 type daemonSlot struct {
 	solver Solver
-	name   string  // as the result shows it; "" for addrOf(solver)
-	rank   float64 // its place in the queue for a slot: higher first (fleet.go's ranks)
+	name   string   // as the result shows it; "" for addrOf(solver)
+	native []string // a pool daemon's native platforms (poolplatforms.go); nil: its worker's
+	rank   float64  // its place in the queue for a slot: higher first (fleet.go's ranks)
 	limit  *sched.Limiter
 	wait   func(context.Context) error
 }
@@ -74,7 +75,7 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	var fnErr error
 	var gates []GateResult
 	resp, err := on.solver.Build(ctx, opt, "weld", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		ss := &stepSession{run: r, solver: on.solver, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk, sharedID: sid, slot: sl}
+		ss := &stepSession{run: r, solver: on.solver, native: on.native, daemon: on.name, c: c, step: s, solved: map[string]*solved{}, tr: tr, clk: clk, sharedID: sid, slot: sl}
 		res, err := ss.build(ctx)
 		fnErr, gates = err, ss.gates
 		return res, err
@@ -119,6 +120,10 @@ func (r *run) stepByLabel(label string) *dag.Step { return r.byLabel[label] }
 type stepSession struct {
 	*run
 	solver Solver // the daemon it runs on (a pool's member in a fleet)
+	// native and daemon are that pool member's native platforms and name
+	// (nil and "" on one daemon).
+	native []string
+	daemon string
 	c      gateway.Client
 	step   *dag.Step
 	solved map[string]*solved

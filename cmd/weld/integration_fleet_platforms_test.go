@@ -19,7 +19,8 @@ import (
 // in for an arm64 machine): weld plan --builders and weld build put every
 // arm64 step there and every amd64 step, and the step without platforms
 // (the pool's default platform, the first daemon's), on the first, however
-// the steps' cache keys hash; each image is of its own platform.
+// the steps' cache keys hash; each image is of its own platform; no step
+// is said to run under emulation.
 func TestFleetNativePlatforms(t *testing.T) {
 	e := multiEnv(t)
 	_, ds := twoDaemons(t)
@@ -60,6 +61,11 @@ func TestFleetNativePlatforms(t *testing.T) {
 
 	w := e.multiCommand(dir, "--builders", "builders.yml", "--output", "oci:out", "--metadata-file", "m.json")
 	w.expect(t, w.run(t, 6*time.Minute), 0)
+	// The file says the second daemon is native for arm64: weld does not
+	// warn of emulation there, whatever its worker reports.
+	if i := strings.Index(w.stderr.String(), "runs under emulation"); i >= 0 {
+		t.Errorf("weld warns of emulation on a daemon the builders file declares native:\n%s", w.stderr.String()[max(0, i-200):min(w.stderr.Len(), i+200)])
+	}
 	dt, err := os.ReadFile(filepath.Join(dir, "m.json"))
 	if err != nil {
 		t.Fatal(err)
