@@ -1,13 +1,10 @@
 package builder
 
 import (
-	"fmt"
-	"io"
 	"maps"
 	"slices"
 
 	"github.com/moby/buildkit/client"
-	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/dag"
@@ -98,18 +95,5 @@ func isPlainTar(mediaType string) bool {
 // compressSource writes the gzip of the uncompressed layer l into the
 // layout.
 func (rl *relayer) compressSource(l ocispecs.Descriptor) (layertime.Result, error) {
-	src, err := rl.openBlob(l.Digest)
-	if err != nil {
-		return layertime.Result{}, err
-	}
-	defer src.Close()
-	var res layertime.Result
-	err = rl.writeBlob(func(w io.Writer) (digest.Digest, error) {
-		res, err = layertime.Compress(src, w)
-		return res.Digest, err
-	})
-	if err != nil {
-		return res, fmt.Errorf("layer %s: %w", l.Digest, err)
-	}
-	return res, nil
+	return rl.fromSource(l, layertime.Compress)
 }

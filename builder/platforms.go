@@ -1,7 +1,6 @@
 package builder
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -143,15 +142,17 @@ func (ss *stepSession) warnEmulated(s *dag.Step) {
 		return
 	}
 	daemon := ss.daemon
-	switch c := ss.solver.(type) {
-	case *Client:
-		daemon = cmp.Or(daemon, c.Addr())
-	case connector:
-		if cl, err := c.Connect(context.Background()); daemon == "" && err == nil { // connected once already
-			daemon = cl.Addr()
+	if daemon == "" {
+		daemon = "the daemon"
+		switch c := ss.solver.(type) {
+		case *Client:
+			daemon = c.Addr()
+		case connector:
+			if cl, err := c.Connect(context.Background()); err == nil { // connected once already
+				daemon = cl.Addr()
+			}
 		}
 	}
-	daemon = cmp.Or(daemon, "the daemon")
 	ss.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: %s runs under emulation on %s (native: %s)",
 		s.Label, strings.Join(foreign, ", "), daemon, strings.Join(native, ", "))})
 }
@@ -160,21 +161,11 @@ func (ss *stepSession) warnEmulated(s *dag.Step) {
 func notIn(ps, native []string) []string {
 	var out []string
 	for _, p := range ps {
-		if !slices.ContainsFunc(native, func(n string) bool { return samePlatform(p, n) }) {
+		if !slices.ContainsFunc(native, func(n string) bool { return platformKey(p) == platformKey(n) }) { // relayer.go
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// samePlatform says whether a and b name one platform once normalised.
-func samePlatform(a, b string) bool {
-	pa, errA := platforms.Parse(a)
-	pb, errB := platforms.Parse(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	return platforms.Format(platforms.Normalize(pa)) == platforms.Format(platforms.Normalize(pb))
 }
 
 // emulated reports whether a worker whose native platform is native runs

@@ -79,6 +79,35 @@ func (ss *stepSession) noteBaseConfigs(svs []*solved) {
 	ss.baseCfgs.Store(ss.step.Label, b)
 }
 
+// baseDiffIDs are the diffIDs of the base config of the image of platform
+// p: nil when the image has no base (FROM scratch).
+func (rl *relayer) baseDiffIDs(p *ocispecs.Platform) ([]digest.Digest, error) {
+	var dt []byte
+	if len(rl.bases) == 1 {
+		for _, b := range rl.bases {
+			dt = b
+		}
+	} else if p != nil {
+		dt = rl.bases[platforms.FormatAll(platforms.Normalize(*p))]
+	}
+	return configDiffIDs(dt)
+}
+
+// configDiffIDs are the diffIDs of the image config dt; none for an empty
+// config (FROM scratch).
+func configDiffIDs(dt []byte) ([]digest.Digest, error) {
+	if len(dt) == 0 {
+		return nil, nil
+	}
+	var img struct {
+		RootFS ocispecs.RootFS `json:"rootfs"`
+	}
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, fmt.Errorf("parsing the base image config: %w", err)
+	}
+	return img.RootFS.DiffIDs, nil
+}
+
 // platformKey is an os/arch[/variant] as BuildKit's exporter keys it; ""
 // stays "" (the daemon's own).
 func platformKey(p string) string {

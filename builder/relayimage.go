@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -131,29 +130,6 @@ func toRewrite(diffIDs, base []digest.Digest) []*layerRewrite {
 	return out
 }
 
-// baseDiffIDs are the diffIDs of the base config of the image of platform
-// p: nil when the image has no base (FROM scratch).
-func (rl *relayer) baseDiffIDs(p *ocispecs.Platform) ([]digest.Digest, error) {
-	var dt []byte
-	if len(rl.bases) == 1 {
-		for _, b := range rl.bases {
-			dt = b
-		}
-	} else if p != nil {
-		dt = rl.bases[platforms.FormatAll(platforms.Normalize(*p))]
-	}
-	if len(dt) == 0 {
-		return nil, nil
-	}
-	var img struct {
-		RootFS ocispecs.RootFS `json:"rootfs"`
-	}
-	if err := json.Unmarshal(dt, &img); err != nil {
-		return nil, fmt.Errorf("parsing the base image config: %w", err)
-	}
-	return img.RootFS.DiffIDs, nil
-}
-
 // rewriteLayers rewrites the layers todo names, a few at once, as
 // BuildKit does.
 func (rl *relayer) rewriteLayers(layers []ocispecs.Descriptor, todo []*layerRewrite) error {
@@ -221,24 +197,36 @@ func (rl *relayer) fromCache(k layertime.Key, imm digest.Digest) (layertime.Resu
 // rewrite rewrites the source blob of k into the layout, and into the
 // cache.
 func (rl *relayer) rewrite(k layertime.Key, l ocispecs.Descriptor) (layertime.Result, error) {
+	e := rl.cache.NewEntry(k)
+	defer e.Abort()
+	res, err := rl.fromSource(l, func(src io.Reader, w io.Writer) (layertime.Result, error) {
+		return layertime.Rewrite(src, rl.epoch, io.MultiWriter(w, e))
+	})
+	if err != nil {
+		return res, err
+	}
+	e.Commit(res)
+	if rl.keep != nil {
+		rl.keep(k, res)
+	}
+	return res, nil
+}
+
+// fromSource writes into the layout the blob that produce makes of the
+// source blob of layer l.
+func (rl *relayer) fromSource(l ocispecs.Descriptor, produce func(src io.Reader, w io.Writer) (layertime.Result, error)) (layertime.Result, error) {
 	src, err := rl.openBlob(l.Digest)
 	if err != nil {
 		return layertime.Result{}, err
 	}
 	defer src.Close()
-	e := rl.cache.NewEntry(k)
-	defer e.Abort()
 	var res layertime.Result
 	err = rl.writeBlob(func(w io.Writer) (digest.Digest, error) {
-		res, err = layertime.Rewrite(src, rl.epoch, io.MultiWriter(w, e))
+		res, err = produce(src, w)
 		return res.Digest, err
 	})
 	if err != nil {
 		return res, fmt.Errorf("layer %s: %w", l.Digest, err)
-	}
-	e.Commit(res)
-	if rl.keep != nil {
-		rl.keep(k, res)
 	}
 	return res, nil
 }

@@ -1,7 +1,6 @@
 package builder
 
 import (
-	"encoding/json"
 	"io"
 	"strconv"
 	"sync"
@@ -60,8 +59,10 @@ func (r *run) layerSkipper(s *dag.Step, dir string) func(ocispecs.Descriptor) bo
 	}
 	k := &skippedLayers{m: map[digest.Digest]layertime.Result{}}
 	r.skipped.Store(s.Label, k)
+	// Read once, at the first blob: noteBaseConfigs has run by then.
+	base := sync.OnceValue(func() map[digest.Digest]bool { return r.baseLayers(s) })
 	return func(desc ocispecs.Descriptor) bool {
-		res, ok := r.copyCachedRewrite(s, dir, layertime.Key{Source: desc.Digest, Epoch: sec})
+		res, ok := r.copyCachedRewrite(s, dir, layertime.Key{Source: desc.Digest, Epoch: sec}, base())
 		if ok {
 			k.mu.Lock()
 			k.m[desc.Digest] = res
@@ -72,15 +73,19 @@ func (r *run) layerSkipper(s *dag.Step, dir string) func(ocispecs.Descriptor) bo
 }
 
 // copyCachedRewrite copies the cached rewrite of k into the layout at dir
-// when there is one and its tar is in none of step s's base configs.
-func (r *run) copyCachedRewrite(s *dag.Step, dir string, k layertime.Key) (layertime.Result, bool) {
+// when there is one and its tar is none of base, the layers of step s's
+// base configs (nil: unknown, nothing is copied).
+func (r *run) copyCachedRewrite(s *dag.Step, dir string, k layertime.Key, base map[digest.Digest]bool) (layertime.Result, bool) {
+	if base == nil {
+		return layertime.Result{}, false
+	}
 	c, err := r.layerCache(s)
 	if err != nil {
 		return layertime.Result{}, false
 	}
 	defer c.Close()
 	res, ok := c.Lookup(k)
-	if !ok || r.inBase(s, res.OrigDiffID) {
+	if !ok || base[res.OrigDiffID] {
 		return layertime.Result{}, false
 	}
 	rl := &relayer{dir: dir}
@@ -88,29 +93,23 @@ func (r *run) copyCachedRewrite(s *dag.Step, dir string, k layertime.Key) (layer
 	return res, err == nil
 }
 
-// inBase says whether diffID is a layer of any base config of step s
-// (noteBaseConfigs recorded them before its export began); with none
-// recorded, every layer counts as the base's.
-func (r *run) inBase(s *dag.Step, diffID digest.Digest) bool {
+// baseLayers are the diffIDs of every base config of step s
+// (noteBaseConfigs recorded them before its export began); nil when none
+// was recorded or one cannot be read.
+func (r *run) baseLayers(s *dag.Step) map[digest.Digest]bool {
 	b, ok := r.baseCfgs.Load(s.Label)
 	if !ok {
-		return true
+		return nil
 	}
+	out := map[digest.Digest]bool{}
 	for _, dt := range b.(baseConfigs) {
-		if len(dt) == 0 {
-			continue
+		ids, err := configDiffIDs(dt)
+		if err != nil {
+			return nil
 		}
-		var img struct {
-			RootFS ocispecs.RootFS `json:"rootfs"`
-		}
-		if json.Unmarshal(dt, &img) != nil {
-			return true
-		}
-		for _, d := range img.RootFS.DiffIDs {
-			if d == diffID {
-				return true
-			}
+		for _, d := range ids {
+			out[d] = true
 		}
 	}
-	return false
+	return out
 }

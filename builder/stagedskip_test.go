@@ -67,7 +67,7 @@ func TestSkippedLayerTakesTheCachedRewrite(t *testing.T) {
 
 	r.baseCfgs.Store("app", baseWith(digest.FromString("busybox")))
 	second := newLayout(t)
-	got, ok := r.copyCachedRewrite(s, second, k)
+	got, ok := r.copyCachedRewrite(s, second, k, r.baseLayers(s))
 	if !ok || got != want {
 		t.Fatalf("copyCachedRewrite = %+v, %v; want %+v from the cache", got, ok, want)
 	}
@@ -83,7 +83,7 @@ func TestSkippedLayerTakesTheCachedRewrite(t *testing.T) {
 	}
 
 	r.baseCfgs.Store("app", baseWith(digest.FromString("busybox"), want.OrigDiffID))
-	if _, ok := r.copyCachedRewrite(s, newLayout(t), k); ok {
+	if _, ok := r.copyCachedRewrite(s, newLayout(t), k, r.baseLayers(s)); ok {
 		t.Error("a layer of the base was skipped: its own bytes would be missing")
 	}
 
