@@ -44,7 +44,9 @@ func (ss *stepSession) scanArtifacts(ctx context.Context, def *llb.Definition) e
 		return &StepError{Step: s.Label, Err: fmt.Errorf("exporting the artifacts for the leak scan: %w", err)}
 	}
 	err = ss.tr.wrap(ctx, "scan the artifacts for secrets", func(*vertex) error {
-		findings, err := leakscan.ScanLayout(dir, secrets)
+		v, done := ss.o.scanVerdicts(secrets)
+		defer done()
+		findings, err := leakscan.ScanLayout(dir, secrets, v)
 		if err == nil && len(findings) > 0 {
 			err = fmt.Errorf("%w; not written to %s", &leakscan.Error{Image: s.Name + " (artifacts)", Findings: findings}, ss.o.artifactsDir)
 		}

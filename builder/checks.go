@@ -27,7 +27,7 @@ type Check interface {
 func (r *run) checks(s *dag.Step, forCache bool) []Check {
 	var out []Check
 	if secrets := sessionSecrets(r.closure[s.Label], r.perStep, r.global); len(secrets) > 0 {
-		out = append(out, &leakCheck{secrets: secrets})
+		out = append(out, &leakCheck{secrets: secrets, o: r.o})
 	}
 	if forCache {
 		return out
@@ -52,6 +52,7 @@ func runChecks(ctx context.Context, checks []Check, img *stagedImage) error {
 // served.
 type leakCheck struct {
 	secrets map[string][]byte
+	o       *options // the verdicts of earlier scans (scanverdicts.go); nil: none
 }
 
 var _ Check = (*leakCheck)(nil)
@@ -59,7 +60,13 @@ var _ Check = (*leakCheck)(nil)
 // Check implements Check.
 func (c *leakCheck) Check(ctx context.Context, img *stagedImage) error {
 	err := img.tr.wrap(ctx, "scan the image for secrets", func(*vertex) error {
-		findings, err := leakscan.ScanLayout(img.dir, c.secrets)
+		var v leakscan.Verdicts
+		if c.o != nil {
+			var done func()
+			v, done = c.o.scanVerdicts(c.secrets)
+			defer done()
+		}
+		findings, err := leakscan.ScanLayout(img.dir, c.secrets, v)
 		if err == nil && len(findings) > 0 {
 			err = &leakscan.Error{Image: img.step.Name, Findings: findings}
 		}

@@ -5,23 +5,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/weld-build/weld/internal/cachedir"
 )
 
-// ErrUnsafe marks a cache folder that Open refuses: a symlink, not a
-// folder, not the user's own, or writable by others.
-var ErrUnsafe = errors.New("unsafe layer cache folder")
+// ErrUnsafe marks a cache folder or entry that Open or a read refuses.
+var ErrUnsafe = cachedir.ErrUnsafe
 
 // Key names a cache entry: the source blob, the epoch (Unix seconds) and
 // the target compression (always Compression).
@@ -59,65 +57,15 @@ type Cache struct {
 	readOnly bool
 }
 
-// Open opens the cache folder dir, making it (mode 0700) when missing. It
-// refuses (ErrUnsafe) a dir or parent folder that is a symlink, and a dir
-// that is not the user's own or that others may write.
+// Open opens the cache folder dir (cachedir.Open: made mode 0700 when
+// missing; ErrUnsafe for a symlinked folder or parent, or a folder that is
+// not the user's own or that others may write).
 func Open(dir string, max int64) (*Cache, error) {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return nil, err
-	}
-	if err := notSymlink(parent); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, err
-	}
-	if err := notSymlink(dir); err != nil {
-		return nil, err
-	}
-	fi, err := os.Lstat(dir)
+	root, err := cachedir.Open(dir)
 	if err != nil {
 		return nil, err
-	}
-	if err := safeDir(dir, fi); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	if rfi, err := root.Stat("."); err != nil || !os.SameFile(fi, rfi) {
-		root.Close()
-		return nil, fmt.Errorf("%w: %s changed while it was opened", ErrUnsafe, dir)
 	}
 	return &Cache{root: root, max: max}, nil
-}
-
-func notSymlink(p string) error {
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("%w: %s is a symlink; remove it", ErrUnsafe, p)
-	}
-	return nil
-}
-
-// safeDir refuses a cache folder that is not a folder of the user's own,
-// closed to others' writes.
-func safeDir(dir string, fi fs.FileInfo) error {
-	if !fi.IsDir() {
-		return fmt.Errorf("%w: %s is not a folder", ErrUnsafe, dir)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%w: others may write %s (mode %v)", ErrUnsafe, dir, fi.Mode().Perm())
-	}
-	if uid, other := ownedByOther(fi); other {
-		return fmt.Errorf("%w: %s belongs to user %d, not to this one", ErrUnsafe, dir, uid)
-	}
-	return nil
 }
 
 // Close releases the folder.
@@ -169,16 +117,7 @@ func (c *Cache) CopyTo(k Key, r Result, w io.Writer) error {
 }
 
 // open opens an entry's file for reading, never through a symlink.
-func (c *Cache) open(name string) (*os.File, error) {
-	fi, err := c.root.Lstat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, name)
-	}
-	return c.root.OpenFile(name, os.O_RDONLY|noFollow, 0)
-}
+func (c *Cache) open(name string) (*os.File, error) { return cachedir.OpenFile(c.root, name) }
 
 // Entry is an entry being written: its blob goes through Write, Commit
 // puts it in place.
@@ -199,7 +138,7 @@ func (c *Cache) NewEntry(k Key) *Entry {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	tmp := ".tmp-" + hex.EncodeToString(b[:])
-	f, err := c.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	f, err := c.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|cachedir.NoFollow, 0o600)
 	if err != nil {
 		return nil
 	}

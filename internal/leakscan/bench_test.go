@@ -85,7 +85,7 @@ func benchScan(b *testing.B, dir string, size int64) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for range b.N {
-		f, err := ScanLayout(dir, secrets)
+		f, err := ScanLayout(dir, secrets, nil)
 		if err != nil || len(f) != 0 {
 			b.Fatalf("ScanLayout = %v, %v; want nothing", f, err)
 		}

@@ -122,7 +122,7 @@ func TestBombs(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			got, err := scanLayout(dir, tok(), tc.lim)
+			got, err := scanLayout(dir, tok(), tc.lim, nil)
 			took := time.Since(start)
 			runtime.ReadMemStats(&after)
 			if err != nil {

@@ -20,7 +20,7 @@ const token = "s3cr3t-T0ken-value!"
 // failing when one names a secret's value.
 func places(t *testing.T, files map[string]string, secrets map[string][]byte, lim limits) []string {
 	t.Helper()
-	got, err := scanLayout(layout(t, []map[string]string{files}), secrets, lim)
+	got, err := scanLayout(layout(t, []map[string]string{files}), secrets, lim, nil)
 	if err != nil {
 		t.Fatalf("ScanLayout: %v", err)
 	}

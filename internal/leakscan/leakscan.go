@@ -26,6 +26,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // ErrLeak marks an image that holds a secret, or that the scan could not
@@ -130,13 +131,29 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
-// ScanLayout scans every blob of the OCI layout at dir for the secrets,
-// given by id. Findings include the places that could not be scanned fully.
-func ScanLayout(dir string, secrets map[string][]byte) ([]Finding, error) {
-	return scanLayout(dir, secrets, defaultLimits)
+// Version changes whenever what a scan finds may change (the forms it
+// searches for, the containers it opens, its limits): a verdict kept under
+// another version is not used.
+const Version = 1
+
+// Verdicts remember the blobs a scan found clean, for the secrets of the
+// scan (internal/scancache keeps them across runs).
+type Verdicts interface {
+	// Clean reports whether blob d was found clean before.
+	Clean(d digest.Digest) bool
+	// MarkClean records that blob d was read whole and held no secret.
+	MarkClean(d digest.Digest)
 }
 
-func scanLayout(dir string, secrets map[string][]byte, lim limits) ([]Finding, error) {
+// ScanLayout scans every blob of the OCI layout at dir for the secrets,
+// given by id. Findings include the places that could not be scanned fully.
+// A blob that v (when not nil) says is clean is not read again; a blob
+// found clean is marked so in v.
+func ScanLayout(dir string, secrets map[string][]byte, v Verdicts) ([]Finding, error) {
+	return scanLayout(dir, secrets, defaultLimits, v)
+}
+
+func scanLayout(dir string, secrets map[string][]byte, lim limits, v Verdicts) ([]Finding, error) {
 	fs := forms(secrets)
 	if len(fs) == 0 {
 		return nil, nil
@@ -150,7 +167,15 @@ func scanLayout(dir string, secrets map[string][]byte, lim limits) ([]Finding, e
 		}
 		rel, _ := filepath.Rel(root, p)
 		blob := strings.Replace(filepath.ToSlash(rel), "/", ":", 1)
+		d := digest.Digest(blob)
+		known := v != nil && d.Validate() == nil
+		if known && v.Clean(d) {
+			return nil
+		}
 		f, err := scanBlob(p, blob, m, lim)
+		if known && err == nil && len(f) == 0 {
+			v.MarkClean(d)
+		}
 		findings = append(findings, f...)
 		return err
 	})

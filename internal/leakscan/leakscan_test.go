@@ -61,7 +61,7 @@ func TestScanLayout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := layout(t, tc.layers, tc.docs...)
-			got, err := ScanLayout(dir, map[string][]byte{"tok": secret})
+			got, err := ScanLayout(dir, map[string][]byte{"tok": secret}, nil)
 			if err != nil {
 				t.Fatalf("ScanLayout: %v", err)
 			}
@@ -82,7 +82,7 @@ func TestScanLayout(t *testing.T) {
 
 func TestShortSecretsAreSkipped(t *testing.T) {
 	dir := layout(t, []map[string]string{{"f": "abc abc abc"}})
-	got, err := ScanLayout(dir, map[string][]byte{"short": []byte("abc")})
+	got, err := ScanLayout(dir, map[string][]byte{"short": []byte("abc")}, nil)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("ScanLayout(short secret) = %v, %v; want nothing (shorter than MinLen)", got, err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package layertime
+package cachedir
 
 import (
 	"io/fs"
@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// noFollow makes an open refuse a symlink as its last element.
-const noFollow = syscall.O_NOFOLLOW
+// NoFollow makes an open refuse a symlink as its last element.
+const NoFollow = syscall.O_NOFOLLOW
 
 // ownedByOther reports the owner of fi when it is not this user.
 func ownedByOther(fi fs.FileInfo) (uint32, bool) {
