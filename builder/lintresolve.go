@@ -130,7 +130,7 @@ type daemonFetcher struct{ r *run }
 var _ imageFetcher = daemonFetcher{}
 
 func (f daemonFetcher) fetch(ctx context.Context, refs []string, p *ocispecs.Platform) (ocispecs.Platform, []imageAnswer, error) {
-	opt := client.SolveOpt{FrontendAttrs: map[string]string{}}
+	opt := client.SolveOpt{FrontendAttrs: map[string]string{}, Internal: f.r.o.internal()}
 	if f.r.o.auth != nil {
 		opt.Session = []session.Attachable{f.r.o.auth}
 	}

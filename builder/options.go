@@ -52,6 +52,8 @@ type options struct {
 	noGit bool
 	// sbomOff: see sbom.go.
 	sbomOff bool
+	// history: see history.go.
+	history bool
 	// signKeys, signPassword, signers: see signing.go.
 	signKeys     []signKey
 	signPassword []byte

@@ -24,7 +24,7 @@ func ResolveDigest(ctx context.Context, s Solver, ref string, opts ...Option) (d
 
 func resolveDigest(ctx context.Context, s Solver, o *options, ref string) (digest.Digest, error) {
 	var dgst digest.Digest
-	so := client.SolveOpt{}
+	so := client.SolveOpt{Internal: o.internal()}
 	so.SourcePolicy, so.SourcePolicyProvider = sessionPolicy(o, &baseImages{}, nil)
 	if o.auth != nil {
 		so.Session = append(so.Session, o.auth)

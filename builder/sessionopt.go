@@ -45,6 +45,7 @@ func (r *run) solveOpt(ctx context.Context, s *dag.Step, own bool) (client.Solve
 		Session:     attach,
 		// Never nil: BuildKit's client adds its cache-imports to it.
 		FrontendAttrs: map[string]string{},
+		Internal:      r.o.internal(), // history.go
 	}
 	if len(s.Platforms) > 0 { // the exporter checks its result against them
 		opt.FrontendAttrs["platform"] = strings.Join(s.Platforms, ",")

@@ -46,8 +46,9 @@ type Flags struct {
 	AfterBuild   bool
 	// Progress is the display mode (display.Modes); Provenance min, max or none.
 	Progress, Provenance string
-	// Reproducible and SBOM are --reproducible and --sbom.
-	Reproducible, SBOM bool
+	// Reproducible, SBOM and BuildHistory are --reproducible, --sbom and
+	// --build-history.
+	Reproducible, SBOM, BuildHistory bool
 	// SecretCacheKey is the key file of the secrets' hash in cache keys.
 	SecretCacheKey string
 	// SignKeys are --sign-key files; SignPasswordFile holds their password
@@ -115,6 +116,7 @@ func (f *Flags) options(ctx context.Context, in *Input, l *log.Logger) ([]builde
 		builder.WithPolicy(in.Policy),
 		builder.WithReproducible(f.Reproducible),
 		builder.WithSBOM(f.SBOM),
+		builder.WithBuildHistory(f.BuildHistory),
 		builder.WithEvents(func(e builder.Event) { display.LogEvent(l, e); in.event(e) }),
 	), nil
 }

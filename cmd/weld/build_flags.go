@@ -45,6 +45,7 @@ func addBuildFlags(cmd *cobra.Command, bo *buildOptions) {
 	f.BoolVar(&v.Reproducible, "reproducible", true, "the same inputs give the same image digest: SOURCE_DATE_EPOCH from the work dir's last git commit (else 0), file times rewritten to it, no wall-clock time in the provenance")
 	bo.report.path = &v.Report
 	f.Var(&bo.report, "report", "write a build report to FILE.html (one self-contained page: timeline, critical path, steps, DAG) or FILE.json (weld report renders it); written also when the build fails or is interrupted")
+	f.BoolVar(&v.BuildHistory, "build-history", false, "keep BuildKit's build history record of each step's session on the daemon (buildx history); its logs and build args are the daemon's, not redacted")
 	f.BoolVar(&v.SBOM, "sbom", true, "attach an SPDX SBOM (Go modules, apk and dpkg packages, every layer's files) to every published image, as an in-toto attestation")
 	f.StringArrayVar(&v.SignKeys, "sign-key", nil, "sign every published image with this private key `FILE` (cosign's encrypted key, password from $COSIGN_PASSWORD or --sign-password-file, or a PEM ECDSA P-256 or ed25519 key); repeatable")
 	f.StringVar(&v.SignPasswordFile, "sign-password-file", "", "read the password of encrypted --sign-key files from this `FILE` (default $COSIGN_PASSWORD)")
