@@ -28,10 +28,10 @@ func (r *run) exports(s *dag.Step) ([]client.ExportEntry, error) {
 	if s.Name != "" {
 		attrs["name"] = s.Name
 	}
-	r.stagedExportAttrs(s, attrs)            // relayer.go
-	r.stagedCompression(s, attrs)            // compression.go
-	skip := r.layerSkipper(s, dir)           // stagedskip.go
-	e, err := stagedExport(attrs, dir, skip) // stagedstore.go
+	r.stagedExportAttrs(s, attrs)                                // relayer.go
+	r.stagedCompression(s, attrs)                                // compression.go
+	skip := r.layerSkipper(s, dir)                               // stagedskip.go
+	e, err := stagedExport(attrs, dir, skip, r.layerStreamer(s)) // stagedstore.go, stagedstream.go
 	if err != nil {
 		return nil, err
 	}

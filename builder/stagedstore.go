@@ -47,6 +47,9 @@ type stagedStore struct {
 	// skip, when set, says whether a layer need not be sent: weld put
 	// its rewrite in the layout (stagedskip.go).
 	skip func(ocispecs.Descriptor) bool
+	// stream, when set, starts the rewrite of a layer as it arrives
+	// (stagedstream.go); nil from it: none for that blob.
+	stream func(desc ocispecs.Descriptor, path string) *layerStream
 }
 
 var _ content.Store = (*stagedStore)(nil)
@@ -95,8 +98,12 @@ func (s *stagedStore) Writer(ctx context.Context, opts ...content.WriterOpt) (co
 		return nil, err
 	}
 	now := time.Now()
-	return &stagedWriter{s: s, f: f, dst: dst, ref: wo.Ref, total: wo.Desc.Size, expected: d,
-		d: digest.Canonical.Digester(), started: now, updated: now, fl: fl}, nil
+	w := &stagedWriter{s: s, f: f, dst: dst, ref: wo.Ref, total: wo.Desc.Size, expected: d,
+		d: digest.Canonical.Digester(), started: now, updated: now, fl: fl}
+	if s.stream != nil {
+		w.tee = s.stream(wo.Desc, f.Name())
+	}
+	return w, nil
 }
 
 // stagedFlights are the blobs being written into a pool's layouts now, by
@@ -153,6 +160,15 @@ type stagedWriter struct {
 	d                digest.Digester
 	started, updated time.Time
 	fl               *stagedFlight // ended at Commit or Close
+	tee              *layerStream  // the rewrite as it arrives; nil: none
+}
+
+// endTee ends the rewrite that follows the blob, kept or not.
+func (w *stagedWriter) endTee(keep bool) {
+	if w.tee != nil {
+		w.tee.end(keep)
+		w.tee = nil
+	}
 }
 
 var _ content.Writer = (*stagedWriter)(nil)
@@ -166,6 +182,9 @@ func (w *stagedWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.f.Write(p)
 	w.d.Hash().Write(p[:n])
+	if w.tee != nil {
+		w.tee.wrote(w.offset + int64(n))
+	}
 	w.offset += int64(n)
 	w.updated = time.Now()
 	return n, err
@@ -193,6 +212,7 @@ func (w *stagedWriter) Truncate(size int64) error {
 	}
 	w.offset = 0
 	w.d.Hash().Reset()
+	w.endTee(false)
 	if _, err := w.f.Seek(0, 0); err != nil {
 		return err
 	}
@@ -211,6 +231,8 @@ func (w *stagedWriter) Commit(_ context.Context, size int64, expected digest.Dig
 	w.f = nil
 	defer w.fl.end()
 	defer os.Remove(f.Name())
+	kept := false
+	defer func() { w.endTee(kept) }()
 	if err := f.Chmod(0o444); err != nil {
 		f.Close()
 		return err
@@ -231,6 +253,7 @@ func (w *stagedWriter) Commit(_ context.Context, size int64, expected digest.Dig
 	if err := os.Rename(f.Name(), w.dst); err != nil {
 		return err
 	}
+	kept = true // its digest is the one the daemon named
 	if p, err := blobPath(w.s.pool, got); err == nil && os.MkdirAll(filepath.Dir(p), 0o755) == nil {
 		_ = os.Link(w.dst, p) // the pool is an optimisation: a failure only loses sharing
 	}
@@ -247,17 +270,18 @@ func (w *stagedWriter) Close() error {
 	f := w.f
 	w.f = nil
 	defer w.fl.end()
+	w.endTee(false)
 	f.Close()
 	return os.Remove(f.Name())
 }
 
 // stagedExport is the export entry of a staged layout at dir.
-func stagedExport(attrs map[string]string, dir string, skip func(ocispecs.Descriptor) bool) (client.ExportEntry, error) {
+func stagedExport(attrs map[string]string, dir string, skip func(ocispecs.Descriptor) bool, stream func(ocispecs.Descriptor, string) *layerStream) (client.ExportEntry, error) {
 	cs, err := newStagedStore(dir)
 	if err != nil {
 		return client.ExportEntry{}, err
 	}
-	cs.skip = skip
+	cs.skip, cs.stream = skip, stream
 	return client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputStore: cs}, nil
 }
 
