@@ -38,7 +38,7 @@ import (
 // enters weld's caches only after its checks passed (keepchecked.go).
 
 // streamMin is the least size of a layer rewritten as it arrives: below
-// it the pipe and goroutine save nothing.
+// it the goroutine and the second read save nothing.
 const streamMin = 8 << 20
 
 // errStreamStopped is what the rewrite reads once its blob was thrown
@@ -96,6 +96,10 @@ func (r *run) layerStreamer(s *dag.Step) func(desc ocispecs.Descriptor, path str
 		out, err := os.CreateTemp(filepath.Dir(path), ".stream-*")
 		if e == nil || err != nil {
 			e.Abort()
+			if out != nil {
+				out.Close()
+				os.Remove(out.Name())
+			}
 			f.Close()
 			c.Close()
 			return nil
