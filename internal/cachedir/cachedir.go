@@ -2,7 +2,8 @@
 // (the rewritten layers, the leak scan's verdicts): made mode 0700 when
 // missing, refused when the folder or its parent is a symlink, or when the
 // folder is not the user's own or others may write it, and then reached
-// only through an os.Root.
+// only through an os.Root; and a Pruner that throttles how often such a
+// folder is pruned.
 package cachedir
 
 import (

@@ -10,7 +10,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -186,35 +185,12 @@ func (e *Entry) Commit(r Result) {
 	e.c.maybePrune(r.Size)
 }
 
-// pruneMark is the file whose time says when the folder was last pruned.
-const pruneMark = ".pruned"
+// unpruned throttles this process's prunes of the folder.
+var unpruned cachedir.Pruner
 
-// pruneEvery is how long a folder goes unpruned at most (unless this
-// process wrote max/pruneShare bytes into it since).
-const (
-	pruneEvery = 10 * time.Minute
-	pruneShare = 32
-)
-
-// unpruned counts the bytes this process kept since its last prune.
-var unpruned atomic.Int64
-
-// maybePrune prunes after a commit of n bytes when this process wrote a
-// share of max since its last prune, or the folder was not pruned for
-// pruneEvery: a prune reads every entry (thousands of files, tens of
-// milliseconds), too much for every commit.
-func (c *Cache) maybePrune(n int64) {
-	if unpruned.Add(n) < c.max/pruneShare {
-		if fi, err := c.root.Lstat(pruneMark); err == nil && time.Since(fi.ModTime()) < pruneEvery {
-			return
-		}
-	}
-	unpruned.Store(0)
-	c.prune()
-	_ = c.root.WriteFile(pruneMark, nil, 0o600)
-	now := time.Now()
-	_ = c.root.Chtimes(pruneMark, now, now)
-}
+// maybePrune prunes after a commit of n bytes, when unpruned says it is
+// time.
+func (c *Cache) maybePrune(n int64) { unpruned.Added(c.root, n, c.max, c.prune) }
 
 // Abort drops the entry being written.
 func (e *Entry) Abort() {

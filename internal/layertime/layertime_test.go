@@ -18,6 +18,8 @@ import (
 	"github.com/moby/buildkit/util/converter"
 	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/weld-build/weld/internal/cachedir"
 )
 
 var epoch = time.Unix(1700000000, 0).UTC()
@@ -268,8 +270,8 @@ func TestCachePruneThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	unpruned.Store(0)
-	mark := filepath.Join(dir, pruneMark)
+	unpruned.Reset()
+	mark := filepath.Join(dir, cachedir.PruneMark)
 	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 1}, blob)
 	if _, err := os.Stat(mark); err != nil {
 		t.Fatalf("the first commit did not prune: %v", err)
@@ -290,7 +292,7 @@ func TestCachePruneThrottled(t *testing.T) {
 	if fi, _ := os.Stat(mark); fi.ModTime().Equal(recent) {
 		t.Error("a commit past max/pruneShare bytes since the last prune did not prune")
 	}
-	old := markAt(2 * pruneEvery)
+	old := markAt(2 * cachedir.PruneEvery)
 	put(t, c, Key{Source: digest.FromBytes(blob), Epoch: 4}, blob)
 	if fi, _ := os.Stat(mark); fi.ModTime().Equal(old) {
 		t.Error("a commit did not prune a folder unpruned for twice pruneEvery")

@@ -23,7 +23,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -127,34 +126,12 @@ func (v *Verdicts) MarkClean(d digest.Digest) {
 	v.s.maybePrune()
 }
 
-// pruneMark is the file whose time says when the folder was last pruned.
-const pruneMark = ".pruned"
+// unpruned throttles this process's prunes of the folder.
+var unpruned cachedir.Pruner
 
-// pruneEvery is how long a folder goes unpruned at most, unless this
-// process marked max/pruneShare blobs since.
-const (
-	pruneEvery = 10 * time.Minute
-	pruneShare = 32
-)
-
-// unpruned counts the verdicts this process wrote since its last prune.
-var unpruned atomic.Int64
-
-// maybePrune prunes when this process wrote a share of max verdicts since
-// its last prune or the folder was not pruned for pruneEvery: a prune reads
-// every entry, too much for every verdict.
-func (s *Store) maybePrune() {
-	if unpruned.Add(1) < int64(s.max/pruneShare) {
-		if fi, err := s.root.Lstat(pruneMark); err == nil && time.Since(fi.ModTime()) < pruneEvery {
-			return
-		}
-	}
-	unpruned.Store(0)
-	s.prune()
-	_ = s.root.WriteFile(pruneMark, nil, 0o600)
-	now := time.Now()
-	_ = s.root.Chtimes(pruneMark, now, now)
-}
+// maybePrune prunes after a verdict was written, when unpruned says it is
+// time.
+func (s *Store) maybePrune() { unpruned.Added(s.root, 1, int64(s.max), s.prune) }
 
 // prune evicts the least recently used verdicts until at most max are
 // left.
