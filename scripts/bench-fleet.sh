@@ -6,9 +6,10 @@
 # artifact), with a loopback registry for staging. Each daemon's cache is
 # pruned before each cold build. 1 daemon is weld's default path (one
 # --addr); 2 and 3 are a --builders pool whose daemons have capacity
-# $WELD_FLEET_CAPACITY (default 2: two sessions at once, so one's context
-# transfer and frontend overlap the other's RUN, which max-parallelism = 1
-# still runs one at a time). After the pool runs it prints
+# $WELD_FLEET_CAPACITY (default 1, what max-parallelism = 1 runs at once:
+# a step's session and frontend run before it takes its slot, so they
+# overlap the RUN before it anyway, and placement counts the slots the
+# daemon really has). After the pool runs it prints
 # what `weld plan --builders` expects with the durations those runs
 # recorded: the placement's makespan and the least any placement could
 # reach (a lower bound: the longest chain, and all the work over every slot).
@@ -54,7 +55,7 @@ for i in 1 2 3; do
   addrs+=("$("$WELD_ROOT/scripts/buildkitd.sh" start "$tmp/bk$i" --config "$tmp/bk$i/buildkitd.toml")")
 done
 for k in 2 3; do
-  for ((i = 0; i < k; i++)); do printf -- '- addr: %s\n  capacity: %s\n' "${addrs[$i]}" "${WELD_FLEET_CAPACITY:-2}"; done >"$tmp/builders$k.yml"
+  for ((i = 0; i < k; i++)); do printf -- '- addr: %s\n  capacity: %s\n' "${addrs[$i]}" "${WELD_FLEET_CAPACITY:-1}"; done >"$tmp/builders$k.yml"
 done
 
 # fleet_build DIR K NONCE: one cold build of DIR on K daemons; prints its wall time.
