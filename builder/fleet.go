@@ -134,13 +134,16 @@ func (f *fleet) placed(label string) int { return f.plan.Slots[label].Daemon }
 func (f *fleet) handsOver(label string) bool { return f != nil && f.handing[label] }
 
 // pick is the daemon to run a step on: its placed one, unless that was
-// lost; then, of the live daemons its platforms allow, the one its cache
-// key prefers.
-func (f *fleet) pick(s *dag.Step) (int, bool) {
+// lost (pickFor).
+func (f *fleet) pick(s *dag.Step) (int, bool) { return f.pickFor(f.placed(s.Label), f.tasks[s.Label]) }
+
+// pickFor is home, unless that daemon was lost; then, of the live daemons
+// t's platforms allow, the one t's cache key prefers.
+func (f *fleet) pickFor(home int, t placement.Task) (int, bool) {
 	f.pool.mu.Lock()
 	defer f.pool.mu.Unlock()
-	if d := f.placed(s.Label); !f.daemons[d].lost {
-		return d, true
+	if !f.daemons[home].lost {
+		return home, true
 	}
 	var live []int
 	var ds []placement.Daemon
@@ -149,7 +152,6 @@ func (f *fleet) pick(s *dag.Step) (int, bool) {
 			live, ds = append(live, i), append(ds, d)
 		}
 	}
-	t := f.tasks[s.Label]
 	ok := placement.Eligible(t, ds)
 	for _, j := range placement.Rendezvous(t.Key, ds) {
 		if slices.Contains(ok, j) {
@@ -159,33 +161,52 @@ func (f *fleet) pick(s *dag.Step) (int, bool) {
 	return 0, false
 }
 
+// slotOn is where step s runs on daemon d: its client, its slots, and the
+// handovers it waits for there.
+func (f *fleet) slotOn(r *run, s *dag.Step, d int, quiet bool) daemonSlot {
+	return daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, native: f.daemons[d].native, limit: f.limits[d], rank: f.ranks[s.Label], quiet: quiet,
+		wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }}
+}
+
 // runStep runs a step on its daemon, and again on another when that
-// daemon is lost, within the step's retry budget.
+// daemon is lost, within the step's retry budget; a split step's parts
+// on theirs (fleetsplit.go).
 func (f *fleet) runStep(ctx context.Context, r *run, s *dag.Step) outcome {
-	var o outcome
-	for attempt := 0; ; attempt++ {
-		d, ok := f.pick(s)
-		if !ok {
-			o.err = fmt.Errorf("step %q: %w: every daemon of the pool was lost", s.Label, ErrDaemonLost)
-			break
-		}
-		o = r.runOn(ctx, s, daemonSlot{solver: f.daemons[d].Client, name: f.daemons[d].name, native: f.daemons[d].native, limit: f.limits[d], rank: f.ranks[s.Label],
-			wait: func(ctx context.Context) error { return f.waitHandovers(ctx, r, s, d) }})
-		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
-			break
-		}
-		if attempt >= f.retries {
-			o.err = fmt.Errorf("step %q: lost its daemon %d times (its retry budget is %d): %w", s.Label, attempt+1, f.retries, o.err)
-			break
-		}
-		next, _ := f.pick(s)
-		r.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: daemon %s was lost; running the step again on %s (retry %d of %d)",
-			s.Label, f.daemons[d].name, f.daemons[next].name, attempt+1, f.retries)})
+	if parts := f.parts(r, s); parts != nil {
+		return f.runParts(ctx, r, s, parts)
 	}
+	o := f.attempts(ctx, r, s, fmt.Sprintf("step %q", s.Label), "the step", func() (int, bool) { return f.pick(s) }, func(d int) outcome {
+		return r.runOn(ctx, s, f.slotOn(r, s, d, false))
+	})
 	if h := f.handovers[s.Label]; h != nil && o.err != nil {
 		h.done.Resolve(o.err)
 	}
 	return o
+}
+
+// attempts runs work on the daemon pick gives, and again on the next one
+// when that daemon is lost, at most f.retries times again; what names the
+// work in errors and warnings, again in the warning of a retry.
+func (f *fleet) attempts(ctx context.Context, r *run, s *dag.Step, what, again string, pick func() (int, bool), work func(d int) outcome) outcome {
+	var o outcome
+	for attempt := 0; ; attempt++ {
+		d, ok := pick()
+		if !ok {
+			o.err = fmt.Errorf("%s: %w: every daemon of the pool was lost", what, ErrDaemonLost)
+			return o
+		}
+		o = work(d)
+		if o.err == nil || context.Cause(ctx) != nil || !f.lost(ctx, d, o.err) {
+			return o
+		}
+		if attempt >= f.retries {
+			o.err = fmt.Errorf("%s: lost its daemon %d times (its retry budget is %d): %w", what, attempt+1, f.retries, o.err)
+			return o
+		}
+		next, _ := pick()
+		r.emit(Event{Step: s.Label, Type: EventWarning, Message: fmt.Sprintf("step %s: daemon %s was lost; running %s again on %s (retry %d of %d)",
+			s.Label, f.daemons[d].name, again, f.daemons[next].name, attempt+1, f.retries)})
+	}
 }
 
 // lost reports whether daemon d failed the step because it went away (it
@@ -218,6 +239,10 @@ type Placement struct {
 	// builders file) and the steps as placement saw them, in order.
 	Pool  []placement.Daemon
 	Tasks []placement.Task
+	// Splits are, for each published step whose platforms a build splits
+	// over several daemons (fleetsplit.go), the daemon of each of its
+	// platforms, in its order.
+	Splits map[string][]int
 }
 
 // Place is the placement a run of steps on daemons of the given
@@ -235,5 +260,15 @@ func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
 	out.Pool, out.Tasks = pd, ts
 	out.Plan = placement.Place(ts, pd, handoverCost)
 	out.LowerBound = placement.LowerBound(ts, pd)
+	out.Splits = map[string][]int{}
+	for i, s := range steps {
+		if !s.Publish || len(ts[i].Platforms) < 2 {
+			continue
+		}
+		sp := placement.Split(ts[i], out.Plan.Slots[s.Label].Daemon, pd, nil)
+		if groupParts(ts[i].Platforms, sp) != nil {
+			out.Splits[s.Label] = sp
+		}
+	}
 	return out
 }

@@ -188,6 +188,9 @@ type PlatformImage struct {
 	Platform string `json:"platform"`
 	// Digest is the platform's image manifest digest.
 	Digest string `json:"digest"`
+	// Daemon is the daemon that built it, when a pool split the step's
+	// platforms over several (fleetsplit.go); else the step's daemon.
+	Daemon string `json:"daemon,omitempty"`
 }
 
 // platformImages lists the image manifests (not attestations) of the

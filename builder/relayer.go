@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,7 +73,12 @@ type baseConfigs map[string][]byte
 // noteBaseConfigs records the base configs of the published step's
 // results, for its client-side rewrite.
 func (ss *stepSession) noteBaseConfigs(svs []*solved) {
+	ss.mu.Lock() // the parts of a split step note theirs beside each other's (fleetsplit.go)
+	defer ss.mu.Unlock()
 	b := baseConfigs{}
+	if old, ok := ss.baseCfgs.Load(ss.step.Label); ok {
+		maps.Copy(b, old.(baseConfigs))
+	}
 	for _, sv := range svs {
 		b[platformKey(sv.platform)] = sv.baseConfig
 	}

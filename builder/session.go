@@ -44,23 +44,43 @@ type daemonSlot struct {
 	rank   float64  // its place in the queue for a slot: higher first (fleet.go's ranks)
 	limit  *sched.Limiter
 	wait   func(context.Context) error
+	quiet  bool // it does not say the step started: one part of a split step (fleetsplit.go)
 }
 
-// runOn runs one step's session on a daemon.
+// runOn runs one step's session on a daemon, then readies and publishes
+// its image, or hands it over.
 func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
+	o, tr, resp := r.sessionOn(ctx, s, on)
+	switch {
+	case o.err != nil:
+	case !r.publish[s.Label]:
+		if o.err = r.handOverBuilt(ctx, s, tr); o.err == nil { // handover.go
+			r.stepBuilt(s, o.clock)
+		}
+	default:
+		r.publishStep(ctx, s, tr, resp, &o)
+	}
+	return o
+}
+
+// sessionOn runs one step's session on a daemon: what it built, its
+// progress and its exporter's response (an error is explained in o.err).
+func (r *run) sessionOn(ctx context.Context, s *dag.Step, on daemonSlot) (outcome, *tracker, *client.SolveResponse) {
 	clk := newClock()
 	if on.wait != nil {
 		if err := on.wait(ctx); err != nil {
-			return failed(clk, err)
+			return failed(clk, err), nil, nil
 		}
 		clk.phase(PhaseQueued) // for its dependencies
 	}
 	sl := &slot{label: s.Label, limit: on.limit, rank: on.rank, clk: clk} // slot.go
 	defer sl.give()
-	r.emit(Event{Step: s.Label, Type: EventStarted})
+	if !on.quiet {
+		r.emit(Event{Step: s.Label, Type: EventStarted})
+	}
 	opt, err := r.solveOpt(ctx, s, true)
 	if err != nil {
-		return failed(clk, fmt.Errorf("step %q: %w", s.Label, err))
+		return failed(clk, fmt.Errorf("step %q: %w", s.Label, err)), nil, nil
 	}
 	ch := make(chan *client.SolveStatus)
 	tr := newTracker(s.Label, r.sink, func(d digest.Digest) string { return r.failedIn(s, d) })
@@ -85,17 +105,10 @@ func (r *run) runOn(ctx context.Context, s *dag.Step, on daemonSlot) outcome {
 	}
 	<-drained
 	o := r.counted(s, tr, outcome{clock: clk, gates: gates, daemon: cmp.Or(on.name, addrOf(on.solver))})
-	switch {
-	case err != nil:
+	if err != nil {
 		o.err = r.explain(ctx, s, tr, err)
-	case !r.publish[s.Label]:
-		if o.err = r.handOverBuilt(ctx, s, tr); o.err == nil { // handover.go
-			r.stepBuilt(s, clk)
-		}
-	default:
-		r.publishStep(ctx, s, tr, resp, &o)
 	}
-	return o
+	return o, tr, resp
 }
 
 // counted adds the vertex counts of the step, and of the steps its session

@@ -57,8 +57,9 @@ func (r *run) layerSkipper(s *dag.Step, dir string) func(ocispecs.Descriptor) bo
 	if err != nil {
 		return nil
 	}
-	k := &skippedLayers{m: map[digest.Digest]layertime.Result{}}
-	r.skipped.Store(s.Label, k)
+	// The parts of a split step share one (fleetsplit.go).
+	v, _ := r.skipped.LoadOrStore(s.Label, &skippedLayers{m: map[digest.Digest]layertime.Result{}})
+	k := v.(*skippedLayers)
 	// Read once, at the first blob: noteBaseConfigs has run by then.
 	base := sync.OnceValue(func() map[digest.Digest]bool { return r.baseLayers(s) })
 	return func(desc ocispecs.Descriptor) bool {

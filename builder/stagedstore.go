@@ -2,8 +2,6 @@ package builder
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -290,19 +288,11 @@ func stagedExport(attrs map[string]string, dir string, skip func(ocispecs.Descri
 // them for an OCI folder output: the root, under the image's names (else
 // the tag "latest").
 func writeStagedIndex(dir string, resp *client.SolveResponse) error {
-	if resp == nil {
+	desc, err := exportedRoot(resp) // fleetmerge.go
+	if errors.Is(err, errNoPart) {
 		return nil
 	}
-	dt := resp.ExporterResponse[exptypes.ExporterImageDescriptorKey]
-	if dt == "" {
-		return nil
-	}
-	raw, err := base64.StdEncoding.DecodeString(dt)
 	if err != nil {
-		return err
-	}
-	var desc ocispecs.Descriptor
-	if err := json.Unmarshal(raw, &desc); err != nil {
 		return err
 	}
 	names := []ociindex.NameOrTag{ociindex.Tag("latest")}

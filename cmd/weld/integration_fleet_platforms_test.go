@@ -109,3 +109,129 @@ func twoDaemons(t *testing.T) (string, []itest.Buildkitd) {
 	}
 	return reg, itest.StartBuildkitds(t, "../..", 2, reg)
 }
+
+// TestFleetSplitsPlatforms: a published step of two platforms on a pool of
+// two daemons of this amd64 machine, the second declared native for
+// linux/arm64 (standing in for an arm64 machine): weld plan shows the
+// split, and weld builds amd64 on the
+// first and arm64 on the second, each in a session of its own, and ships
+// one index of both, with each platform's labels, provenance and SBOM. No
+// platform runs under emulation; the metadata names each platform's
+// daemon; and each platform's image is the one a single daemon builds
+// (reproducible: the same manifest digests).
+func TestFleetSplitsPlatforms(t *testing.T) {
+	e := multiEnv(t)
+	_, ds := twoDaemons(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: fleetsplit-app\n      dockerfile: Dockerfile\n" +
+			"      platforms: [linux/amd64, linux/arm64]\n      tests: ['test -s /arch']\n",
+		"Dockerfile":   "FROM busybox\nRUN uname -m > /arch && echo " + n + "\n",
+		"builders.yml": fmt.Sprintf("- addr: %s\n  platforms: [linux/amd64]\n- addr: %s\n  platforms: [linux/arm64]\n", ds[0].Addr, ds[1].Addr),
+	})
+	first, second := "unix://buildkitd.sock#1", "unix://buildkitd.sock#2"
+
+	plan := e.multiCommand(dir)
+	plan.cmd.Args = []string{e.bin, "plan", "-f", "build.yml", "--builders", "builders.yml"}
+	plan.expect(t, plan.run(t, time.Minute), 0)
+	var line string
+	for _, l := range strings.Split(plan.stdout.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "app" {
+			line = l
+		}
+	}
+	// Placed on one daemon, its other platform on the other.
+	if !strings.Contains(line, "linux/amd64, linux/arm64 (on "+second+")") && !strings.Contains(line, "linux/amd64 (on "+first+"), linux/arm64") ||
+		strings.Contains(line, "emulated") {
+		t.Errorf("weld plan --builders shows app as %q, want each platform on its native daemon, nothing emulated:\n%s", line, plan.stdout.String())
+	}
+
+	w := e.multiCommand(dir, "--builders", "builders.yml", "--output", "oci:split", "--metadata-file", "split.json")
+	w.expect(t, w.run(t, 6*time.Minute), 0)
+	if i := strings.Index(w.stderr.String(), "runs under emulation"); i >= 0 {
+		t.Errorf("a split step ran a platform under emulation:\n%s", w.stderr.String()[max(0, i-200):min(w.stderr.Len(), i+200)])
+	}
+	layout := filepath.Join(dir, "split", "app")
+	if got := platformFile(t, layout, "arch"); got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
+		t.Errorf("the split index's /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", got)
+	}
+	checkEveryPlatform(t, layout, "app")
+
+	type meta struct {
+		Daemon    string `json:"daemon"`
+		Digest    string `json:"containerimage.digest"`
+		Platforms []struct {
+			Platform, Digest, Daemon string
+		} `json:"weld.platforms"`
+	}
+	var split map[string]meta
+	readJSONFile(t, filepath.Join(dir, "split.json"), &split)
+	app := split["app"]
+	if app.Daemon != first+", "+second {
+		t.Errorf("app ran on %q, want %q (amd64's daemon, then arm64's)", app.Daemon, first+", "+second)
+	}
+	byPlat := map[string]string{}
+	for _, p := range app.Platforms {
+		byPlat[p.Platform] = p.Daemon
+	}
+	if byPlat["linux/amd64"] != first || byPlat["linux/arm64"] != second || len(byPlat) != 2 {
+		t.Errorf("weld.platforms' daemons = %v, want linux/amd64 on %s, linux/arm64 on %s", byPlat, first, second)
+	}
+
+	one := e.multiCommand(dir, "--addr", ds[0].Addr, "--output", "oci:one", "--metadata-file", "one.json")
+	one.expect(t, one.run(t, 6*time.Minute), 0, "runs under emulation")
+	var single map[string]meta
+	readJSONFile(t, filepath.Join(dir, "one.json"), &single)
+	want := map[string]string{}
+	for _, p := range single["app"].Platforms {
+		want[p.Platform] = p.Digest
+	}
+	for _, p := range app.Platforms {
+		if p.Digest != want[p.Platform] {
+			t.Errorf("%s: the split build's image is %s, one daemon's %s", p.Platform, p.Digest, want[p.Platform])
+		}
+	}
+}
+
+// TestFleetSplitFailsAsOne: the parts of a split step are one step to
+// the gates. A secret that only the arm64 part (on the other daemon)
+// writes into its image is found in the merged index, and a test that
+// fails only on arm64 fails the step, naming that platform; either way
+// nothing is published and the amd64 part's image goes nowhere.
+func TestFleetSplitFailsAsOne(t *testing.T) {
+	e := multiEnv(t)
+	_, ds := twoDaemons(t)
+	pool := fmt.Sprintf("- addr: %s\n- addr: %s\n  platforms: [linux/arm64]\n", ds[0].Addr, ds[1].Addr)
+	for _, c := range []struct {
+		name, dockerfile, extra string
+		want                    []string
+	}{
+		{"leak on arm64", "FROM busybox\nRUN --mount=type=secret,id=tok if [ \"$(uname -m)\" = aarch64 ]; then base64 /run/secrets/tok > /leak; fi; echo %s\n",
+			"      secrets:\n        tok: {type: file, value: tok}\n", []string{`secret "tok" in layer sha256:`, "file /leak (base64)", "not published"}},
+		{"test fails on arm64", "FROM busybox\nRUN uname -m > /arch && echo %s\n",
+			"      tests: ['test \"$(cat /arch)\" = x86_64']\n", []string{"linux/arm64"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := nonce(t)
+			token := "tok-" + n
+			dir := writeProject(t, map[string]string{
+				"tok":        token,
+				"Dockerfile": fmt.Sprintf(c.dockerfile, n),
+				"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: fleetsplit-fail\n      dockerfile: Dockerfile\n" +
+					"      platforms: [linux/amd64, linux/arm64]\n" + c.extra,
+				"builders.yml": pool,
+			})
+			w := e.multiCommand(dir, "--builders", "builders.yml", "--output", "oci:out")
+			w.expect(t, w.run(t, 6*time.Minute), 1, c.want...)
+			if strings.Contains(w.stderr.String(), "runs under emulation") {
+				t.Errorf("the step was not split (a platform ran under emulation)")
+			}
+			if strings.Contains(w.stderr.String(), token) {
+				t.Errorf("weld's output holds the secret")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out", "app")); !os.IsNotExist(err) {
+				t.Errorf("out/app exists after a failed build (%v): the image was published", err)
+			}
+		})
+	}
+}

@@ -15,7 +15,8 @@ import (
 // printPlacement prints where a build on the pool of --builders would run
 // each step, in the order placement considers them (critical path first),
 // with the platforms each builds for: a platform its daemon does not run
-// natively (as the builders file says) is marked "(emulated)".
+// natively (as the builders file says) is marked "(emulated)", one that a
+// published step's split builds on another daemon "(on DAEMON)".
 func printPlacement(w io.Writer, p *dag.Plan, steps []*dag.Step, members []builder.PoolMember) error {
 	pl := builder.Place(steps, p.Build().WorkDir, members)
 	fmt.Fprintf(w, "\nplacement on %d daemons (step durations of earlier runs, 1 s when unknown):\n", len(members))
@@ -32,7 +33,7 @@ func printPlacement(w io.Writer, p *dag.Plan, steps []*dag.Step, members []build
 	}
 	for _, l := range pl.Plan.Order {
 		s := pl.Plan.Slots[l]
-		fmt.Fprintf(tw, "  %s\t%s\t%.1fs\t%.1fs\t%s\n", l, pl.Daemons[s.Daemon], s.Start, s.End, stepPlatformsShown(byID[l], pl.Pool[s.Daemon]))
+		fmt.Fprintf(tw, "  %s\t%s\t%.1fs\t%.1fs\t%s\n", l, pl.Daemons[s.Daemon], s.Start, s.End, stepPlatformsShown(byID[l], pl, s.Daemon))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -41,14 +42,23 @@ func printPlacement(w io.Writer, p *dag.Plan, steps []*dag.Step, members []build
 	return err
 }
 
-func stepPlatformsShown(t placement.Task, d placement.Daemon) string {
-	emulated := placement.Emulated(t, d)
+// stepPlatformsShown are step t's platforms, placed on daemon home: a
+// platform that a split step builds elsewhere says where ("on DAEMON").
+func stepPlatformsShown(t placement.Task, pl builder.Placement, home int) string {
 	var out []string
-	for _, p := range t.Platforms {
-		if slices.Contains(emulated, p) {
-			p += " (emulated)"
+	for i, p := range t.Platforms {
+		d := home
+		if sp := pl.Splits[t.ID]; sp != nil {
+			d = sp[i]
 		}
-		out = append(out, p)
+		shown := p
+		if slices.Contains(placement.Emulated(placement.Task{Platforms: []string{p}}, pl.Pool[d]), p) {
+			shown += " (emulated)"
+		}
+		if d != home {
+			shown += " (on " + pl.Daemons[d] + ")"
+		}
+		out = append(out, shown)
 	}
 	return orNone(out, "-")
 }

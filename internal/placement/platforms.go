@@ -6,9 +6,9 @@ import "slices"
 // that runs a platform natively is preferred for it). A task goes to a
 // daemon native for its platform when the pool has one; else to any
 // daemon that can run it (under emulation); else anywhere, and the
-// daemon's own error says what it lacks. A task of several platforms runs
-// on one daemon (its one session exports one index): the daemons native
-// for the most of them, the others emulated there.
+// daemon's own error says what it lacks. A task of several platforms is
+// placed on the daemons native for the most of them; Split then says
+// which daemon builds each when the caller splits it by platform.
 
 // Eligible returns the indexes of the daemons t may run on, ascending.
 // Platforms compare as written: the caller normalizes them (os/arch[/variant]).
@@ -74,6 +74,33 @@ func Emulated(t Task, d Daemon) []string {
 	for _, p := range t.Platforms {
 		if !slices.Contains(d.Native, p) {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Split assigns each platform of t, placed on daemon home, to the daemon
+// that builds it when a pool splits a step by platform: home when it runs
+// that platform natively, else the daemon native for it that t's Key
+// prefers (Rendezvous), else home, under emulation there. usable says
+// which daemons may be chosen (nil: every one). The result is a daemon
+// index per platform of t, in t's order.
+func Split(t Task, home int, daemons []Daemon, usable func(int) bool) []int {
+	out := make([]int, len(t.Platforms))
+	for i, p := range t.Platforms {
+		out[i] = home
+		if slices.Contains(daemons[home].Native, p) {
+			continue
+		}
+		var idx []int
+		var native []Daemon
+		for j, d := range daemons {
+			if slices.Contains(d.Native, p) && (usable == nil || usable(j)) {
+				idx, native = append(idx, j), append(native, d)
+			}
+		}
+		if len(idx) > 0 {
+			out[i] = idx[Rendezvous(t.Key, native)[0]]
 		}
 	}
 	return out

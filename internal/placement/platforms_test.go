@@ -86,3 +86,22 @@ func TestPlaceEmulatesWhenNoDaemonIsNative(t *testing.T) {
 		t.Errorf("Emulated on a daemon that says nothing = %v, want none", got)
 	}
 }
+
+func TestSplit(t *testing.T) {
+	ds := []Daemon{{Name: "a", Native: []string{"linux/amd64"}}, {Name: "b", Native: []string{"linux/arm64"}}, {Name: "c", Native: []string{"linux/arm64"}}}
+	tk := Task{ID: "x", Key: "x\x00ctx", Platforms: []string{"linux/amd64", "linux/arm64", "linux/s390x"}}
+	got := Split(tk, 0, ds, nil)
+	if got[0] != 0 || (got[1] != 1 && got[1] != 2) || got[2] != 0 {
+		t.Fatalf("Split on a = %v, want amd64 and s390x (native nowhere) on a, arm64 on b or c", got)
+	}
+	if again := Split(tk, 0, ds, nil); !slices.Equal(again, got) {
+		t.Errorf("Split is not stable: %v then %v", got, again)
+	}
+	other := 3 - got[1]
+	if sp := Split(tk, 0, ds, func(i int) bool { return i != got[1] }); sp[1] != other {
+		t.Errorf("arm64's daemon unusable: Split = %v, want arm64 on %d", sp, other)
+	}
+	if sp := Split(tk, other, ds, nil); sp[1] != other || sp[0] != 0 || sp[2] != other {
+		t.Errorf("placed on %d (native arm64): Split = %v, want arm64 and s390x there, amd64 on a", other, sp)
+	}
+}
