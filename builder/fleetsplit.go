@@ -158,7 +158,8 @@ func (f *fleet) runPart(ctx context.Context, r *run, s *dag.Step, home int, quie
 
 // joinParts is the outcome of split step s whose parts all built: the
 // clock and progress of the part that ended last, every part's vertices,
-// its work as the longest part's, the daemons in part order; and the
+// its work as the longest part's, the daemons in part order (each once);
+// and the
 // exporter response of the merged index.
 func (f *fleet) joinParts(r *run, s *dag.Step, res []partResult) (outcome, *tracker, *client.SolveResponse, error) {
 	last := 0
@@ -168,7 +169,9 @@ func (f *fleet) joinParts(r *run, s *dag.Step, res []partResult) (outcome, *trac
 		if pr.ended.After(res[last].ended) {
 			last = i
 		}
-		names = append(names, f.daemons[pr.daemon].name)
+		if n := f.daemons[pr.daemon].name; !slices.Contains(names, n) { // a part run again elsewhere may share one
+			names = append(names, n)
+		}
 		work = max(work, pr.o.work[s.Label])
 	}
 	o := res[last].o

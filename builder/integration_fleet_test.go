@@ -4,6 +4,7 @@ package builder_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/weld-build/weld/builder"
 	"github.com/weld-build/weld/internal/itest"
@@ -361,4 +363,98 @@ func TestFleetSecretsOnEveryDaemon(t *testing.T) {
 			t.Errorf("the progress holds the secret value %q", value)
 		}
 	}
+}
+
+// TestFleetSplitSurvivesALostDaemon: a two-platform step split over a
+// pool of two daemons, the second declared native for linux/arm64; that
+// daemon is SIGKILLed while it runs the arm64 part. The part runs again
+// on the other daemon (under emulation there), a warning says so, the
+// build succeeds, each platform's image holds its own /out, and the result
+// names only the daemon left.
+func TestFleetSplitSurvivesALostDaemon(t *testing.T) {
+	e := testEnv(t)
+	if _, err := os.Stat(filepath.Join(e.images, "busybox-multi", "index.json")); err != nil {
+		t.Fatalf("this test needs the busybox-multi layout (scripts/images.sh) and arm64 emulation (scripts/binfmt.sh): %v", err)
+	}
+	daemons, _ := startFleet(t, 2)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: split-lost\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n",
+		// Only the arm64 part runs the marked command, for 5 s.
+		"Dockerfile": "FROM busybox\nRUN if [ \"$(uname -m)\" = aarch64 ]; then sh -c 'sleep 5; : arm-" + n + "'; fi; echo " + n + " $(uname -m) > /out\n",
+	})
+	pool, err := builder.NewPool(
+		builder.PoolMember{Connect: builder.ConnectOptions{Addr: daemons[0].Addr}, Capacity: 1, Platforms: []string{"linux/amd64"}},
+		builder.PoolMember{Connect: builder.ConnectOptions{Addr: daemons[1].Addr}, Capacity: 1, Platforms: []string{"linux/arm64"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	out := filepath.Join(dir, "out")
+	var mu sync.Mutex
+	var warnings []string
+	b, err := builder.New(pool, e.imageOpt(t, "busybox", "busybox-multi"), builder.WithOutputs(builder.Output{Type: builder.OutputOCI, Dest: out}),
+		builder.WithEvents(func(ev builder.Event) {
+			if ev.Type == builder.EventWarning {
+				mu.Lock()
+				warnings = append(warnings, ev.Message)
+				mu.Unlock()
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan build, 1)
+	go func() {
+		res, err := b.Run(ctxTimeout(t, 5*time.Minute), loadPlan(t, dir))
+		done <- build{res: res, err: err}
+	}()
+	victim := killDaemonRunning(t, daemons, "arm-"+n)
+	bd := <-done
+	if victim.Addr != daemons[1].Addr {
+		t.Fatalf("killed %s, want the arm64 daemon %s", victim.Addr, daemons[1].Addr)
+	}
+	bd.mustPass(t)
+	mu.Lock()
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "was lost; running its linux/arm64 part again on") {
+		t.Errorf("no warning says the arm64 part runs again; warnings: %q", warnings)
+	}
+	mu.Unlock()
+	left := pool.Names()[0]
+	for _, s := range bd.res.Steps {
+		if s.Daemon != left {
+			t.Errorf("step %s ran on %q, want only %s (the other was killed)", s.Label, s.Daemon, left)
+		}
+		for _, p := range s.Platforms {
+			if p.Daemon != left {
+				t.Errorf("step %s's %s names daemon %q, want %s", s.Label, p.Platform, p.Daemon, left)
+			}
+		}
+	}
+	if got := outPerPlatform(t, filepath.Join(out, "app")); got["amd64"] != n+" x86_64" || got["arm64"] != n+" aarch64" || len(got) != 2 {
+		t.Errorf("/out per platform = %v, want amd64: %q, arm64: %q", got, n+" x86_64", n+" aarch64")
+	}
+}
+
+// outPerPlatform reads /out from each platform's image of the layout's
+// index: architecture → content.
+func outPerPlatform(t *testing.T, layout string) map[string]string {
+	t.Helper()
+	blob, root := layoutRoot(t, layout)
+	out := map[string]string{}
+	for _, m := range root.Manifests {
+		if m.Platform == nil || m.Platform.OS == "unknown" {
+			continue
+		}
+		var man ocispecs.Manifest
+		if err := json.Unmarshal(blob(m), &man); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range man.Layers {
+			if f, ok := readLayer(t, l, blob(l)).files["out"]; ok {
+				out[m.Platform.Architecture] = strings.TrimSpace(string(f))
+			}
+		}
+	}
+	return out
 }

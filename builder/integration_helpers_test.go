@@ -455,3 +455,26 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// layoutRoot reads the OCI layout in dir, whose one image is an index: a
+// reader of its blobs, and that index.
+func layoutRoot(t *testing.T, dir string) (func(ocispecs.Descriptor) []byte, ocispecs.Index) {
+	t.Helper()
+	blob := func(d ocispecs.Descriptor) []byte {
+		t.Helper()
+		dt, err := os.ReadFile(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dt
+	}
+	var layout, idx ocispecs.Index
+	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil || json.Unmarshal(dt, &layout) != nil || len(layout.Manifests) != 1 {
+		t.Fatalf("%s/index.json: %v %s", dir, err, dt)
+	}
+	if err := json.Unmarshal(blob(layout.Manifests[0]), &idx); err != nil {
+		t.Fatal(err)
+	}
+	return blob, idx
+}

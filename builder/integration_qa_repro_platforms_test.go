@@ -94,22 +94,7 @@ var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\
 func checkNoClock(t *testing.T, dir string) {
 	t.Helper()
 	want := time.Unix(commitTime, 0).UTC()
-	blob := func(d ocispecs.Descriptor) []byte {
-		t.Helper()
-		dt, err := os.ReadFile(filepath.Join(dir, "blobs", d.Digest.Algorithm().String(), d.Digest.Encoded()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dt
-	}
-	var layout, idx ocispecs.Index
-	dt, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil || json.Unmarshal(dt, &layout) != nil || len(layout.Manifests) != 1 {
-		t.Fatalf("%s/index.json: %v %s", dir, err, dt)
-	}
-	if err := json.Unmarshal(blob(layout.Manifests[0]), &idx); err != nil {
-		t.Fatal(err)
-	}
+	blob, idx := layoutRoot(t, dir)
 	images, attestations := 0, 0
 	for _, m := range idx.Manifests {
 		var man ocispecs.Manifest

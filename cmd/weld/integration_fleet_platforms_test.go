@@ -117,8 +117,8 @@ func twoDaemons(t *testing.T) (string, []itest.Buildkitd) {
 // first and arm64 on the second, each in a session of its own, and ships
 // one index of both, with each platform's labels, provenance and SBOM. No
 // platform runs under emulation; the metadata names each platform's
-// daemon; and each platform's image is the one a single daemon builds
-// (reproducible: the same manifest digests).
+// daemon; and the index, each platform's image and its attestations, is
+// the one a single daemon builds (reproducible: the same digests).
 func TestFleetSplitsPlatforms(t *testing.T) {
 	e := multiEnv(t)
 	_, ds := twoDaemons(t)
@@ -185,6 +185,11 @@ func TestFleetSplitsPlatforms(t *testing.T) {
 	want := map[string]string{}
 	for _, p := range single["app"].Platforms {
 		want[p.Platform] = p.Digest
+	}
+	// The whole index too: its attestations and their order are the ones
+	// a single session writes.
+	if app.Digest == "" || app.Digest != single["app"].Digest {
+		t.Errorf("the split build's index is %q, one daemon's %q", app.Digest, single["app"].Digest)
 	}
 	for _, p := range app.Platforms {
 		if p.Digest != want[p.Platform] {
