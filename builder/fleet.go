@@ -233,8 +233,11 @@ type Placement struct {
 	Daemons []string
 	// Plan is the placement: per step its daemon and expected times.
 	Plan placement.Plan
-	// LowerBound is a makespan no placement can beat with these durations.
+	// LowerBound is a makespan no placement can beat with these durations:
+	// with Exact, the best placement's (placement.Best tried every one),
+	// else a bound below it (placement.LowerBound).
 	LowerBound float64
+	Exact      bool
 	// Pool and Tasks are the daemons (their native platforms from the
 	// builders file) and the steps as placement saw them, in order.
 	Pool  []placement.Daemon
@@ -260,6 +263,9 @@ func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
 	out.Pool, out.Tasks = pd, ts
 	out.Plan = placement.Place(ts, pd, handoverCost)
 	out.LowerBound = placement.LowerBound(ts, pd)
+	if best, ok := placement.Best(ts, pd, handoverCost); ok {
+		out.LowerBound, out.Exact = best, true
+	}
 	out.Splits = map[string][]int{}
 	for i, s := range steps {
 		if !s.Publish || len(ts[i].Platforms) < 2 {

@@ -12,7 +12,9 @@
 # daemon really has). After the pool runs it prints
 # what `weld plan --builders` expects with the durations those runs
 # recorded: the placement's makespan and the least any placement could
-# reach (a lower bound: the longest chain, and all the work over every slot).
+# reach (the best of every placement when there are few enough to try, as
+# for fanout; else a lower bound: the longest chain, and all the work over
+# every slot).
 #
 #   scripts/bench-fleet.sh [-n REPS]   (default 1 repetition)
 #
@@ -89,8 +91,8 @@ for dag in wide16 fanout; do
   m1=$(echo "${walls[1]}" | tr ' ' '\n' | grep . | median)
   m2=$(echo "${walls[2]}" | tr ' ' '\n' | grep . | median)
   m3=$(echo "${walls[3]}" | tr ' ' '\n' | grep . | median)
-  plan=$("$weld" plan -f "$dir/build.yml" --builders "$tmp/builders3.yml" | sed -n 's/^expected makespan \([0-9.]*\)s; no placement beats \([0-9.]*\)s$/\1 \/ \2/p')
+  plan=$("$weld" plan -f "$dir/build.yml" --builders "$tmp/builders3.yml" | sed -n 's/^expected makespan \([0-9.]*\)s; no placement beats \([0-9.]*\)s (\(.*\))$/\1 \/ \2 s (\3)/p')
   printf '%-8s %7.2fs %7.2fs %7.2fs %10.2f %10.2f   %s\n' "$dag" "$m1" "$m2" "$m3" \
-    "$(awk -v a="$m2" -v b="$m1" 'BEGIN {print a / b}')" "$(awk -v a="$m3" -v b="$m1" 'BEGIN {print a / b}')" "$plan s"
+    "$(awk -v a="$m2" -v b="$m1" 'BEGIN {print a / b}')" "$(awk -v a="$m3" -v b="$m1" 'BEGIN {print a / b}')" "$plan"
   unset walls
 done

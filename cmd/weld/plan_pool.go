@@ -38,7 +38,11 @@ func printPlacement(w io.Writer, p *dag.Plan, steps []*dag.Step, members []build
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "expected makespan %.1fs; no placement beats %.1fs\n", pl.Plan.Makespan, pl.LowerBound)
+	how := "a lower bound"
+	if pl.Exact {
+		how = "every placement tried"
+	}
+	_, err := fmt.Fprintf(w, "expected makespan %.1fs; no placement beats %.1fs (%s)\n", pl.Plan.Makespan, pl.LowerBound, how)
 	return err
 }
 

@@ -238,3 +238,47 @@ func depsDone(t Task, done map[string]bool) bool {
 	}
 	return true
 }
+
+// TestBest: Best is never above Place's makespan nor below the optimum over
+// every order (bruteForce) or LowerBound, on small random DAGs; on a
+// fan-out it finds the split that a handover makes worth it.
+func TestBest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 60 {
+		n := 3 + rng.IntN(4)
+		var tasks []Task
+		for i := range n {
+			tk := Task{ID: fmt.Sprintf("t%d", i), Cost: float64(1 + rng.IntN(4)), Key: fmt.Sprint(rng.Int())}
+			for j := range i {
+				if rng.Float64() < 0.3 {
+					tk.Deps = append(tk.Deps, fmt.Sprintf("t%d", j))
+				}
+			}
+			tasks = append(tasks, tk)
+		}
+		ds := pool(2+rng.IntN(2), 1+rng.IntN(2))
+		h := []float64{0.2, 0.5, 1}[rng.IntN(3)]
+		best, ok := Best(tasks, ds, h)
+		if !ok {
+			t.Fatalf("trial %d: %d tasks on %d daemons: no search", trial, n, len(ds))
+		}
+		if got := Place(tasks, ds, h).Makespan; best > got+1e-9 {
+			t.Errorf("trial %d: Best %v above Place's %v", trial, best, got)
+		}
+		if opt := bruteForce(tasks, ds, h); best < opt-1e-9 {
+			t.Errorf("trial %d: Best %v below the optimum %v", trial, best, opt)
+		}
+	}
+	// root 2 s, then 8 leaves of 1 s on 3 daemons of one slot: 3 leaves
+	// beside root, 3 and 2 on the others after a 0.5 s handover.
+	tasks := []Task{{ID: "root", Cost: 2}}
+	for i := range 8 {
+		tasks = append(tasks, Task{ID: fmt.Sprintf("leaf%d", i), Deps: []string{"root"}, Cost: 1, Key: fmt.Sprint(i)})
+	}
+	if best, ok := Best(tasks, pool(3, 1), 0.5); !ok || best != 5.5 {
+		t.Errorf("fan-out of 8: Best = %v, %v; want 5.5", best, ok)
+	}
+	if _, ok := Best(wide(16, 1), pool(3, 1), 0.5); ok {
+		t.Error("16 steps on 3 daemons: Best searched 3^16 placements, want it to give up")
+	}
+}
