@@ -145,19 +145,8 @@ func TestPlaceNearOptimal(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	worst := 1.0
 	for trial := range 60 {
-		n := 3 + rng.IntN(4)
-		var tasks []Task
-		for i := range n {
-			tk := Task{ID: fmt.Sprintf("t%d", i), Cost: float64(1 + rng.IntN(4)), Key: fmt.Sprint(rng.Int())}
-			for j := range i {
-				if rng.Float64() < 0.3 {
-					tk.Deps = append(tk.Deps, fmt.Sprintf("t%d", j))
-				}
-			}
-			tasks = append(tasks, tk)
-		}
-		ds := pool(2+rng.IntN(2), 1+rng.IntN(2))
-		h := []float64{0.2, 0.5, 1}[rng.IntN(3)]
+		tasks, ds, h := randomDAG(rng)
+		n := len(tasks)
 		got := Place(tasks, ds, h).Makespan
 		best := bruteForce(tasks, ds, h)
 		if got < best-1e-9 {
@@ -245,19 +234,8 @@ func depsDone(t Task, done map[string]bool) bool {
 func TestBest(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := range 60 {
-		n := 3 + rng.IntN(4)
-		var tasks []Task
-		for i := range n {
-			tk := Task{ID: fmt.Sprintf("t%d", i), Cost: float64(1 + rng.IntN(4)), Key: fmt.Sprint(rng.Int())}
-			for j := range i {
-				if rng.Float64() < 0.3 {
-					tk.Deps = append(tk.Deps, fmt.Sprintf("t%d", j))
-				}
-			}
-			tasks = append(tasks, tk)
-		}
-		ds := pool(2+rng.IntN(2), 1+rng.IntN(2))
-		h := []float64{0.2, 0.5, 1}[rng.IntN(3)]
+		tasks, ds, h := randomDAG(rng)
+		n := len(tasks)
 		best, ok := Best(tasks, ds, h)
 		if !ok {
 			t.Fatalf("trial %d: %d tasks on %d daemons: no search", trial, n, len(ds))
@@ -281,4 +259,22 @@ func TestBest(t *testing.T) {
 	if _, ok := Best(wide(16, 1), pool(3, 1), 0.5); ok {
 		t.Error("16 steps on 3 daemons: Best searched 3^16 placements, want it to give up")
 	}
+}
+
+// randomDAG is a small random DAG (3 to 6 tasks of 1 to 4 s, each needing
+// an earlier one with probability 0.3), a pool of 2 or 3 daemons of 1 or 2
+// slots, and a handover cost.
+func randomDAG(rng *rand.Rand) ([]Task, []Daemon, float64) {
+	n := 3 + rng.IntN(4)
+	var tasks []Task
+	for i := range n {
+		tk := Task{ID: fmt.Sprintf("t%d", i), Cost: float64(1 + rng.IntN(4)), Key: fmt.Sprint(rng.Int())}
+		for j := range i {
+			if rng.Float64() < 0.3 {
+				tk.Deps = append(tk.Deps, fmt.Sprintf("t%d", j))
+			}
+		}
+		tasks = append(tasks, tk)
+	}
+	return tasks, pool(2+rng.IntN(2), 1+rng.IntN(2)), []float64{0.2, 0.5, 1}[rng.IntN(3)]
 }
