@@ -242,9 +242,9 @@ type Placement struct {
 	// builders file) and the steps as placement saw them, in order.
 	Pool  []placement.Daemon
 	Tasks []placement.Task
-	// Splits are, for each published step whose platforms a build splits
-	// over several daemons (fleetsplit.go), the daemon of each of its
-	// platforms, in its order.
+	// Splits are, for each step whose platforms a build splits over
+	// several daemons (fleetsplit.go), the daemon of each of its platforms,
+	// in its order.
 	Splits map[string][]int
 }
 
@@ -268,7 +268,7 @@ func Place(steps []*dag.Step, workDir string, daemons []PoolMember) Placement {
 	}
 	out.Splits = map[string][]int{}
 	for i, s := range steps {
-		if !s.Publish || len(ts[i].Platforms) < 2 {
+		if len(ts[i].Platforms) < 2 {
 			continue
 		}
 		sp := placement.Split(ts[i], out.Plan.Slots[s.Label].Daemon, pd, nil)

@@ -14,18 +14,21 @@ import (
 	"github.com/weld-build/weld/internal/placement"
 )
 
-// A published step of several platforms, in a pool whose daemons are
-// native for different ones of them, is split: each daemon native for some
-// of its platforms builds those in a session of its own (a platform no
-// daemon runs natively goes to the step's placed daemon, under emulation
-// there), as buildx's multi-node builders split a build by platform. Every
-// part exports into the step's one staged layout; weld then writes the
+// A step of several platforms, in a pool whose daemons are native for
+// different ones of them, is split: each daemon native for some of its
+// platforms builds those in a session of its own (a platform no daemon
+// runs natively goes to the step's placed daemon, under emulation there),
+// as buildx's multi-node builders split a build by platform. A published
+// step's parts export into its one staged layout; weld then writes the
 // index a single session would have exported (mergeParts), and readies,
-// checks and publishes that as any other step's image. A part whose daemon
-// is lost runs again on another, within the step's retry budget. Not split
-// (one session on one daemon, emulating what it must): a step whose image
-// is checked inside its session, or that has an after_build_command to run
-// once, artifacts for --artifacts-dir, or a cache for --cache-to.
+// checks and publishes that as any other step's image. A step not
+// published (a compile step) only builds: its dependents' parts, split the
+// same way, build each platform of it again from the cache of the daemon
+// native for it. A part whose daemon is lost runs again on another, within
+// the step's retry budget. Not split (one session on one daemon, emulating
+// what it must): a step whose image is checked inside its session, or that
+// has an after_build_command to run once, artifacts for --artifacts-dir,
+// or a cache for --cache-to.
 
 // part is the platforms of a split step that one daemon builds.
 type part struct {
@@ -46,7 +49,7 @@ type partResult struct {
 // several daemons.
 func (r *run) splittable(s *dag.Step) bool {
 	switch {
-	case len(s.Platforms) < 2, !r.publish[s.Label], r.checksInSession(s), len(r.opts.cacheTo) > 0:
+	case len(s.Platforms) < 2, r.checksInSession(s), len(r.opts.cacheTo) > 0:
 		return false
 	case r.opts.afterBuild && s.AfterBuildCommand != "":
 		return false
@@ -125,9 +128,14 @@ func (f *fleet) runParts(ctx context.Context, r *run, s *dag.Step, parts []part)
 			return pr.o
 		}
 	}
-	o, tr, resp, err := f.joinParts(r, s, res)
+	o, tr := f.joinParts(s, res)
+	if !r.publish[s.Label] { // its dependents' parts build it again, from their daemons' caches
+		r.stepBuilt(s, o.clock)
+		return o
+	}
+	resp, err := mergedResponse(r, s, res)
 	if err != nil {
-		o.err = &StepError{Step: s.Label, Err: err}
+		o.err = &StepError{Step: s.Label, Err: fmt.Errorf("merging the platforms built on %s: %w", o.daemon, err)}
 		return o
 	}
 	r.publishStep(ctx, s, tr, resp, &o)
@@ -156,12 +164,11 @@ func (f *fleet) runPart(ctx context.Context, r *run, s *dag.Step, home int, quie
 	return pr
 }
 
-// joinParts is the outcome of split step s whose parts all built: the
-// clock and progress of the part that ended last, every part's vertices,
-// its work as the longest part's, the daemons in part order (each once);
-// and the
-// exporter response of the merged index.
-func (f *fleet) joinParts(r *run, s *dag.Step, res []partResult) (outcome, *tracker, *client.SolveResponse, error) {
+// joinParts is the outcome of split step s whose parts all built, and
+// the progress to go on with: the clock and progress of the part that
+// ended last, every part's vertices, its work as the longest part's, the
+// daemons in part order (each once).
+func (f *fleet) joinParts(s *dag.Step, res []partResult) (outcome, *tracker) {
 	last := 0
 	var names []string
 	var work time.Duration
@@ -183,17 +190,19 @@ func (f *fleet) joinParts(r *run, s *dag.Step, res []partResult) (outcome, *trac
 	}
 	o.work = map[string]time.Duration{s.Label: work}
 	o.daemon = strings.Join(names, ", ")
+	return o, res[last].tr
+}
+
+// mergedResponse merges the indexes the parts of published step s
+// exported into its staged layout (mergeParts).
+func mergedResponse(r *run, s *dag.Step, res []partResult) (*client.SolveResponse, error) {
 	dir, err := r.stagedLayout(s)
 	if err != nil {
-		return o, nil, nil, err
+		return nil, err
 	}
 	resps := make([]*client.SolveResponse, len(res))
 	for i, pr := range res {
 		resps[i] = pr.resp
 	}
-	resp, err := mergeParts(dir, s.Platforms, resps)
-	if err != nil {
-		return o, nil, nil, fmt.Errorf("merging the platforms built on %s: %w", o.daemon, err)
-	}
-	return o, res[last].tr, resp, nil
+	return mergeParts(dir, s.Platforms, resps)
 }

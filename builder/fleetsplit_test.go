@@ -83,7 +83,6 @@ func TestPartsNotSplit(t *testing.T) {
 	}{
 		{"one platform", dag.Step{Platforms: []string{"linux/arm64"}}, options{}, splitFleet(0, amd, arm), nil},
 		{"no daemon native for another", dag.Step{Platforms: two}, options{}, splitFleet(0, two, []string{"linux/s390x"}), nil},
-		{"not published", dag.Step{Platforms: two}, options{}, splitFleet(0, amd, arm), func(r *run) { r.publish["app"] = false }},
 		{"--cache-to", dag.Step{Platforms: two}, options{cacheTo: []client.CacheOptionsEntry{{Type: "local"}}}, splitFleet(0, amd, arm), nil},
 		{"after_build_command", dag.Step{Platforms: two, AfterBuildCommand: "true"}, options{afterBuild: true}, splitFleet(0, amd, arm), nil},
 		{"--artifacts-dir", dag.Step{Platforms: two, Artifacts: []dag.Artifact{{Source: "/a"}}}, options{artifactsDir: "/tmp/a"}, splitFleet(0, amd, arm), nil},
@@ -103,11 +102,16 @@ func TestPartsNotSplit(t *testing.T) {
 			t.Errorf("%s: parts = %v, want no split", c.name, got)
 		}
 	}
-	// What a split allows: an after_build_command that does not run, or
-	// artifacts with no --artifacts-dir.
+	// What a split allows: an after_build_command that does not run,
+	// artifacts with no --artifacts-dir, a step not published.
 	s := dag.Step{Label: "app", Platforms: two, AfterBuildCommand: "true", Artifacts: []dag.Artifact{{Source: "/a"}}}
-	if got := splitFleet(0, amd, arm).parts(splitRun(&s, options{}), &s); len(got) != 2 {
+	r := splitRun(&s, options{})
+	if got := splitFleet(0, amd, arm).parts(r, &s); len(got) != 2 {
 		t.Errorf("after_build_command off, no --artifacts-dir: parts = %v, want 2", got)
+	}
+	r.publish["app"] = false
+	if got := splitFleet(0, amd, arm).parts(r, &s); len(got) != 2 {
+		t.Errorf("a step not published: parts = %v, want 2", got)
 	}
 }
 

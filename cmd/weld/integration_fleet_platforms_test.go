@@ -147,15 +147,7 @@ func TestFleetSplitsPlatforms(t *testing.T) {
 	}
 
 	w := e.multiCommand(dir, "--builders", "builders.yml", "--output", "oci:split", "--metadata-file", "split.json")
-	w.expect(t, w.run(t, 6*time.Minute), 0)
-	if i := strings.Index(w.stderr.String(), "runs under emulation"); i >= 0 {
-		t.Errorf("a split step ran a platform under emulation:\n%s", w.stderr.String()[max(0, i-200):min(w.stderr.Len(), i+200)])
-	}
-	layout := filepath.Join(dir, "split", "app")
-	if got := platformFile(t, layout, "arch"); got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
-		t.Errorf("the split index's /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", got)
-	}
-	checkEveryPlatform(t, layout, "app")
+	builtNatively(t, w, filepath.Join(dir, "split", "app"), "app")
 
 	type meta struct {
 		Daemon    string `json:"daemon"`
@@ -239,4 +231,49 @@ func TestFleetSplitFailsAsOne(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFleetSplitsACompileStep: a compile step (not published) and its
+// runtime, both of two platforms, on the pool of an amd64 and an arm64
+// daemon: each daemon builds its own platform of both (the compile's arm64
+// artifact on the arm64 daemon, which its runtime part takes from there);
+// nothing runs under emulation, and the runtime's index holds each
+// platform's own artifact.
+func TestFleetSplitsACompileStep(t *testing.T) {
+	e := multiEnv(t)
+	_, ds := twoDaemons(t)
+	n := nonce(t)
+	dir := writeProject(t, map[string]string{
+		"build.yml":          strings.Replace(platformsYML, "      dockerfile: Dockerfile.compile\n", "      dockerfile: Dockerfile.compile\n      publish: false\n", 1),
+		"Dockerfile.compile": "FROM busybox\nCOPY src /src\nRUN uname -m > /arch && cp /src /stamp\n",
+		"Dockerfile.runtime": "FROM busybox\nCOPY arch stamp /\nRUN test \"$(cat /arch)\" = \"$(uname -m)\"\n",
+		"src":                n,
+		"builders.yml":       fmt.Sprintf("- addr: %s\n  platforms: [linux/amd64]\n- addr: %s\n  platforms: [linux/arm64]\n", ds[0].Addr, ds[1].Addr),
+	})
+	w := e.multiCommand(dir, "--builders", "builders.yml", "--output", "oci:out", "--metadata-file", "m.json")
+	builtNatively(t, w, filepath.Join(dir, "out", "runtime"), "runtime")
+	var md map[string]struct {
+		Daemon string `json:"daemon"`
+	}
+	readJSONFile(t, filepath.Join(dir, "m.json"), &md)
+	for _, l := range []string{"compile", "runtime"} {
+		if want := "unix://buildkitd.sock#1, unix://buildkitd.sock#2"; md[l].Daemon != want && md[l].Daemon != "unix://buildkitd.sock#2, unix://buildkitd.sock#1" {
+			t.Errorf("%s ran on %q, want both daemons", l, md[l].Daemon)
+		}
+	}
+}
+
+// builtNatively runs w, which must pass with no platform run under
+// emulation, and checks the two-platform index of step at layout: each
+// platform's /arch is its own, with labels, provenance and SBOM.
+func builtNatively(t *testing.T, w *weld, layout, step string) {
+	t.Helper()
+	w.expect(t, w.run(t, 6*time.Minute), 0)
+	if i := strings.Index(w.stderr.String(), "runs under emulation"); i >= 0 {
+		t.Errorf("a step ran a platform under emulation:\n%s", w.stderr.String()[max(0, i-200):min(w.stderr.Len(), i+200)])
+	}
+	if got := platformFile(t, layout, "arch"); got["linux/amd64"] != "x86_64" || got["linux/arm64"] != "aarch64" || len(got) != 2 {
+		t.Errorf("%s's index: /arch per platform = %v, want linux/amd64: x86_64, linux/arm64: aarch64", step, got)
+	}
+	checkEveryPlatform(t, layout, step)
 }
