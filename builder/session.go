@@ -212,7 +212,7 @@ func (ss *stepSession) build(ctx context.Context) (*gateway.Result, error) {
 		return nil, err
 	}
 	ss.clk.phase(PhaseChecks)
-	ss.slot.give() // the session's exports hold no slot
+	ss.handOff(ctx) // slot.go: the session's exports hold no slot
 	res := gateway.NewResult()
 	if !ss.publish[s.Label] {
 		// The ref is returned only so that --cache-to exports its cache;

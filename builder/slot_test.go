@@ -4,38 +4,62 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/weld-build/weld/dag"
+	"github.com/weld-build/weld/internal/sched"
 )
 
-// TestSlotHeldOnlyWhileSolving: under --jobs 1 a step's session and
-// frontend run while another step solves (they take no slot), and a step
-// solves while another's session exports its image (the export holds no
-// slot), yet no two steps solve at once.
-func TestSlotHeldOnlyWhileSolving(t *testing.T) {
-	p := testPlan(t, nil, "a", "b", "c")
-	delay := map[string]time.Duration{"a": 100 * time.Millisecond, "b": 100 * time.Millisecond, "c": 100 * time.Millisecond}
-	f := &fakeSolver{delay: delay, exportDelay: 150 * time.Millisecond}
-	b, err := New(f, WithJobs(1), WithOutputs(Output{Type: OutputOCI, Dest: t.TempDir()}))
-	if err != nil {
+func TestSlotGiveSaysWhetherAStepWaited(t *testing.T) {
+	l := sched.NewLimiter(1)
+	sl := &slot{label: "a", limit: l, clk: newClock()}
+	if err := sl.take(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	res, err := b.Run(context.Background(), p)
-	if err != nil {
+	got := make(chan func(), 1)
+	go func() {
+		release, _ := l.Acquire(context.Background())
+		got <- release
+	}()
+	for deadline := time.Now().Add(10 * time.Second); l.Waiting() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second step never queued for the slot")
+		}
+	}
+	if !sl.give() {
+		t.Error("give with a step waiting = false, want true")
+	}
+	(<-got)()
+	if sl.give() {
+		t.Error("a second give = true, want false (the slot was given already)")
+	}
+	alone := &slot{label: "b", limit: l, clk: newClock()}
+	if err := alone.take(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.maxRunning.Load(); got != 1 {
-		t.Errorf("at most %d steps solved at once, want 1", got)
+	if alone.give() {
+		t.Error("give with nobody waiting = true, want false")
 	}
-	if got := f.frontendsWhileSolving.Load(); got == 0 {
-		t.Error("no frontend ran while another step solved: the slot was taken before the session")
+	if (&slot{label: "c"}).give() {
+		t.Error("give of a slot without a limit = true, want false")
 	}
-	if got := f.solvesWhileExporting.Load(); got == 0 {
-		t.Error("no step solved while another exported: the slot was held through the export")
+}
+
+func TestExportYieldsOnlyWhenNothingWaits(t *testing.T) {
+	deps := map[string][]string{"runtime": {"compile"}}
+	p := testPlan(t, deps, "compile", "runtime", "other")
+	cfg := &runConfig{plan: p, byLabel: map[string]*dag.Step{}}
+	for _, s := range p.Order() {
+		cfg.byLabel[s.Label] = s
 	}
-	var names []string
-	for _, ph := range res.Step("c").Phases {
-		names = append(names, ph.Name)
+	r := &run{Builder: &Builder{o: &options{}}, runConfig: cfg}
+	for label, want := range map[string]bool{"compile": false, "runtime": true, "other": true} {
+		ss := &stepSession{run: r, step: cfg.byLabel[label]}
+		if got := ss.exportYields(); got != want {
+			t.Errorf("%s: exportYields = %v, want %v", label, got, want)
+		}
 	}
-	if len(names) < 4 || names[0] != PhaseQueued || names[1] != PhaseFrontend || names[2] != PhaseQueued || names[3] != PhaseSolve {
-		t.Errorf("phases of c = %v, want queued (dependencies), frontend, queued (slot), solve, …", names)
+	r.fleet = &fleet{handing: map[string]bool{"other": true}}
+	if (&stepSession{run: r, step: cfg.byLabel["other"]}).exportYields() {
+		t.Error("a step that hands its image over: exportYields = true, want false")
 	}
 }
