@@ -34,8 +34,7 @@ if [ "${1:-}" = -n ]; then reps=${2:?usage: $0 [-n REPS]}; fi
 need buildctl "scripts/install-buildkit.sh builds it"
 images="$WELD_TOOLS/images"
 [ -f "$images/busybox/index.json" ] || die "no OCI layout at $images/busybox; run scripts/setup.sh first"
-weld=${WELD:-$WELD_ROOT/bin/weld}
-[ -x "$weld" ] || go build -o "$weld" ./cmd/weld
+weld=$(bench_weld)
 
 tmp=$(mktemp -d /tmp/wfb.XXXXXX)
 cleanup() {

@@ -56,11 +56,7 @@ need python3
 need buildctl "scripts/install-buildkit.sh builds it"
 busybox="$WELD_TOOLS/images/busybox"
 [ -f "$busybox/index.json" ] || die "no OCI layout at $busybox; run scripts/setup.sh (or scripts/images.sh) first"
-weld=${WELD:-$WELD_ROOT/bin/weld}
-if [ ! -x "$weld" ]; then
-  log "building $weld"
-  go build -o "$weld" ./cmd/weld
-fi
+weld=$(bench_weld)
 
 tmp=$(mktemp -d /tmp/wsb.XXXXXX)
 own_daemon= serve_pid=

@@ -37,7 +37,8 @@
 #
 # The daemon: $BUILDKIT_HOST when set (its WHOLE cache is pruned, repeatedly),
 # else a buildkitd of its own, started with scripts/buildkitd.sh in a temp dir
-# and stopped at the end. weld: $WELD, default bin/weld (built when missing).
+# and stopped at the end. weld: $WELD, default bin/weld, built from this tree
+# at every run (scripts/lib.sh bench_weld).
 # bake: $WELD_TOOLS/bin/buildx (scripts/install-buildx.sh builds it when
 # missing), with a remote-driver builder on the same daemon, created in a
 # DOCKER_CONFIG of its own in the temp dir and removed at the end; --no-bake
@@ -98,11 +99,7 @@ for img in golang busybox; do
   [ -f "$images/$img/index.json" ] || die "no OCI layout at $images/$img; run scripts/setup.sh (or scripts/images.sh) first"
 done
 
-weld=${WELD:-$WELD_ROOT/bin/weld}
-if [ ! -x "$weld" ]; then
-  log "building $weld"
-  go build -o "$weld" ./cmd/weld
-fi
+weld=$(bench_weld)
 buildx="$WELD_TOOLS/bin/buildx"
 [ "$bake" = 0 ] || "$WELD_ROOT/scripts/install-buildx.sh" >&2
 

@@ -77,3 +77,16 @@ unmount_under() {
     umount -l "$m" 2>/dev/null || true
   done < <(awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
 }
+
+# bench_weld prints the weld a benchmark times: $WELD when set, else
+# bin/weld built from this tree now (quick when nothing changed), so that
+# a benchmark never times a binary older than the code.
+bench_weld() {
+  if [ -n "${WELD:-}" ]; then
+    [ -x "$WELD" ] || die "WELD=$WELD is not an executable file"
+    echo "$WELD"
+    return
+  fi
+  (cd "$WELD_ROOT" && go build -o bin/weld ./cmd/weld) >&2 || die "go build ./cmd/weld failed"
+  echo "$WELD_ROOT/bin/weld"
+}
