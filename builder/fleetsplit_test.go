@@ -187,4 +187,10 @@ func TestMergePartsIsOneSessionsIndex(t *testing.T) {
 	if _, err := mergeParts(dir, order, []*client.SolveResponse{parts[0], {ExporterResponse: map[string]string{}}}); err == nil {
 		t.Error("merge of a part that exported nothing: no error")
 	}
+	// A daemon that exports a platform it was not asked for does not get it
+	// into the step's index.
+	extra := []*client.SolveResponse{partLayout(t, dir, "linux/arm64", "linux/s390x"), parts[1]}
+	if _, err := mergeParts(dir, order, extra); err == nil || !strings.Contains(err.Error(), "no part built platform linux/riscv64") && !strings.Contains(err.Error(), "the parts built 4 platforms, the step has 3") {
+		t.Errorf("merge with an s390x image nobody asked for: %v, want an error", err)
+	}
 }
