@@ -39,6 +39,14 @@ func TestSummary(t *testing.T) {
 	if strings.Contains(w.String(), " on unix") || !strings.HasSuffix(w.String(), "\nINTERRUPTED: every solve was canceled; nothing was published\n") {
 		t.Errorf("Summary of an interrupted run on one daemon =\n%s", w.String())
 	}
+	// One step split over two daemons: each platform says where it built.
+	split := &builder.Result{Steps: []*builder.StepResult{{Label: "app", Status: "built", Daemon: "unix:///a.sock, unix:///b.sock",
+		Platforms: []builder.PlatformImage{{Platform: "linux/amd64", Digest: "sha256:aa", Daemon: "unix:///a.sock"}, {Platform: "linux/arm64", Digest: "sha256:bb", Daemon: "unix:///b.sock"}}}}}
+	w.Reset()
+	Summary(&w, split, nil)
+	if !strings.Contains(w.String(), "linux/arm64          sha256:bb  on unix:///b.sock\n") || !strings.Contains(w.String(), "on unix:///a.sock, unix:///b.sock") {
+		t.Errorf("Summary of a split step =\n%s\nwant each platform's daemon", w.String())
+	}
 	w.Reset()
 	if Summary(&w, nil, errors.New("x")); w.Len() > 0 {
 		t.Errorf("Summary(nil result) wrote %q, want nothing", w.String())

@@ -23,7 +23,11 @@ func Summary(w io.Writer, res *builder.Result, err error) {
 	for _, s := range res.Steps {
 		fmt.Fprintln(w, stepLine(s, pooled))
 		for _, p := range s.Platforms {
-			fmt.Fprintf(w, "  %-20s %-20s %s\n", "", p.Platform, p.Digest)
+			line := fmt.Sprintf("  %-20s %-20s %s", "", p.Platform, p.Digest)
+			if pooled && p.Daemon != "" { // a step split over the pool
+				line += "  on " + p.Daemon
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	failures(w, err)
@@ -77,7 +81,13 @@ func failures(w io.Writer, err error) {
 func onSeveralDaemons(res *builder.Result) bool {
 	seen := map[string]bool{}
 	for _, s := range res.Steps {
-		if s.Daemon != "" {
+		split := false
+		for _, p := range s.Platforms {
+			if p.Daemon != "" { // a step split over the pool
+				seen[p.Daemon], split = true, true
+			}
+		}
+		if s.Daemon != "" && !split {
 			seen[s.Daemon] = true
 		}
 	}

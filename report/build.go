@@ -127,7 +127,7 @@ func newStep(s *dag.Step, sr *builder.StepResult) Step {
 		st.Outputs = []string{}
 	}
 	for _, pi := range sr.Platforms {
-		st.Platforms = append(st.Platforms, PlatformImage{Platform: pi.Platform, Digest: pi.Digest})
+		st.Platforms = append(st.Platforms, PlatformImage{Platform: pi.Platform, Digest: pi.Digest, Daemon: pi.Daemon})
 	}
 	if st.DependsOn == nil {
 		st.DependsOn = []string{}

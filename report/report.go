@@ -111,6 +111,9 @@ type PlatformImage struct {
 	Platform string `json:"platform"`
 	// Digest is its image manifest's digest.
 	Digest string `json:"digest"`
+	// Daemon is the daemon that built it, when a pool split the step's
+	// platforms over several.
+	Daemon string `json:"daemon,omitempty"`
 }
 
 // Phase is a span of a step's time spent on one thing: queued, frontend,

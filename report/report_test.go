@@ -113,7 +113,7 @@ func TestRedactorCoversEveryText(t *testing.T) {
 	p, res := chain(t)
 	res.Steps[1].Status, res.Steps[1].Error = builder.StatusFailed, "token s3cret in the output"
 	res.Steps[1].Outputs = []string{"registry/s3cret:latest"}
-	res.Steps[1].Platforms = []builder.PlatformImage{{Platform: "linux/s3cret", Digest: "sha256:s3cret"}}
+	res.Steps[1].Platforms = []builder.PlatformImage{{Platform: "linux/s3cret", Digest: "sha256:s3cret", Daemon: "tcp://s3cret:1234"}}
 	red := func(s string) string { return strings.ReplaceAll(s, "s3cret", "***") }
 	r := Build(p, res, WithError(errors.New("s3cret")), WithRedactor(red),
 		WithFindings(Finding{Message: "s3cret"}), WithGates(GateResult{Gate: "s3cret", Message: "s3cret"}))
@@ -150,11 +150,12 @@ func TestDockerfileLine(t *testing.T) {
 }
 
 // TestPlatformsInReport: a multi-platform step's manifests are listed under
-// it in the JSON and on the page.
+// it in the JSON and on the page, with the daemon of each when a pool split
+// the step.
 func TestPlatformsInReport(t *testing.T) {
 	p, res := chain(t)
 	arm := "sha256:" + strings.Repeat("b", 64)
-	res.Steps[1].Platforms = []builder.PlatformImage{{Platform: "linux/amd64", Digest: "sha256:" + strings.Repeat("a", 64)}, {Platform: "linux/arm64", Digest: arm}}
+	res.Steps[1].Platforms = []builder.PlatformImage{{Platform: "linux/amd64", Digest: "sha256:" + strings.Repeat("a", 64)}, {Platform: "linux/arm64", Digest: arm, Daemon: "unix://buildkitd.sock#2"}}
 	r := Build(p, res)
 	var js, page bytes.Buffer
 	if err := r.WriteJSON(&js); err != nil {
@@ -163,10 +164,10 @@ func TestPlatformsInReport(t *testing.T) {
 	if err := r.WriteHTML(&page); err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"platform":"linux/arm64","digest":"` + arm + `"}`; !strings.Contains(strings.Join(strings.Fields(js.String()), ""), want) {
+	if want := `{"platform":"linux/arm64","digest":"` + arm + `","daemon":"unix://buildkitd.sock#2"}`; !strings.Contains(strings.Join(strings.Fields(js.String()), ""), want) {
 		t.Errorf("the JSON report does not hold %s:\n%s", want, js.String())
 	}
-	if want := `<span class="platform" title="` + arm + `">linux/arm64 sha256:bbbbbbbbbbbb</span>`; !strings.Contains(page.String(), want) {
+	if want := `<span class="platform" title="` + arm + `">linux/arm64 sha256:bbbbbbbbbbbb on unix://buildkitd.sock#2</span>`; !strings.Contains(page.String(), want) {
 		t.Errorf("the HTML report does not hold %s", want)
 	}
 }

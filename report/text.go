@@ -60,7 +60,8 @@ func (r *Report) redact(f func(string) string) {
 		each(s.Tail)
 		each(s.Outputs)
 		for j := range s.Platforms {
-			s.Platforms[j].Platform, s.Platforms[j].Digest = f(s.Platforms[j].Platform), f(s.Platforms[j].Digest)
+			pi := &s.Platforms[j]
+			pi.Platform, pi.Digest, pi.Daemon = f(pi.Platform), f(pi.Digest), f(pi.Daemon)
 		}
 		each(s.DependsOn)
 	}
