@@ -380,8 +380,9 @@ func TestFleetSplitSurvivesALostDaemon(t *testing.T) {
 	n := nonce(t)
 	dir := writeProject(t, map[string]string{
 		"build.yml": "build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: split-lost\n      dockerfile: Dockerfile\n      platforms: [linux/amd64, linux/arm64]\n",
-		// Only the arm64 part runs the marked command, for 5 s.
-		"Dockerfile": "FROM busybox\nRUN if [ \"$(uname -m)\" = aarch64 ]; then sh -c 'sleep 5; : arm-" + n + "'; fi; echo " + n + " $(uname -m) > /out\n",
+		// Only the arm64 part runs the marked command, for 5 s: the RUN's own
+		// command line (on both daemons) holds "arm'-N", not the marker.
+		"Dockerfile": "FROM busybox\nRUN if [ \"$(uname -m)\" = aarch64 ]; then sh -c 'sleep 5; : arm'-" + n + "; fi; echo " + n + " $(uname -m) > /out\n",
 	})
 	pool, err := builder.NewPool(
 		builder.PoolMember{Connect: builder.ConnectOptions{Addr: daemons[0].Addr}, Capacity: 1, Platforms: []string{"linux/amd64"}},
