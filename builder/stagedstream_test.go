@@ -39,11 +39,17 @@ func bigTar(t *testing.T, n int) []byte {
 	return buf.Bytes()
 }
 
-// streamingStore is a staged store at dir whose big blobs are rewritten
-// as they arrive into cache (epoch: Unix 1000); placed gets what the
-// stream put into the layout.
-func streamingStore(t *testing.T, cache *layertime.Cache, placed map[digest.Digest]string) *stagedStore {
+// streamingStore is a staged store in a temp dir whose big blobs are
+// rewritten as they arrive into the returned layer cache (epoch: Unix
+// 1000); the returned map gets what the stream put into the layout.
+func streamingStore(t *testing.T) (*stagedStore, *layertime.Cache, map[digest.Digest]string) {
 	t.Helper()
+	cache, err := layertime.Open(filepath.Join(t.TempDir(), "layers"), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	placed := map[digest.Digest]string{}
 	s, err := newStagedStore(filepath.Join(t.TempDir(), "layout"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +73,7 @@ func streamingStore(t *testing.T, cache *layertime.Cache, placed map[digest.Dige
 		}
 		return ls
 	}
-	return s
+	return s, cache, placed
 }
 
 // writeChunks writes data to a new blob of s in 32 KiB writes and commits
@@ -107,13 +113,7 @@ func leftovers(t *testing.T, s *stagedStore) []string {
 // entry that the rewrite after the export gives (layertime.Rewrite of the
 // whole blob), and it is placed in the layout.
 func TestStreamedRewriteIsTheRewrite(t *testing.T) {
-	cache, err := layertime.Open(filepath.Join(t.TempDir(), "layers"), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cache.Close()
-	placed := map[digest.Digest]string{}
-	s := streamingStore(t, cache, placed)
+	s, cache, placed := streamingStore(t)
 	data := bigTar(t, 9<<20)
 	d := digest.FromBytes(data)
 	if err := writeChunks(t, s, data, d); err != nil {
@@ -146,13 +146,7 @@ func TestStreamedRewriteIsTheRewrite(t *testing.T) {
 // commits no rewrite and places none; a compressed blob (a base layer) is
 // not rewritten as it arrives; neither leaves a file behind.
 func TestStreamKeepsNothingOfABadBlob(t *testing.T) {
-	cache, err := layertime.Open(filepath.Join(t.TempDir(), "layers"), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cache.Close()
-	placed := map[digest.Digest]string{}
-	s := streamingStore(t, cache, placed)
+	s, cache, placed := streamingStore(t)
 	data := bigTar(t, 9<<20)
 	bad := append([]byte(nil), data...)
 	bad[len(bad)/2] ^= 0xff
